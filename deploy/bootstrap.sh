@@ -1,0 +1,70 @@
+# Installs what the suite needs, each step only when it is missing, with a line of
+# progress per step. Sourced by dev.sh; every step is idempotent and fast once done.
+
+APT_PACKAGES=(mariadb-server mariadb-client redis-server etcd-server etcd-client default-jre-headless maven)
+PNPM_VERSION="10.34.8"
+STAMP_DIR=".data/stamps"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then echo sudo; else
+      echo "error: installing system packages needs root (or sudo)" >&2; exit 1
+    fi
+  fi
+}
+
+install_apt() {
+  local missing=()
+  command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server mariadb-client)
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
+  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+  command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  local sudo; sudo="$(need_root)"
+  step "apt: installing ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  # Keep the packaged services from starting on their default ports: the suite
+  # runs its own instances with data under .data/.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  $sudo rm -f /usr/sbin/policy-rc.d
+}
+
+install_pnpm() {
+  if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version)" = "$PNPM_VERSION" ]; then return; fi
+  step "npm: installing pnpm@$PNPM_VERSION"
+  local sudo=""; [ -w "$(npm prefix -g)/lib" ] || sudo="$(need_root)"
+  $sudo npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION"
+}
+
+install_node_modules() {
+  local hash
+  hash="$(cat pnpm-lock.yaml package.json */package.json pkg/*/package.json services/*/package.json deploy/*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if [ -f "$STAMP_DIR/node_modules" ] && [ "$(cat "$STAMP_DIR/node_modules")" = "$hash" ] && [ -d node_modules ] && [ -d idl/src/gen ]; then return; fi
+  step "pnpm: installing packages and generating gRPC code"
+  if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
+  echo "$hash" >"$STAMP_DIR/node_modules"
+}
+
+install_kafka() {
+  local hash
+  hash="$(sha256sum deploy/kafka/pom.xml | cut -d' ' -f1)"
+  if [ -f "$STAMP_DIR/kafka" ] && [ "$(cat "$STAMP_DIR/kafka")" = "$hash" ] && [ -d deploy/kafka/libs ]; then return; fi
+  step "maven: resolving Apache Kafka jars from Maven Central"
+  rm -rf deploy/kafka/libs
+  mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies
+  echo "$hash" >"$STAMP_DIR/kafka"
+}
+
+bootstrap() {
+  case "$1" in stop | status) [ -d node_modules ] && return ;; esac
+  mkdir -p "$STAMP_DIR"
+  install_apt
+  install_pnpm
+  install_node_modules
+  install_kafka
+}

@@ -1,0 +1,47 @@
+/** The suite's own processes, as the local stack runs them. */
+import path from "node:path";
+import { HOST, ROOT, infraEnv, ports, type PortSetting } from "./settings.js";
+import type { ProcessSpec } from "./processes.js";
+
+export interface AppProcess {
+  readonly name: string;
+  readonly entry: string;
+  /** The gRPC or HTTP port it serves, if any. */
+  readonly port?: PortSetting;
+  readonly admin: PortSetting;
+}
+
+export const APPS: readonly AppProcess[] = [
+  { name: "user", entry: "services/user/src/main.ts", port: ports.user, admin: ports.userAdmin },
+  { name: "count", entry: "services/count/src/main.ts", port: ports.count, admin: ports.countAdmin },
+  { name: "relation", entry: "services/relation/src/main.ts", port: ports.relation, admin: ports.relationAdmin },
+  { name: "relation-persister", entry: "services/relation/src/persister.main.ts", admin: ports.persisterAdmin },
+  { name: "count-consumer", entry: "services/count/src/consumer.main.ts", admin: ports.countConsumerAdmin },
+  { name: "user-consumer", entry: "services/user/src/consumer.main.ts", admin: ports.userConsumerAdmin },
+  { name: "gateway", entry: "gateway/src/main.ts", port: ports.gateway, admin: ports.gatewayAdmin },
+];
+
+export function appSpec(app: AppProcess, jwtSecret: string): ProcessSpec {
+  const entry = path.join(ROOT, app.entry);
+  return {
+    name: app.name,
+    command: process.execPath,
+    args: ["--import", "tsx", "--enable-source-maps", entry],
+    cwd: ROOT,
+    marker: entry,
+    env: {
+      ...infraEnv(),
+      NODE_ENV: process.env.NODE_ENV ?? "development",
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      SERVICE_HOST: HOST,
+      ADMIN_PORT: String(app.admin.port),
+      ...(app.port ? { [app.name === "gateway" ? "HTTP_PORT" : "GRPC_PORT"]: String(app.port.port) } : {}),
+      JWT_SECRET: jwtSecret,
+    },
+  };
+}
+
+export async function appReady(app: AppProcess): Promise<boolean> {
+  const res = await fetch(`http://${HOST}:${app.admin.port}/readyz`, { signal: AbortSignal.timeout(1000) });
+  return res.ok;
+}

@@ -1,0 +1,184 @@
+/**
+ * The local stack: `up` starts the infrastructure and the suite and stays in
+ * the foreground (Ctrl-C stops what it started; `up -d` returns instead);
+ * `test` starts what is not running, runs every test and stops what it
+ * started; `stop` stops everything recorded under .data/run; `status` lists it.
+ */
+import { spawnSync } from "node:child_process";
+import { INFRA, type InfraServer } from "./infra.js";
+import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
+import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
+import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
+import { migrateAll } from "./migrate.js";
+import { HOST, ROOT, infraEnv } from "./settings.js";
+
+const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+const say = (s: string) => process.stdout.write(`${bold("==>")} ${s}\n`);
+const alive = (name: string) => () => runningPid(name) !== undefined;
+
+/** Starts one server unless it already runs; returns whether this call started it. */
+async function ensureInfra(server: InfraServer): Promise<boolean> {
+  if (runningPid(server.name) !== undefined) {
+    say(`${server.name}: already running`);
+    return false;
+  }
+  for (const p of server.ports) await assertPortFree(p);
+  server.prepare();
+  const t0 = Date.now();
+  say(`${server.name}: starting on ${server.ports.map((p) => `${HOST}:${p.port}`).join(", ")}`);
+  startProcess(server.spec());
+  const check = server.name === "kafka" ? kafkaReady : () => server.ready();
+  await waitFor(server.name, check, server.startTimeoutMs, alive(server.name));
+  say(`${server.name}: ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+  return true;
+}
+
+async function startInfra(): Promise<string[]> {
+  const started: string[] = [];
+  // Start all four at once; each reports its own progress.
+  const results = await Promise.allSettled(INFRA.map(async (s) => ((await ensureInfra(s)) ? s.name : undefined)));
+  for (const r of results) if (r.status === "fulfilled" && r.value) started.push(r.value);
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed.length > 0) {
+    await stopNames(started.reverse());
+    throw new Error(failed.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join("\n"));
+  }
+  say("provisioning: shard databases, schema, Kafka topics");
+  provisionMariadb();
+  await migrateAll();
+  await provisionKafka();
+  return started;
+}
+
+async function ensureApp(app: AppProcess, secret: string): Promise<boolean> {
+  if (runningPid(app.name) !== undefined) return false;
+  for (const p of [app.port, app.admin]) if (p) await assertPortFree(p);
+  startProcess(appSpec(app, secret));
+  return true;
+}
+
+async function startApps(): Promise<string[]> {
+  const secret = localJwtSecret();
+  const started: string[] = [];
+  for (const app of APPS) {
+    if (await ensureApp(app, secret)) started.push(app.name);
+  }
+  say(`starting ${APPS.map((a) => a.name).join(", ")}`);
+  await Promise.all(APPS.map((app) => waitFor(app.name, () => appReady(app), 60_000, alive(app.name))));
+  return started;
+}
+
+async function stopNames(names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    if (await stopProcess(name)) say(`${name}: stopped`);
+  }
+}
+
+const ALL_NAMES = [...APPS.map((a) => a.name).reverse(), ...INFRA.map((s) => s.name).reverse()];
+
+function status(): void {
+  const rows: string[][] = [["process", "state", "address", "log"]];
+  for (const s of INFRA) {
+    rows.push([s.name, runningPid(s.name) ? "running" : "stopped", s.ports.map((p) => `${HOST}:${p.port}`).join(" "), logFile(s.name)]);
+  }
+  for (const a of APPS) {
+    const addr = [a.port ? `${a.name === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`].filter(Boolean).join("  ");
+    rows.push([a.name, runningPid(a.name) ? "running" : "stopped", addr, logFile(a.name)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("  ") + "\n");
+}
+
+function run(cmd: string, args: string[], env: Record<string, string> = {}): number {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: "inherit", env: { ...process.env, ...env } });
+  return r.status ?? 1;
+}
+
+async function test(args: string[]): Promise<number> {
+  const started: string[] = [];
+  const cleanup = async () => {
+    say("stopping what the test run started");
+    await stopNames([...started].reverse());
+  };
+  process.once("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  try {
+    started.push(...(await startInfra()));
+    say("typecheck");
+    let failed = run("pnpm", ["exec", "tsc", "-p", "tsconfig.json"]) !== 0;
+    say("lint");
+    failed = run("pnpm", ["exec", "eslint", "."]) !== 0 || failed;
+    say("unit and integration tests against the real servers");
+    failed = run("pnpm", ["exec", "vitest", "run", ...args], infraEnv()) !== 0 || failed;
+    if (args.length === 0) {
+      say("smoke: the whole suite starts and every process reports ready");
+      try {
+        started.push(...(await startApps()));
+        say("smoke: all processes ready");
+      } catch (err) {
+        process.stderr.write(`smoke failed: ${(err as Error).message}\n`);
+        failed = true;
+      }
+    }
+    return failed ? 1 : 0;
+  } finally {
+    await cleanup();
+  }
+}
+
+async function up(detach: boolean): Promise<void> {
+  const started: string[] = [];
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    say("stopping");
+    await stopNames(ALL_NAMES.filter((n) => started.includes(n)));
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown());
+  process.on("SIGTERM", () => void shutdown());
+  try {
+    started.push(...(await startInfra()));
+    started.push(...(await startApps()));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    await stopNames(ALL_NAMES.filter((n) => started.includes(n)));
+    process.exit(1);
+  }
+  say("the suite is running:");
+  status();
+  if (detach) {
+    say("stop it with ./dev.sh stop");
+    return;
+  }
+  say("Ctrl-C stops what this command started");
+  setInterval(() => undefined, 1 << 30);
+}
+
+async function main(): Promise<void> {
+  const [cmd = "up", ...args] = process.argv.slice(2);
+  switch (cmd) {
+    case "up":
+      return up(args.includes("-d") || args.includes("--detach"));
+    case "infra":
+      await startInfra();
+      status();
+      return;
+    case "test":
+      process.exitCode = await test(args);
+      return;
+    case "stop":
+      await stopNames(ALL_NAMES);
+      return;
+    case "status":
+      status();
+      return;
+    default:
+      throw new Error(`unknown command ${cmd}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The suite's one entry point. On a fresh Debian machine with Node.js, git and root:
+#   ./dev.sh up      install everything, start the whole suite, Ctrl-C stops it
+#   ./dev.sh test    install everything, start the servers, run every test, stop them
+#   ./dev.sh stop    stop what `up` started (from another terminal, or after `up -d`)
+#   ./dev.sh status  show what runs where
+set -euo pipefail
+cd "$(dirname "$0")"
+source deploy/bootstrap.sh
+cmd="${1:-up}"
+shift || true
+case "$cmd" in
+  up | test | stop | status | infra) ;;
+  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra" >&2; exit 2 ;;
+esac
+bootstrap "$cmd"
+exec node --import tsx deploy/stack/cli.ts "$cmd" "$@"

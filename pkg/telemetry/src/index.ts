@@ -1,0 +1,6 @@
+/**
+ * OpenTelemetry bootstrap. Importing `@rs/telemetry/register` first (node
+ * `--import`) starts tracing before any instrumented library loads; traces go
+ * to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set and nowhere otherwise.
+ */
+export { startTelemetry, stopTelemetry } from "./sdk.js";
