@@ -83,7 +83,8 @@ export const redis: InfraServer = {
     return {
       name: "redis",
       command: "redis-server",
-      marker: `:${ports.redis.port}`,
+      // Redis rewrites its title to "redis-server host:port"; the bare port is in both forms.
+      marker: String(ports.redis.port),
       args: [
         "--port", String(ports.redis.port),
         "--bind", HOST,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 
 /** One wrong setting: the variable and what is wrong with it. */
 export interface ConfigIssue {

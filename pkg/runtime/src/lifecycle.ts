@@ -1,6 +1,6 @@
 import type { Logger } from "@rs/logger";
 
-/** One step of shutdown, run in the order registered. */
+/** One step of shutdown. */
 export interface ShutdownStep {
   readonly name: string;
   run(): Promise<void>;
@@ -8,8 +8,10 @@ export interface ShutdownStep {
 
 /**
  * Ordered graceful shutdown. Steps are added as resources come up and run in
- * the order given (unhealthy → deregister → stop serving → flush → close); a
- * failing step is logged and the rest still run, so nothing stays open.
+ * reverse order (like `defer`): what came up last goes down first, so a
+ * process added as "close pools, flush Kafka, stop gRPC, deregister, go
+ * unready" stops as unready → deregister → drain → flush → close. A failing
+ * step is logged and the rest still run, so nothing stays open.
  */
 export class Lifecycle {
   private readonly steps: ShutdownStep[] = [];
@@ -24,7 +26,7 @@ export class Lifecycle {
   /** Runs every step once; later calls return the same promise. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      for (const step of this.steps) {
+      for (const step of [...this.steps].reverse()) {
         const t0 = Date.now();
         try {
           await step.run();
