@@ -2,6 +2,7 @@
  * Settings most processes share, each documented. Services spread the groups
  * they need into their own schema, so every process validates exactly what it reads.
  */
+import { z } from "zod";
 import * as f from "./fields.js";
 
 export const VIRTUAL_SHARDS_DEFAULT = 64;
@@ -38,8 +39,55 @@ export const grpcServerSettings = {
   ETCD_LEASE_TTL_SECONDS: f.positiveInt().default(10).describe("TTL of the etcd lease behind this instance's registration"),
 };
 
+/** Signing algorithms a deployment may choose; HS256 needs one shared secret, RS256 a key pair. */
+export const JWT_ALGORITHMS = ["HS256", "RS256"] as const;
+export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export const JWT_SECRET_MIN_LENGTH = 32;
+export const JWT_TTL_SECONDS_DEFAULT = 7 * 24 * 3600;
+/** Clock skew tolerated between the issuing and the verifying host. */
+export const JWT_CLOCK_TOLERANCE_SECONDS_DEFAULT = 5;
+
 export const jwtSettings = {
-  JWT_SECRET: f.secret(32).describe("HS256 signing secret (at least 32 characters); never logged"),
+  JWT_ALGORITHM: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(", ")}` }).default("HS256").describe("Token signing algorithm: HS256 (shared JWT_SECRET) or RS256 (JWT_PRIVATE_KEY signs, JWT_PUBLIC_KEY verifies)"),
+  JWT_SECRET: f.secret(JWT_SECRET_MIN_LENGTH).optional().describe(`HS256 signing secret (at least ${JWT_SECRET_MIN_LENGTH} characters); required when JWT_ALGORITHM=HS256; never logged`),
+  JWT_PRIVATE_KEY: f.rsaPem("private").optional().describe("RS256 private key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that issues tokens; never logged"),
+  JWT_PUBLIC_KEY: f.rsaPem("public").optional().describe("RS256 public key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that verifies tokens"),
   JWT_ISSUER: f.string().default("relation-suite").describe("iss claim issued and required"),
   JWT_AUDIENCE: f.string().default("relation-suite-apps").describe("aud claim issued and required"),
+  JWT_TTL_SECONDS: f.positiveInt().default(JWT_TTL_SECONDS_DEFAULT).describe("Lifetime of an issued token"),
+  JWT_CLOCK_TOLERANCE_SECONDS: f.nonNegativeInt().default(JWT_CLOCK_TOLERANCE_SECONDS_DEFAULT).describe("Clock skew accepted when checking exp, nbf and iat"),
 };
+
+/** What a process does with tokens, which decides the keys it must be given under RS256. */
+export type JwtKeyUse = "issue" | "verify";
+
+/**
+ * Adds the cross-field rules of {@link jwtSettings} to a process schema: HS256 needs
+ * JWT_SECRET; RS256 needs JWT_PRIVATE_KEY to issue and JWT_PUBLIC_KEY to verify
+ * (an issuer derives its public key from the private one), and a given pair must
+ * match. Each issue names the variable, so `loadConfig` reports it like any other.
+ */
+export function withJwtKeyRules<S extends z.ZodObject>(schema: S, uses: readonly JwtKeyUse[]): S {
+  return schema.superRefine(
+    (value, ctx) => {
+      // Runs even when other fields failed (`when` below), so read defensively:
+      // a field that failed has already been reported by its own check.
+      const cfg = value as Record<string, unknown>;
+      const need = (variable: string, why: string) => {
+        if (cfg[variable] === undefined) ctx.addIssue({ code: "custom", path: [variable], message: `is required ${why}` });
+      };
+      if (cfg.JWT_ALGORITHM === "HS256") {
+        need("JWT_SECRET", `when JWT_ALGORITHM is HS256 (a secret of at least ${JWT_SECRET_MIN_LENGTH} characters)`);
+      } else if (cfg.JWT_ALGORITHM === "RS256") {
+        if (uses.includes("issue")) need("JWT_PRIVATE_KEY", "when JWT_ALGORITHM is RS256 and this process issues tokens");
+        if (uses.includes("verify") && !uses.includes("issue")) need("JWT_PUBLIC_KEY", "when JWT_ALGORITHM is RS256 and this process verifies tokens");
+        const priv = cfg.JWT_PRIVATE_KEY;
+        const pub = cfg.JWT_PUBLIC_KEY;
+        if (typeof priv === "string" && typeof pub === "string" && !f.rsaKeysMatch(priv, pub)) {
+          ctx.addIssue({ code: "custom", path: ["JWT_PUBLIC_KEY"], message: "is not the public half of JWT_PRIVATE_KEY" });
+        }
+      }
+    },
+    { when: () => true },
+  );
+}

@@ -2,6 +2,7 @@
  * Reusable field types for config schemas. Each parses the string an environment
  * variable holds and says in plain words what it expected.
  */
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { z } from "zod";
 
 const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? `is required (${what})` : `must be ${what}`) });
@@ -65,3 +66,39 @@ export const hostPortList = () =>
   );
 
 export const logLevel = () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
+
+/** Smallest RSA modulus accepted for signing keys (what jsonwebtoken and NIST require). */
+export const RSA_MIN_MODULUS_BITS = 2048;
+
+function parseRsaKey(pem: string, kind: "private" | "public"): KeyObject | undefined {
+  try {
+    // A private key parses as a public one too (its public half); refuse it so a
+    // private key is never handed to a process that only needs to verify.
+    if (kind === "public" && /PRIVATE KEY-----/.test(pem)) return undefined;
+    const key = kind === "private" ? createPrivateKey(pem) : createPublicKey(pem);
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    return key.asymmetricKeyType === "rsa" && bits >= RSA_MIN_MODULUS_BITS ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A PEM-encoded RSA key (at least {@link RSA_MIN_MODULUS_BITS} bits). Line breaks may
+ * be written as a literal `\n`, since many deployment tools cannot pass multi-line
+ * variables. The value never appears in an error.
+ */
+export const rsaPem = (kind: "private" | "public") =>
+  z
+    .string(required(`a PEM-encoded RSA ${kind} key`))
+    .transform((s) => `${s.replace(/\\n/g, "\n").trim()}\n`)
+    .refine((s) => parseRsaKey(s, kind) !== undefined, `must be a PEM-encoded RSA ${kind} key of at least ${RSA_MIN_MODULUS_BITS} bits`);
+
+/** True when `publicPem` is the public half of `privatePem` (both already valid). */
+export function rsaKeysMatch(privatePem: string, publicPem: string): boolean {
+  const priv = parseRsaKey(privatePem, "private");
+  const pub = parseRsaKey(publicPem, "public");
+  if (!priv || !pub) return false;
+  const der = (k: KeyObject) => k.export({ type: "spki", format: "der" });
+  return der(createPublicKey(priv)).equals(der(pub));
+}

@@ -3,7 +3,7 @@
  * active trace and span ids on every line.
  */
 import { pino, type Logger } from "pino";
-import { trace } from "@opentelemetry/api";
+import { isSpanContextValid, trace } from "@opentelemetry/api";
 
 export type { Logger } from "pino";
 
@@ -21,6 +21,7 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
       const span = trace.getActiveSpan();
       if (!span) return {};
       const ctx = span.spanContext();
+      if (!isSpanContextValid(ctx)) return {};
       return { trace_id: ctx.traceId, span_id: ctx.spanId };
     },
   });

@@ -7,11 +7,13 @@ import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { MySQL2Instrumentation } from "@opentelemetry/instrumentation-mysql2";
-import { KafkaJsInstrumentation } from "@opentelemetry/instrumentation-kafkajs";
 
 let sdk: NodeSDK | undefined;
 
 /**
+ * Kafka is traced by @rs/kafka itself (it batches several callers into one
+ * request, so per-message context must be set per message, not per request).
+ *
  * Starts the SDK once per process. Without an OTLP endpoint no exporter is set,
  * so spans still carry trace ids into the logs but nothing is sent.
  */
@@ -26,7 +28,6 @@ export function startTelemetry(serviceName: string, endpoint = process.env.OTEL_
       new GrpcInstrumentation(),
       new IORedisInstrumentation(),
       new MySQL2Instrumentation(),
-      new KafkaJsInstrumentation(),
     ],
   });
   sdk.start();

@@ -1,0 +1,103 @@
+/**
+ * An in-process cache of only the hottest keys: a sliding-window top-K decides
+ * which keys are hot, an LRU (lru-cache) with a short TTL holds their values.
+ * Cold keys always go to `load` (Redis behind it), so the process holds little
+ * and serves the few keys that take most of the traffic without a network hop.
+ * The short TTL bounds how stale a hot value may be across instances.
+ */
+import { LRUCache } from "lru-cache";
+import { Singleflight } from "./singleflight.js";
+import { SlidingWindowTopK } from "./sliding-window-top-k.js";
+
+export const HOT_KEY_DEFAULTS = {
+  /** Keys kept in process (K of the top-K). */
+  maxEntries: 1_000,
+  /** How long a hot value is served without asking `load` again. */
+  ttlMs: 1_000,
+  /** The window a key must be hot in. */
+  windowMs: 10_000,
+  buckets: 10,
+  /** Hits per window below which a key is not worth keeping. */
+  minHits: 20,
+} as const;
+
+export interface HotKeyCacheOptions {
+  readonly maxEntries?: number;
+  readonly ttlMs?: number;
+  readonly windowMs?: number;
+  readonly buckets?: number;
+  readonly minHits?: number;
+  readonly maxKeysPerBucket?: number;
+  /** Clock in ms for both the window and the TTL; tests move it. */
+  readonly now?: () => number;
+}
+
+export interface HotKeyCacheStats {
+  hits: number;
+  misses: number;
+}
+
+export class HotKeyCache<V extends NonNullable<unknown>> {
+  private readonly lru: LRUCache<string, V>;
+  private readonly tracker: SlidingWindowTopK;
+  private readonly loads = new Singleflight<string, V>();
+  readonly stats: HotKeyCacheStats = { hits: 0, misses: 0 };
+
+  constructor(options: HotKeyCacheOptions = {}) {
+    const o = { ...HOT_KEY_DEFAULTS, ...options };
+    const now = options.now ?? Date.now;
+    // ttlResolution 0: read the clock on each get instead of caching it behind a
+    // timer; one clock read is cheap next to the TTLs of a second used here.
+    this.lru = new LRUCache<string, V>({ max: o.maxEntries, ttl: o.ttlMs, ttlResolution: 0, perf: { now } });
+    this.tracker = new SlidingWindowTopK({
+      windowMs: o.windowMs,
+      buckets: o.buckets,
+      k: o.maxEntries,
+      minHits: o.minHits,
+      maxKeysPerBucket: options.maxKeysPerBucket,
+      now,
+      // A key that cooled down leaves the process at once, not when its TTL ends.
+      onRecompute: (hot) => {
+        for (const key of [...this.lru.keys()]) if (!hot.has(key)) this.lru.delete(key);
+      },
+    });
+  }
+
+  /**
+   * The value of `key`: from process memory when the key is hot and fresh, else
+   * from `load` (concurrent misses of one key share one load). Errors of `load`
+   * are not cached.
+   */
+  async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
+    this.tracker.record(key);
+    const cached = this.lru.get(key);
+    if (cached !== undefined) {
+      this.stats.hits++;
+      return cached;
+    }
+    this.stats.misses++;
+    const value = await this.loads.do(key, () => load(key));
+    if (this.tracker.isHot(key)) this.lru.set(key, value);
+    return value;
+  }
+
+  /** Drops `key` from process memory (call on a local write to the key). */
+  invalidate(key: string): void {
+    this.lru.delete(key);
+  }
+
+  /** True when `key` is held in process right now. */
+  holds(key: string): boolean {
+    return this.lru.has(key);
+  }
+
+  /** Keys held in process. */
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** The hot keys of the window with their hit counts, hottest first. */
+  hotKeys(): Array<[string, number]> {
+    return this.tracker.top();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * Caching building blocks: singleflight, TTL jitter, a Bloom filter on Redis
+ * bitmaps, and an in-process cache of the hottest keys.
+ */
+export { Singleflight } from "./singleflight.js";
+export { ttlWithJitter } from "./ttl-jitter.js";
+export { bloomLayout, bloomPositions, expectedFalsePositiveRate, DEFAULT_MAX_BITS_PER_SHARD, type BloomLayout, type BloomPositions } from "./bloom-math.js";
+export { RedisBloomFilter, BloomLayoutMismatchError, BLOOM_BATCH_ITEMS_PER_COMMAND, type RedisBloomFilterOptions } from "./redis-bloom-filter.js";
+export { SlidingWindowTopK, DEFAULT_MAX_KEYS_PER_BUCKET, type SlidingWindowTopKOptions } from "./sliding-window-top-k.js";
+export { HotKeyCache, HOT_KEY_DEFAULTS, type HotKeyCacheOptions, type HotKeyCacheStats } from "./hot-key-cache.js";

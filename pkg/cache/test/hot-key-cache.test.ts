@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { HotKeyCache } from "../src/index.js";
+
+function clock(start = 5_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+/** A loader that counts its calls per key. */
+function loader() {
+  const calls = new Map<string, number>();
+  const load = async (key: string) => {
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    return { key, n: calls.get(key)! };
+  };
+  return { load, calls: (key: string) => calls.get(key) ?? 0 };
+}
+
+const opts = (now: () => number) => ({ maxEntries: 2, ttlMs: 500, windowMs: 1_000, buckets: 10, minHits: 3, now });
+
+describe("HotKeyCache", () => {
+  it("a cold key always goes to load", async () => {
+    const c = clock();
+    const cache = new HotKeyCache<{ key: string; n: number }>(opts(c.now));
+    const l = loader();
+    await cache.get("cold", l.load);
+    await cache.get("cold", l.load);
+    expect(l.calls("cold")).toBe(2);
+    expect(cache.holds("cold")).toBe(false);
+  });
+
+  it("a key hot in the window is served from memory until its short TTL ends", async () => {
+    const c = clock();
+    const cache = new HotKeyCache<{ key: string; n: number }>(opts(c.now));
+    const l = loader();
+    for (let i = 0; i < 3; i++) await cache.get("hot", l.load);
+    expect(l.calls("hot")).toBe(3); // became hot on the 3rd hit, then stored
+    expect(cache.holds("hot")).toBe(true);
+    for (let i = 0; i < 20; i++) expect(await cache.get("hot", l.load)).toEqual({ key: "hot", n: 3 });
+    expect(l.calls("hot")).toBe(3);
+    expect(cache.stats).toEqual({ hits: 20, misses: 3 });
+    c.advance(501);
+    expect(await cache.get("hot", l.load)).toEqual({ key: "hot", n: 4 });
+  });
+
+  it("holds at most maxEntries keys, the hottest ones", async () => {
+    const c = clock();
+    const cache = new HotKeyCache<{ key: string; n: number }>(opts(c.now));
+    const l = loader();
+    for (const [key, hits] of [["a", 30], ["b", 20], ["c", 10]] as const) for (let i = 0; i < hits; i++) await cache.get(key, l.load);
+    c.advance(100);
+    await cache.get("a", l.load);
+    expect(cache.hotKeys().map(([k]) => k)).toEqual(["a", "b"]);
+    expect(cache.holds("c")).toBe(false);
+    expect(cache.size).toBeLessThanOrEqual(2);
+  });
+
+  it("a key that cools down is dropped from memory at once", async () => {
+    const c = clock();
+    const cache = new HotKeyCache<{ key: string; n: number }>({ ...opts(c.now), ttlMs: 60_000 });
+    const l = loader();
+    for (let i = 0; i < 5; i++) await cache.get("k", l.load);
+    expect(cache.holds("k")).toBe(true);
+    c.advance(1_100);
+    await cache.get("other", l.load);
+    expect(cache.holds("k")).toBe(false);
+  });
+
+  it("concurrent misses of one key share one load, and a failed load is not cached", async () => {
+    const c = clock();
+    const cache = new HotKeyCache<{ v: number }>(opts(c.now));
+    let runs = 0;
+    const slow = async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 10));
+      return { v: runs };
+    };
+    const got = await Promise.all(Array.from({ length: 10 }, () => cache.get("k", slow)));
+    expect(runs).toBe(1);
+    expect(new Set(got.map((g) => g.v))).toEqual(new Set([1]));
+    cache.invalidate("k");
+    await expect(cache.get("k", async () => Promise.reject(new Error("down")))).rejects.toThrow("down");
+    expect(cache.holds("k")).toBe(false);
+  });
+});

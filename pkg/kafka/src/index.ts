@@ -1,0 +1,41 @@
+/**
+ * Kafka for the suite (KafkaJS): a client that logs through pino, an
+ * idempotent acks=all producer that resolves only on the broker's ack and
+ * carries the trace context in headers, a batch consumer that commits only
+ * what its handler finished, consumer-lag metrics, and Kafka's Java murmur2
+ * partitioner.
+ */
+export {
+  createKafka,
+  pinoLogCreator,
+  type KafkaClientOptions,
+  DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from "./kafka-client.js";
+export {
+  createIdempotentProducer,
+  ProducerBackpressureError,
+  type IdempotentProducer,
+  type IdempotentProducerOptions,
+  type ProducerMessage,
+  DEFAULT_PRODUCER_RETRIES,
+  DEFAULT_ACK_TIMEOUT_MS,
+  DEFAULT_MAX_QUEUED_MESSAGES,
+  DEFAULT_MAX_BATCH_MESSAGES,
+  DEFAULT_MAX_BATCH_BYTES,
+} from "./idempotent-producer.js";
+export {
+  runBatchConsumer,
+  type BatchConsumer,
+  type BatchConsumerOptions,
+  type BatchControl,
+  type ConsumedBatch,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_BYTES_PER_PARTITION,
+  DEFAULT_MAX_WAIT_TIME_MS,
+} from "./batch-consumer.js";
+export { readConsumerLag, consumerLagGauge, type PartitionLag } from "./consumer-lag.js";
+export { injectTraceContext, extractTraceContext, kafkaHeadersGetter } from "./trace-headers.js";
+export { partitionForKey, murmur2, toPositive } from "./murmur2-partitioner.js";
+export type { Kafka, KafkaMessage, IHeaders } from "kafkajs";

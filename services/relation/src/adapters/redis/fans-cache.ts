@@ -1,0 +1,145 @@
+/**
+ * fans:{B}: the newest N fans of B, a gap-free prefix of B's newest-first fan
+ * list (big accounts have millions; deeper pages come from the fans shard).
+ *
+ * Updated by its own step per transition A→B, after following:{A} changed: a
+ * different slot, so not in the same script. Steps carry A's version and the
+ * window keeps a version per member (tombstones for unfollows), so applying a
+ * transition twice, or an older one after a newer one, changes nothing. A step
+ * on a cold window is recorded anyway, and a shard load merges into it by
+ * version, so a load that read the shard before a transition was persisted
+ * cannot drop it. Run the step again from the persister after it commits the
+ * fans shard (it is idempotent): that repairs a step lost to a crash.
+ */
+import type { Redis } from "ioredis";
+import type { CursorPosition } from "../../domain/cursor.js";
+import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, jitteredTtlMs } from "./cache-ttl.js";
+import { MAX_PAGE_LIMIT, toPage, type NotLoaded } from "./following-reads.js";
+import { RelationScripts } from "./lua-scripts.js";
+import { relationKeys, type RelationKeys } from "./relation-keys.js";
+import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
+
+/** Fans kept per user by default: a few pages of the newest, cheap for millions of users. */
+export const DEFAULT_FANS_WINDOW = 1_000;
+/**
+ * Unfollow tombstones kept per window by default. They only need to outlive
+ * the reordering of steps (seconds); pruning more eagerly turns late steps into
+ * window reloads.
+ */
+export const DEFAULT_FANS_TOMBSTONES = 1_000;
+
+export interface FansCacheOptions {
+  readonly keyPrefix: string;
+  /** N: how many of the newest fans are kept. */
+  readonly windowSize?: number;
+  /** Unfollow tombstones kept before the oldest are pruned. */
+  readonly tombstoneLimit?: number;
+  readonly ttlMs?: number;
+  readonly ttlJitterMs?: number;
+}
+
+/** One active row of `fans` for B. */
+export interface FanRow {
+  readonly from: number;
+  readonly timeMs: number;
+  readonly version: number;
+}
+
+export type FanStepResult =
+  | "applied"
+  | "duplicate"
+  | "stale"
+  /** A follow older than the window's floor: not in the newest N, nothing to keep. */
+  | "ignored"
+  /** Could not be decided (its tombstone was pruned): the window was dropped and reloads from the shard. */
+  | "invalidated";
+
+export type FansLoadResult = { readonly status: "loaded"; readonly count: number; readonly complete: boolean } | { readonly status: "already_loaded" };
+
+export type FansPageResult =
+  | NotLoaded
+  | {
+      readonly status: "ok";
+      readonly items: readonly CursorPosition[];
+      /**
+       * Cursor for the next cached page. When undefined and `complete` is false,
+       * the window is exhausted: continue in the fans shard from the last item.
+       */
+      readonly next: CursorPosition | undefined;
+      /** True when the window holds every fan of B (then `cachedCount` is B's fan count). */
+      readonly complete: boolean;
+      readonly cachedCount: number;
+    };
+
+const STEP_RESULTS: Record<string, FanStepResult> = {
+  APPLIED: "applied",
+  DUPLICATE: "duplicate",
+  STALE: "stale",
+  IGNORED: "ignored",
+  INVALIDATED: "invalidated",
+};
+
+export class FansCache {
+  readonly keys: RelationKeys;
+  readonly windowSize: number;
+  private readonly tombstoneLimit: number;
+  private readonly scripts: RelationScripts;
+  private readonly ttlMs: number;
+  private readonly ttlJitterMs: number;
+
+  constructor(redis: Redis, opts: FansCacheOptions) {
+    this.keys = relationKeys(opts.keyPrefix);
+    this.scripts = new RelationScripts(redis);
+    this.windowSize = opts.windowSize ?? DEFAULT_FANS_WINDOW;
+    this.tombstoneLimit = opts.tombstoneLimit ?? DEFAULT_FANS_TOMBSTONES;
+    if (!Number.isSafeInteger(this.windowSize) || this.windowSize <= 0) throw new RangeError(`windowSize must be a positive integer`);
+    if (!Number.isSafeInteger(this.tombstoneLimit) || this.tombstoneLimit < 2) throw new RangeError(`tombstoneLimit must be an integer ≥ 2`);
+    this.ttlMs = opts.ttlMs ?? DEFAULT_CACHE_TTL_MS;
+    this.ttlJitterMs = opts.ttlJitterMs ?? DEFAULT_CACHE_TTL_JITTER_MS;
+  }
+
+  private slot(b: number): string[] {
+    if (!isUserId(b)) throw new RangeError(`user id must be a positive safe integer, got ${b}`);
+    return [this.keys.fans(b), this.keys.fansVersions(b)];
+  }
+
+  /** The fans step of one transition (from = the fan, to = the followed user B). */
+  async applyFanTransition(t: RelationTransition): Promise<FanStepResult> {
+    if (!isUserId(t.from)) throw new RangeError(`from must be a positive safe integer, got ${t.from}`);
+    const args = [t.from, actionCode(t.action), t.version, t.occurredAtMs, this.windowSize, this.tombstoneLimit, jitteredTtlMs(this.ttlMs, this.ttlJitterMs)];
+    const r = STEP_RESULTS[replyString("fansApply", await this.scripts.run("fansApply", this.slot(t.to), args))];
+    if (!r) throw new UnexpectedReplyError("fansApply", r);
+    return r;
+  }
+
+  /**
+   * Loads the window from the shard: pass B's newest `windowSize + 1` active fan
+   * rows (fewer when B has fewer), ordered any way; one row more than the window
+   * is how the script learns that B has more fans than it keeps.
+   */
+  async load(b: number, rows: readonly FanRow[]): Promise<FansLoadResult> {
+    const args: (string | number)[] = [this.windowSize, this.tombstoneLimit, jitteredTtlMs(this.ttlMs, this.ttlJitterMs)];
+    for (const row of rows) {
+      if (!isUserId(row.from) || !Number.isSafeInteger(row.timeMs) || row.timeMs <= 0) throw new RangeError("fan rows need positive ids and times");
+      args.push(row.from, row.timeMs, row.version);
+    }
+    const r = replyArray("fansLoad", await this.scripts.run("fansLoad", this.slot(b), args));
+    if (r[0] === "ALREADY_LOADED") return { status: "already_loaded" };
+    if (r[0] !== "LOADED") throw new UnexpectedReplyError("fansLoad", r);
+    return { status: "loaded", count: replyInt("fansLoad", r[1]), complete: replyInt("fansLoad", r[2]) === 1 };
+  }
+
+  /** B's fans newest first, strictly after `cursor`, from the window. */
+  async fansPage(b: number, cursor: CursorPosition | undefined, limit: number): Promise<FansPageResult> {
+    if (!Number.isInteger(limit) || limit <= 0 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be 1..${MAX_PAGE_LIMIT}, got ${limit}`);
+    const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
+    const r = replyArray("fansPage", await this.scripts.run("fansPage", this.slot(b), args));
+    if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
+    if (r[0] !== "OK") throw new UnexpectedReplyError("fansPage", r);
+    const cachedCount = replyInt("fansPage", r[2]);
+    const page = toPage("fansPage", replyEntries("fansPage", r, 3), limit, cachedCount);
+    if (page.status !== "ok") throw new UnexpectedReplyError("fansPage", r);
+    return { status: "ok", items: page.items, next: page.next, complete: replyInt("fansPage", r[1]) === 1, cachedCount };
+  }
+}

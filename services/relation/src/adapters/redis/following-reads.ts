@@ -1,0 +1,146 @@
+/**
+ * Reads over following:{A} (and, for friends, fans:{A}). Each answers
+ * `not_loaded` when following:{A} is cold; the caller loads it and asks again.
+ */
+import type { Redis } from "ioredis";
+import type { CursorPosition } from "../../domain/cursor.js";
+import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
+import type { RelationScripts } from "./lua-scripts.js";
+import type { RelationKeys } from "./relation-keys.js";
+import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
+
+/** Most targets of one batch is-following (the API's limit). */
+export const MAX_BATCH_IS_FOLLOWING = 1_000;
+/** Largest page a list read returns. */
+export const MAX_PAGE_LIMIT = 1_000;
+/** Must match SENTINEL in lua/common.lua. */
+export const SENTINEL = "#";
+
+export type NotLoaded = { readonly status: "not_loaded" };
+
+export type PageResult =
+  | NotLoaded
+  | {
+      readonly status: "ok";
+      /** Newest first: id and follow time (ms). */
+      readonly items: readonly CursorPosition[];
+      /** Cursor for the next page; undefined on the last one. */
+      readonly next: CursorPosition | undefined;
+      readonly total: number;
+    };
+
+/** A followee whose follow-back could not be decided from Redis (its following:{B} is cold). */
+export interface UnresolvedFriend extends CursorPosition {
+  /**
+   * B's unpersisted transition of B→A, if any: overlay it on the shard's answer
+   * (`fans` of A, where from_user_id = B), which may not have it yet.
+   */
+  readonly pending: PendingEntry | undefined;
+}
+
+export type FriendsResult =
+  | NotLoaded
+  | {
+      readonly status: "ok";
+      /** State of the fans:{A} window used for the first pass. */
+      readonly fansWindow: "complete" | "partial" | "cold";
+      /** Mutual follows, newest follow of A first (timeMs = when A followed B). */
+      readonly friends: readonly CursorPosition[];
+      /** Followees still to check against A's fans shard (plus their pending overlay). */
+      readonly unresolved: readonly UnresolvedFriend[];
+    };
+
+function assertLimit(limit: number): void {
+  if (!Number.isInteger(limit) || limit <= 0 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be 1..${MAX_PAGE_LIMIT}, got ${limit}`);
+}
+
+export async function batchIsFollowing(
+  redis: Redis,
+  keys: RelationKeys,
+  a: number,
+  targets: readonly number[],
+): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded> {
+  if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
+  if (targets.length > MAX_BATCH_IS_FOLLOWING) throw new RangeError(`at most ${MAX_BATCH_IS_FOLLOWING} targets, got ${targets.length}`);
+  if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
+  // The sentinel rides along: one command answers "loaded?" and every membership.
+  const scores = await redis.zmscore(keys.following(a), SENTINEL, ...targets.map(String));
+  if (scores[0] === null) return { status: "not_loaded" };
+  return { status: "ok", following: scores.slice(1).map((s) => s !== null) };
+}
+
+export async function followingPage(
+  scripts: RelationScripts,
+  keys: RelationKeys,
+  a: number,
+  cursor: CursorPosition | undefined,
+  limit: number,
+): Promise<PageResult> {
+  if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
+  assertLimit(limit);
+  const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
+  const r = replyArray("followingPage", await scripts.run("followingPage", [keys.following(a)], args));
+  if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
+  if (r[0] !== "OK") throw new UnexpectedReplyError("followingPage", r);
+  return toPage("followingPage", replyEntries("followingPage", r, 2), limit, replyInt("followingPage", r[1]));
+}
+
+/** Cuts the `limit + 1` entries a script returned into a page and its next cursor. */
+export function toPage(script: string, entries: CursorPosition[], limit: number, total: number): PageResult {
+  const items = entries.slice(0, limit);
+  const last = items[items.length - 1];
+  if (entries.length > limit + 1) throw new UnexpectedReplyError(script, entries.length);
+  return { status: "ok", items, next: entries.length > limit && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };
+}
+
+export async function followingCount(scripts: RelationScripts, keys: RelationKeys, a: number): Promise<{ readonly status: "ok"; readonly count: number } | NotLoaded> {
+  if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
+  const n = replyInt("followingCount", await scripts.run("followingCount", [keys.following(a)]));
+  return n < 0 ? { status: "not_loaded" } : { status: "ok", count: n };
+}
+
+const WINDOW_STATES = { COMPLETE: "complete", PARTIAL: "partial", COLD: "cold" } as const;
+
+/**
+ * Friends of A = A's follows B for which B→A holds, in two round trips:
+ * 1. one script over A's slot: following:{A} against the fans:{A} window. A
+ *    followee in the window follows A back; when the window is complete (A has
+ *    at most N fans) the rest do not, and the answer is exact.
+ * 2. otherwise, for each undecided B, `following:{B}` (which includes B's
+ *    pending overlay, so it is exact) and, in case it is cold, B's pending entry
+ *    for A; the cold ones come back as `unresolved` for one query of A's fans
+ *    shard (`from_user_id IN (...)`) with the pending entry laid over it.
+ * Bounded by the following cap. The window trails following:{B} by the fans
+ * step, so a follow-back made a moment ago may show a moment later.
+ */
+export async function friends(redis: Redis, scripts: RelationScripts, keys: RelationKeys, a: number): Promise<FriendsResult> {
+  if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
+  const r = replyArray("friendCandidates", await scripts.run("friendCandidates", [keys.following(a), keys.fans(a), keys.fansVersions(a)]));
+  if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
+  const state = WINDOW_STATES[replyString("friendCandidates", r[1]) as keyof typeof WINDOW_STATES];
+  if (r[0] !== "OK" || !state) throw new UnexpectedReplyError("friendCandidates", r);
+
+  const sure: CursorPosition[] = [];
+  const undecided: CursorPosition[] = [];
+  for (let i = 2; i + 2 < r.length; i += 3) {
+    const entry = { id: replyInt("friendCandidates", r[i]), timeMs: replyInt("friendCandidates", r[i + 1]) };
+    (replyInt("friendCandidates", r[i + 2]) === 1 ? sure : undecided).push(entry);
+  }
+  const me = String(a);
+  const checks = await Promise.all(
+    undecided.map((b) => Promise.all([redis.zmscore(keys.following(b.id), SENTINEL, me), redis.hget(keys.pending(b.id), me)])),
+  );
+  const unresolved: UnresolvedFriend[] = [];
+  const found: CursorPosition[] = [];
+  undecided.forEach((b, i) => {
+    const [scores, pending] = checks[i]!;
+    if (scores[0] !== null) {
+      if (scores[1] !== null) found.push(b);
+    } else {
+      unresolved.push({ ...b, pending: pending === null ? undefined : decodePending(a, pending) });
+    }
+  });
+  // both lists are newest-first; merge keeps that order
+  const all = [...sure, ...found].sort((x, y) => y.timeMs - x.timeMs || y.id - x.id);
+  return { status: "ok", fansWindow: state, friends: all, unresolved };
+}

@@ -1,0 +1,77 @@
+/**
+ * The relation Lua scripts, defined on an ioredis client. Each script is its
+ * `.lua` file with the shared helpers in front (`common.lua`, plus
+ * `fans-common.lua` for the fans scripts); ioredis runs them by EVALSHA and
+ * falls back to EVAL after NOSCRIPT (restart, failover, SCRIPT FLUSH).
+ */
+import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
+
+type Prelude = "common" | "fans";
+
+const SPECS = {
+  readState: { file: "read-state", keys: 2, prelude: "common" },
+  loadFollowing: { file: "load-following", keys: 3, prelude: "common" },
+  applyTransition: { file: "apply-transition", keys: 3, prelude: "common" },
+  undoTransition: { file: "undo-transition", keys: 4, prelude: "common" },
+  clearPending: { file: "clear-pending", keys: 2, prelude: "common" },
+  followingPage: { file: "following-page", keys: 1, prelude: "common" },
+  followingCount: { file: "following-count", keys: 1, prelude: "common" },
+  ackOutbox: { file: "ack-outbox", keys: 1, prelude: "common" },
+  fansApply: { file: "fans-apply", keys: 2, prelude: "fans" },
+  fansLoad: { file: "fans-load", keys: 2, prelude: "fans" },
+  fansPage: { file: "fans-page", keys: 2, prelude: "fans" },
+  friendCandidates: { file: "friend-candidates", keys: 3, prelude: "fans" },
+} as const satisfies Record<string, { file: string; keys: number; prelude: Prelude }>;
+
+export type ScriptName = keyof typeof SPECS;
+export type ScriptArg = string | number;
+/** Raw reply of a relation script: nested arrays of strings and integers. */
+export type ScriptReply = unknown;
+
+const read = (file: string) => readFileSync(new URL(`./lua/${file}.lua`, import.meta.url), "utf8");
+let sources: Record<ScriptName, string> | undefined;
+
+/** The full source of every script (read once, on first use). */
+export function scriptSources(): Record<ScriptName, string> {
+  if (!sources) {
+    const common = read("common");
+    const preludes: Record<Prelude, string> = { common, fans: `${common}\n${read("fans-common")}` };
+    sources = Object.fromEntries(
+      Object.entries(SPECS).map(([name, spec]) => [name, `${preludes[spec.prelude]}\n${read(spec.file)}`]),
+    ) as Record<ScriptName, string>;
+  }
+  return sources;
+}
+
+/** Command names are namespaced so they never shadow an ioredis method. */
+const commandName = (name: ScriptName) => `rsRelation_${name}`;
+const definedOn = new WeakSet<Redis>();
+
+type ScriptMethod = (...args: ScriptArg[]) => Promise<ScriptReply>;
+
+/** Runs relation scripts on one client; defining them is idempotent per client. */
+export class RelationScripts {
+  private readonly redis: Redis;
+
+  constructor(redis: Redis) {
+    this.redis = redis;
+    if (!definedOn.has(redis)) {
+      const src = scriptSources();
+      for (const name of Object.keys(SPECS) as ScriptName[]) {
+        redis.defineCommand(commandName(name), { lua: src[name], numberOfKeys: SPECS[name].keys });
+      }
+      definedOn.add(redis);
+    }
+  }
+
+  /** Runs `name` with its keys (count checked: a wrong count would turn keys into arguments). */
+  run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<ScriptReply> {
+    if (keys.length !== SPECS[name].keys) {
+      return Promise.reject(new RangeError(`script ${name} takes ${SPECS[name].keys} keys, got ${keys.length}`));
+    }
+    const method = (this.redis as unknown as Record<string, ScriptMethod>)[commandName(name)];
+    if (typeof method !== "function") return Promise.reject(new Error(`script ${name} is not defined on this client`));
+    return method.call(this.redis, ...keys, ...args);
+  }
+}

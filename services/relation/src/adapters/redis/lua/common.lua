@@ -1,0 +1,110 @@
+-- Helpers shared by every relation script (prepended to each script body).
+-- Numbers: ids, times and versions stay below 2^53, exact in Lua's doubles;
+-- they are written back with %.0f because tostring() would switch to exponent form.
+
+-- Member of following:{A} and fans:{B} that marks a loaded key (score 0, below every
+-- real entry). Evicting the key evicts it too, so "cold" and "follows nobody" differ.
+local SENTINEL = '#'
+
+local function num_str(n)
+  return string.format('%.0f', n)
+end
+
+local function to_num(v, default)
+  if not v then return default end
+  return tonumber(v) or default
+end
+
+-- Redis's clock in microseconds: the floor of every new version, so versions stay
+-- monotonic after the counter is lost (until the year 2255, below 2^53).
+local function now_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- Pending entry: action|version|timeMs|source|prevTimeMs (domain/relation-transition.ts).
+local function decode_pending(v)
+  if not v then return nil end
+  local a, ver, t, s, p = string.match(v, '^([fu])|(%d+)|(%d+)|(%-?%d+)|(%d+)$')
+  if not a then return nil end
+  return { action = a, version = tonumber(ver), time = tonumber(t), source = s, prev = tonumber(p) }
+end
+
+local function encode_pending(a, ver, t, s, p)
+  return a .. '|' .. num_str(ver) .. '|' .. num_str(t) .. '|' .. s .. '|' .. num_str(p)
+end
+
+-- Highest version in a pending overlay (0 when empty).
+local function pending_max(pending)
+  local best = 0
+  local vals = redis.call('HVALS', pending)
+  for i = 1, #vals do
+    local e = decode_pending(vals[i])
+    if e and e.version > best then best = e.version end
+  end
+  return best
+end
+
+-- The next version of one user: above the stored counter, never below Redis TIME
+-- in microseconds, and, when the counter was lost, above every version still
+-- pending (a lost counter may have run ahead of the clock through a load floor).
+local function next_version(meta, pending)
+  local stored = to_num(redis.call('HGET', meta, 'v'), nil)
+  local floor
+  if stored then floor = stored + 1 else floor = pending_max(pending) + 1 end
+  local v = math.max(floor, now_us())
+  redis.call('HSET', meta, 'v', num_str(v))
+  return v
+end
+
+-- Ids of the members of `key` scored exactly `s`, as numbers, highest first.
+local function group_desc(key, s)
+  local ms = redis.call('ZRANGEBYSCORE', key, s, s)
+  local ids = {}
+  for i = 1, #ms do
+    local n = tonumber(ms[i])
+    if n then ids[#ids + 1] = n end
+  end
+  table.sort(ids, function(a, b) return a > b end)
+  return ids
+end
+
+-- Newest-first keyset page of a relation sorted set: order (score desc, id desc,
+-- ids compared as numbers like the shards' ORDER BY, not as Redis's bytes),
+-- entries strictly after the cursor (cs, cid) when has_cursor, `want` at most,
+-- never the sentinel. Returns a flat {id, score, id, score, ...} of strings.
+local function page_desc(key, has_cursor, cs, cid, want)
+  local out = {}
+  local n = 0
+  local max = '+inf'
+  if has_cursor then
+    local ids = group_desc(key, cs)
+    for i = 1, #ids do
+      if n >= want then break end
+      if ids[i] < cid then
+        out[#out + 1] = num_str(ids[i]); out[#out + 1] = cs; n = n + 1
+      end
+    end
+    max = '(' .. cs
+  end
+  while n < want do
+    local batch = redis.call('ZREVRANGEBYSCORE', key, max, '(0', 'WITHSCORES', 'LIMIT', 0, want - n)
+    if #batch == 0 then break end
+    local last
+    for i = 2, #batch, 2 do
+      if n >= want then break end
+      local s = batch[i]
+      if s ~= last then
+        last = s
+        -- a group of equal scores is read whole, so its numeric order is exact
+        local ids = group_desc(key, s)
+        for j = 1, #ids do
+          if n >= want then break end
+          out[#out + 1] = num_str(ids[j]); out[#out + 1] = s; n = n + 1
+        end
+      end
+    end
+    max = '(' .. last
+  end
+  return out
+end

@@ -1,0 +1,257 @@
+/**
+ * The write front of the relation service: A's follows (`following:{A}`), A's
+ * version counter and persist epoch (`meta:{A}`), A's pending overlay
+ * (`pending:{A}`) and A's outbox (`outbox:{A}`). Every decision is one Lua
+ * script over the keys of one user. See docs/adr/0007-relation-write-path-in-redis.md.
+ */
+import type { Redis } from "ioredis";
+import type { CursorPosition } from "../../domain/cursor.js";
+import {
+  actionCode,
+  actionFromCode,
+  decodePending,
+  isSource,
+  isUserId,
+  type PendingEntry,
+  type RelationAction,
+  type RelationTransition,
+} from "../../domain/relation-transition.js";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, jitteredTtlMs } from "./cache-ttl.js";
+import { batchIsFollowing, followingCount, followingPage, friends, type FriendsResult, type NotLoaded, type PageResult } from "./following-reads.js";
+import { RelationScripts, type ScriptArg } from "./lua-scripts.js";
+import { relationKeys, type RelationKeys } from "./relation-keys.js";
+import { RelationOutbox } from "./relation-outbox.js";
+import { replyArray, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
+
+/** How often {@link RelationCache.ensureLoaded} re-reads the database when the persister keeps moving. */
+export const DEFAULT_LOAD_MAX_ATTEMPTS = 5;
+
+export interface RelationCacheOptions {
+  /** Prefix of every key (e.g. `rs:rel:`); no braces. */
+  readonly keyPrefix: string;
+  readonly ttlMs?: number;
+  readonly ttlJitterMs?: number;
+  readonly loadMaxAttempts?: number;
+}
+
+/** One active row of `follows` for A, as read from A's shard. */
+export interface FollowRow {
+  readonly to: number;
+  readonly timeMs: number;
+  readonly version: number;
+}
+
+/** What a loader read from the shard: A's active rows and the highest version of any of A's rows. */
+export interface FollowingSnapshot {
+  readonly rows: readonly FollowRow[];
+  readonly maxVersion: number;
+}
+
+export type LoadResult =
+  | { readonly status: "loaded"; readonly count: number }
+  | { readonly status: "already_loaded" }
+  /** The persister cleared pending entries after the caller read the epoch: read the database again. */
+  | { readonly status: "retry"; readonly epoch: string };
+
+export type ApplyResult =
+  | { readonly status: "changed"; readonly version: number; readonly occurredAtMs: number; readonly transition: RelationTransition }
+  | { readonly status: "noop" }
+  | { readonly status: "cap_exceeded" }
+  | NotLoaded;
+
+export type UndoResult = { readonly status: "changed"; readonly transition: RelationTransition } | { readonly status: "noop" };
+
+/** The persister kept clearing entries of this user while we loaded it; callers answer UNAVAILABLE. */
+export class CacheLoadContendedError extends Error {
+  constructor(userId: number, attempts: number) {
+    super(`following:{${userId}} could not be loaded in ${attempts} attempts`);
+    this.name = "CacheLoadContendedError";
+  }
+}
+
+function assertId(name: string, v: number): void {
+  if (!isUserId(v)) throw new RangeError(`${name} must be a positive safe integer, got ${v}`);
+}
+function assertTime(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer (unix ms), got ${v}`);
+}
+
+export class RelationCache {
+  readonly keys: RelationKeys;
+  readonly outbox: RelationOutbox;
+  private readonly scripts: RelationScripts;
+  private readonly ttlMs: number;
+  private readonly ttlJitterMs: number;
+  private readonly loadMaxAttempts: number;
+
+  constructor(
+    private readonly redis: Redis,
+    opts: RelationCacheOptions,
+  ) {
+    this.keys = relationKeys(opts.keyPrefix);
+    this.scripts = new RelationScripts(redis);
+    this.outbox = new RelationOutbox(redis, this.keys, this.scripts);
+    this.ttlMs = opts.ttlMs ?? DEFAULT_CACHE_TTL_MS;
+    this.ttlJitterMs = opts.ttlJitterMs ?? DEFAULT_CACHE_TTL_JITTER_MS;
+    this.loadMaxAttempts = opts.loadMaxAttempts ?? DEFAULT_LOAD_MAX_ATTEMPTS;
+  }
+
+  private ttl(): number {
+    return jitteredTtlMs(this.ttlMs, this.ttlJitterMs);
+  }
+
+  private userKeys(a: number): string[] {
+    return [this.keys.following(a), this.keys.meta(a), this.keys.pending(a)];
+  }
+
+  /** Whether following:{A} is loaded, and the persist epoch to hand to {@link load} (read it BEFORE the database). */
+  async readState(a: number): Promise<{ loaded: boolean; epoch: string }> {
+    assertId("user id", a);
+    const r = replyArray("readState", await this.scripts.run("readState", [this.keys.following(a), this.keys.meta(a)]));
+    return { loaded: replyInt("readState", r[0]) === 1, epoch: replyString("readState", r[1]) };
+  }
+
+  /**
+   * Installs following:{A} from shard rows plus the pending overlay, unless it is
+   * already loaded or the persist epoch moved since `epochSeen` (then `retry`).
+   */
+  async load(a: number, rows: readonly FollowRow[], dbMaxVersion: number, epochSeen: string): Promise<LoadResult> {
+    assertId("user id", a);
+    const args: ScriptArg[] = [epochSeen, dbMaxVersion, this.ttl()];
+    for (const r of rows) {
+      assertId("row to", r.to);
+      assertTime("row time", r.timeMs);
+      args.push(r.to, r.timeMs, r.version);
+    }
+    const r = replyArray("loadFollowing", await this.scripts.run("loadFollowing", this.userKeys(a), args));
+    switch (r[0]) {
+      case "LOADED":
+        return { status: "loaded", count: replyInt("loadFollowing", r[1]) };
+      case "ALREADY_LOADED":
+        return { status: "already_loaded" };
+      case "RETRY":
+        return { status: "retry", epoch: replyString("loadFollowing", r[1]) };
+      default:
+        throw new UnexpectedReplyError("loadFollowing", r);
+    }
+  }
+
+  /**
+   * Makes sure following:{A} is loaded: epoch, then the database, then load;
+   * again while the persister moved the epoch in between. Callers wrap this in
+   * singleflight per user. `attempts` counts database reads.
+   */
+  async ensureLoaded(a: number, readDb: () => Promise<FollowingSnapshot>): Promise<{ outcome: "already_loaded" | "loaded"; attempts: number }> {
+    for (let attempt = 1; attempt <= this.loadMaxAttempts; attempt++) {
+      const state = await this.readState(a);
+      if (state.loaded) return { outcome: "already_loaded", attempts: attempt - 1 };
+      const snap = await readDb();
+      const r = await this.load(a, snap.rows, snap.maxVersion, state.epoch);
+      if (r.status === "loaded") return { outcome: "loaded", attempts: attempt };
+      if (r.status === "already_loaded") return { outcome: "already_loaded", attempts: attempt };
+    }
+    throw new CacheLoadContendedError(a, this.loadMaxAttempts);
+  }
+
+  /**
+   * Decides and applies one follow/unfollow of A→to atomically: `not_loaded`
+   * (load, then call again), `noop` (idempotent success, nothing to publish),
+   * `cap_exceeded`, or `changed` with the new version, recorded pending.
+   */
+  async applyTransition(a: number, to: number, action: RelationAction, nowMs: number, source: number, cap: number): Promise<ApplyResult> {
+    assertId("from", a);
+    assertId("to", to);
+    assertTime("nowMs", nowMs);
+    if (!isSource(source)) throw new RangeError(`source must be an int32, got ${source}`);
+    if (!Number.isSafeInteger(cap) || cap < 0) throw new RangeError(`cap must be a non-negative integer, got ${cap}`);
+    const reply = await this.scripts.run("applyTransition", this.userKeys(a), [to, actionCode(action), nowMs, source, cap, this.ttl()]);
+    const r = replyArray("applyTransition", reply);
+    switch (r[0]) {
+      case "CHANGED": {
+        const version = replyInt("applyTransition", r[1]);
+        const occurredAtMs = replyInt("applyTransition", r[2]);
+        const transition = { from: a, to, action, version, occurredAtMs, source: replyInt("applyTransition", r[3]) };
+        return { status: "changed", version, occurredAtMs, transition };
+      }
+      case "NOOP":
+        return { status: "noop" };
+      case "CAP_EXCEEDED":
+        return { status: "cap_exceeded" };
+      case "NOT_LOADED":
+        return { status: "not_loaded" };
+      default:
+        throw new UnexpectedReplyError("applyTransition", r);
+    }
+  }
+
+  /**
+   * Undoes A→to's transition `appliedVersion` after its publish failed: only if
+   * that is still the pair's pending transition, by the opposite transition with
+   * a new version, recorded pending and queued in A's outbox atomically. Publish
+   * the returned transition, then `outbox.ackOutbox`; the retrier handles the rest.
+   */
+  async undoTransition(a: number, to: number, appliedVersion: number, nowMs: number): Promise<UndoResult> {
+    assertId("from", a);
+    assertId("to", to);
+    assertTime("nowMs", nowMs);
+    const keys = [...this.userKeys(a), this.keys.outbox(a)];
+    const r = replyArray("undoTransition", await this.scripts.run("undoTransition", keys, [a, to, appliedVersion, nowMs, this.ttl()]));
+    if (r[0] === "NOOP") return { status: "noop" };
+    if (r[0] !== "CHANGED") throw new UnexpectedReplyError("undoTransition", r);
+    const transition: RelationTransition = {
+      from: a,
+      to,
+      action: actionFromCode(replyString("undoTransition", r[1])),
+      version: replyInt("undoTransition", r[2]),
+      occurredAtMs: replyInt("undoTransition", r[3]),
+      source: replyInt("undoTransition", r[4]),
+    };
+    await this.outbox.index(a);
+    return { status: "changed", transition };
+  }
+
+  /**
+   * The persister's compare-and-delete after writing to the shard: removes each
+   * entry that still holds the given version, and moves the persist epoch on if
+   * any went.
+   */
+  async clearPending(a: number, written: readonly { to: number; version: number }[]): Promise<{ cleared: number; epoch: string }> {
+    assertId("user id", a);
+    const args: ScriptArg[] = [this.ttl()];
+    for (const w of written) args.push(w.to, w.version);
+    const r = replyArray("clearPending", await this.scripts.run("clearPending", [this.keys.pending(a), this.keys.meta(a)], args));
+    return { cleared: replyInt("clearPending", r[0]), epoch: replyString("clearPending", r[1]) };
+  }
+
+  /** A's unpersisted transitions, one per followee. */
+  async pendingEntries(a: number): Promise<PendingEntry[]> {
+    const raw = await this.redis.hgetall(this.keys.pending(a));
+    return Object.entries(raw).map(([to, v]) => decodePending(Number(to), v));
+  }
+
+  /** Does A follow B? */
+  isFollowing(a: number, b: number): Promise<{ readonly status: "ok"; readonly following: boolean } | NotLoaded> {
+    assertId("to", b);
+    return batchIsFollowing(this.redis, this.keys, a, [b]).then((r) => (r.status === "ok" ? { status: "ok", following: r.following[0] === true } : r));
+  }
+
+  /** Which of `targets` (≤ 1000) A follows, in their order; one ZMSCORE, one round trip. */
+  batchIsFollowing(a: number, targets: readonly number[]) {
+    return batchIsFollowing(this.redis, this.keys, a, targets);
+  }
+
+  /** A's follows newest first, strictly after `cursor`, with A's follow count. */
+  followingPage(a: number, cursor: CursorPosition | undefined, limit: number): Promise<PageResult> {
+    return followingPage(this.scripts, this.keys, a, cursor, limit);
+  }
+
+  /** How many users A follows (cap-bounded, exact while loaded). */
+  count(a: number): Promise<{ readonly status: "ok"; readonly count: number } | NotLoaded> {
+    return followingCount(this.scripts, this.keys, a);
+  }
+
+  /** A's friends (mutual follows), newest follow of A first; see {@link friends} for what is exact. */
+  friends(a: number): Promise<FriendsResult> {
+    return friends(this.redis, this.scripts, this.keys, a);
+  }
+}

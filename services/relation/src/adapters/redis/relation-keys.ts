@@ -1,0 +1,38 @@
+/**
+ * Redis key names of the relation cache. Every key of one user carries the hash
+ * tag `{<id>}`, so a script touching one user's keys stays in one slot and runs
+ * unchanged on Redis Cluster. The prefix separates deployments and test runs.
+ */
+export interface RelationKeys {
+  readonly prefix: string;
+  /** Sorted set: A's active follows (member followee id, score follow time ms) + sentinel. */
+  following(userId: number): string;
+  /** Hash: `v` version counter, `e` persist epoch of A. Expires with following:{A}. */
+  meta(userId: number): string;
+  /** Hash: followee id → A's newest unpersisted transition of that edge. Never expires. */
+  pending(userId: number): string;
+  /** List: A's undo transitions waiting to be published. Never expires. */
+  outbox(userId: number): string;
+  /** Sorted set: users with a non-empty outbox (score first enqueue ms); its own slot. */
+  outboxIndex(): string;
+  /** Sorted set: the newest N fans of B (member fan id, score follow time ms) + sentinel. */
+  fans(userId: number): string;
+  /** Hash: per-fan versions, tombstones and window state of fans:{B}. */
+  fansVersions(userId: number): string;
+}
+
+/** Builds the key names under `prefix` (e.g. `rs:rel:`). Braces are refused: they would move the hash tag. */
+export function relationKeys(prefix: string): RelationKeys {
+  if (/[{}]/.test(prefix)) throw new RangeError(`key prefix must not contain braces: ${prefix}`);
+  const tagged = (kind: string) => (userId: number) => `${prefix}${kind}:{${userId}}`;
+  return {
+    prefix,
+    following: tagged("following"),
+    meta: tagged("meta"),
+    pending: tagged("pending"),
+    outbox: tagged("outbox"),
+    outboxIndex: () => `${prefix}outbox-index`,
+    fans: tagged("fans"),
+    fansVersions: tagged("fansv"),
+  };
+}

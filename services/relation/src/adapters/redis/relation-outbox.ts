@@ -1,0 +1,91 @@
+/**
+ * Outbox of undo transitions that still have to reach Kafka.
+ *
+ * Per user (`outbox:{A}`), not global: the undo script appends to it in the same
+ * atomic step that records the undo, which is only possible for a key in A's
+ * slot (on Redis Cluster a script cannot touch a global key beside A's keys).
+ * So no undo can exist in Redis without its queued event, even if the process
+ * dies right after. A global index (`outbox-index`, its own slot) lists users
+ * with queued events for the background retrier; it is maintained in a second
+ * command, and {@link RelationOutbox.rebuildOutboxIndex} recovers an entry lost
+ * to a crash between the two. Publishing twice is harmless: the persister keeps
+ * only versions newer than the row.
+ */
+import type { Redis } from "ioredis";
+import { decodeTransition, encodeTransition, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
+import type { RelationKeys } from "./relation-keys.js";
+import type { RelationScripts } from "./lua-scripts.js";
+import { replyInt } from "./script-replies.js";
+
+/** Keys examined per SCAN step while rebuilding the index. */
+const SCAN_BATCH = 1_000;
+
+export class RelationOutbox {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RelationKeys,
+    private readonly scripts: RelationScripts,
+  ) {}
+
+  /** Queues a transition of `t.from` for publishing (used when a publish failed outside an undo). */
+  async pushOutbox(t: RelationTransition): Promise<void> {
+    if (!isUserId(t.from) || !isUserId(t.to)) throw new RangeError("transition ids must be positive safe integers");
+    await this.redis.rpush(this.keys.outbox(t.from), encodeTransition(t));
+    await this.index(t.from);
+  }
+
+  /** Records that `userId` has queued events (NX: keeps the first enqueue time as the score). */
+  async index(userId: number): Promise<void> {
+    await this.redis.zadd(this.keys.outboxIndex(), "NX", Date.now(), String(userId));
+  }
+
+  /** The oldest `limit` queued transitions of `userId`, in publish order. */
+  async peekOutbox(userId: number, limit: number): Promise<RelationTransition[]> {
+    if (!Number.isInteger(limit) || limit <= 0) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    const raw = await this.redis.lrange(this.keys.outbox(userId), 0, limit - 1);
+    return raw.map(decodeTransition);
+  }
+
+  /**
+   * Removes published transitions (by version) and returns how many remain;
+   * drops the user from the index once the outbox is empty.
+   */
+  async ackOutbox(userId: number, versions: readonly number[]): Promise<number> {
+    if (versions.length === 0) return this.redis.llen(this.keys.outbox(userId));
+    const left = replyInt("ackOutbox", await this.scripts.run("ackOutbox", [this.keys.outbox(userId)], versions.map(String)));
+    if (left === 0) {
+      await this.redis.zrem(this.keys.outboxIndex(), String(userId));
+      // an undo may have queued an event between the two commands: put the user back
+      if ((await this.redis.llen(this.keys.outbox(userId))) > 0) await this.index(userId);
+    }
+    return left;
+  }
+
+  /** Users with queued transitions, longest waiting first. */
+  async outboxUsers(limit: number): Promise<number[]> {
+    const ids = await this.redis.zrange(this.keys.outboxIndex(), 0, limit - 1);
+    return ids.map(Number);
+  }
+
+  /**
+   * Re-indexes every non-empty outbox (SCAN over this prefix). For a retrier's
+   * start-up; on Redis Cluster run it against each master.
+   */
+  async rebuildOutboxIndex(): Promise<number> {
+    let cursor = "0";
+    let found = 0;
+    const match = `${this.keys.prefix}outbox:{*}`;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", match, "COUNT", SCAN_BATCH);
+      cursor = next;
+      for (const key of keys) {
+        const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
+        if (isUserId(id) && (await this.redis.llen(key)) > 0) {
+          await this.index(id);
+          found++;
+        }
+      }
+    } while (cursor !== "0");
+    return found;
+  }
+}

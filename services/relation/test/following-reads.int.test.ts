@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { FansCache } from "../src/adapters/redis/fans-cache.js";
+import { RelationCache } from "../src/adapters/redis/relation-cache.js";
+import type { CursorPosition } from "../src/domain/cursor.js";
+import { commandStats, countCommands, privateRedis, redisFixture, sleep, type RedisFixture } from "./redis-fixture.js";
+
+const CAP = 5_000;
+let fx: RedisFixture;
+let admin: Redis;
+let cache: RelationCache;
+let fans: FansCache;
+let nextUser = 9_000;
+const freshUser = () => ++nextUser;
+
+beforeAll(() => {
+  fx = redisFixture();
+  admin = fx.client();
+  cache = new RelationCache(fx.client(), { keyPrefix: fx.prefix });
+  fans = new FansCache(fx.client(), { keyPrefix: fx.prefix, windowSize: 3 });
+});
+afterAll(() => fx.cleanup());
+
+describe("batchIsFollowing", () => {
+  it("answers 1000 targets with one command, counted by the client and by the server's commandstats", async () => {
+    const server = await privateRedis();
+    const pfx = redisFixture(server.url);
+    try {
+      const client = pfx.client();
+      const c = new RelationCache(client, { keyPrefix: pfx.prefix });
+      const a = 1;
+      const rows = Array.from({ length: 500 }, (_, i) => ({ to: 2 * i + 2, timeMs: 1_000 + i, version: i + 1 })); // the even ids
+      await c.ensureLoaded(a, async () => ({ rows, maxVersion: 500 }));
+      const targets = Array.from({ length: 1_000 }, (_, i) => i + 1);
+      const observer = pfx.client();
+      await observer.ping();
+      const sent = countCommands(client);
+      const before = await commandStats(observer);
+      const r = await c.batchIsFollowing(a, targets);
+      const after = await commandStats(observer);
+
+      expect(r.status).toBe("ok");
+      if (r.status === "ok") expect(r.following).toEqual(targets.map((t) => t % 2 === 0));
+      expect(sent).toEqual(["zmscore"]);
+      const delta = new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]));
+      delta.set("info", (delta.get("info") ?? 0) - 1); // the first INFO counts itself
+      expect([...delta].filter(([, v]) => v > 0)).toEqual([["zmscore", 1]]);
+    } finally {
+      await pfx.cleanup();
+      await server.stop();
+    }
+  });
+
+  it("reports a cold key and refuses more than 1000 targets", async () => {
+    const a = freshUser();
+    expect(await cache.batchIsFollowing(a, [1, 2, 3])).toEqual({ status: "not_loaded" });
+    await expect(cache.batchIsFollowing(a, Array.from({ length: 1_001 }, (_, i) => i + 1))).rejects.toThrow(RangeError);
+  });
+});
+
+describe("followingPage", () => {
+  it("orders ties by numeric id (like the shard), not Redis's byte order", async () => {
+    const a = freshUser();
+    const ids = [9, 10, 100, 2, 11, 1_000_000_000_000_000];
+    await cache.ensureLoaded(a, async () => ({ rows: ids.map((to) => ({ to, timeMs: 5_000, version: 1 })), maxVersion: 1 }));
+    const seen: number[] = [];
+    let cursor: CursorPosition | undefined;
+    for (;;) {
+      const p = await cache.followingPage(a, cursor, 2);
+      if (p.status !== "ok") throw new Error("not loaded");
+      seen.push(...p.items.map((x) => x.id));
+      if (!p.next) break;
+      cursor = p.next;
+    }
+    expect(seen).toEqual([...ids].sort((x, y) => y - x));
+  });
+
+  it("pages newest first without duplicates or skips while writes happen", async () => {
+    const a = freshUser();
+    // 400 edges with many equal times and ids of different lengths
+    const rows = Array.from({ length: 400 }, (_, i) => ({ to: i % 2 === 0 ? i + 1 : 1_000_000 + i, timeMs: 10_000 + Math.floor(i / 9), version: i + 1 }));
+    await cache.ensureLoaded(a, async () => ({ rows, maxVersion: 400 }));
+    const removed = new Set<number>();
+    let writing = true;
+    let clock = 20_000;
+    const writer = (async () => {
+      let n = 0;
+      while (writing) {
+        // newer follows (above every cursor) and unfollows of random old edges
+        await cache.applyTransition(a, 5_000_000 + n++, "follow", ++clock, 0, CAP);
+        const victim = rows[Math.floor(Math.random() * rows.length)]!.to;
+        if ((await cache.applyTransition(a, victim, "unfollow", ++clock, 0, CAP)).status === "changed") removed.add(victim);
+        await sleep(0);
+      }
+    })();
+    const seen: CursorPosition[] = [];
+    let cursor: CursorPosition | undefined;
+    for (;;) {
+      const p = await cache.followingPage(a, cursor, 7);
+      if (p.status !== "ok") throw new Error("not loaded");
+      seen.push(...p.items);
+      if (!p.next) break;
+      cursor = p.next;
+      await sleep(1);
+    }
+    writing = false;
+    await writer;
+
+    const ids = seen.map((x) => x.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (let i = 1; i < seen.length; i++) {
+      const [x, y] = [seen[i - 1]!, seen[i]!];
+      expect(x.timeMs > y.timeMs || (x.timeMs === y.timeMs && x.id > y.id)).toBe(true);
+    }
+    const kept = rows.filter((r) => !removed.has(r.to)).map((r) => r.to);
+    expect(ids.filter((id) => id < 5_000_000).length).toBeGreaterThanOrEqual(kept.length);
+    for (const id of kept) expect(ids).toContain(id);
+    expect(removed.size).toBeGreaterThan(0);
+  });
+
+  it("refuses a bad limit and reports the total", async () => {
+    const a = freshUser();
+    await cache.ensureLoaded(a, async () => ({ rows: [{ to: 1, timeMs: 1, version: 1 }], maxVersion: 1 }));
+    await expect(cache.followingPage(a, undefined, 0)).rejects.toThrow(RangeError);
+    const p = await cache.followingPage(a, undefined, 1);
+    expect(p).toEqual({ status: "ok", items: [{ id: 1, timeMs: 1 }], next: undefined, total: 1 });
+  });
+});
+
+describe("friends", () => {
+  it("is exact from Redis when the fans window is complete", async () => {
+    const a = freshUser();
+    await cache.ensureLoaded(a, async () => ({ rows: [1, 2, 3].map((to) => ({ to, timeMs: 100 * to, version: to })), maxVersion: 3 }));
+    await fans.load(a, [2, 3, 4].map((from) => ({ from, timeMs: 50, version: 1 })));
+    const r = await cache.friends(a);
+    expect(r).toEqual({ status: "ok", fansWindow: "complete", friends: [{ id: 3, timeMs: 300 }, { id: 2, timeMs: 200 }], unresolved: [] });
+  });
+
+  it("decides the rest through following:{B}, and hands back cold ones with their pending overlay", async () => {
+    const a = freshUser();
+    const [b1, b2, b3, b4] = [freshUser(), freshUser(), freshUser(), freshUser()];
+    await cache.ensureLoaded(a, async () => ({ rows: [b1, b2, b3, b4].map((to, i) => ({ to, timeMs: 1_000 + i, version: 1 })), maxVersion: 1 }));
+    // A has more fans than the window holds: b1 is in it, the others are not
+    await fans.load(a, [b1, 7, 8, 9].map((from, i) => ({ from, timeMs: 5_000 - i, version: 1 })));
+    // b2 follows A back (loaded), b3 does not (loaded), b4 is cold but has a pending follow of A
+    await cache.ensureLoaded(b2, async () => ({ rows: [{ to: a, timeMs: 10, version: 1 }], maxVersion: 1 }));
+    await cache.ensureLoaded(b3, async () => ({ rows: [], maxVersion: 0 }));
+    await cache.ensureLoaded(b4, async () => ({ rows: [], maxVersion: 0 }));
+    const f = await cache.applyTransition(b4, a, "follow", 77, 0, CAP);
+    await admin.del(cache.keys.following(b4));
+
+    const r = await cache.friends(a);
+    if (r.status !== "ok") throw new Error("not loaded");
+    expect(r.fansWindow).toBe("partial");
+    expect(r.friends.map((x) => x.id)).toEqual([b2, b1]);
+    expect(r.unresolved).toEqual([{ id: b4, timeMs: 1_003, pending: { to: a, action: "follow", version: f.status === "changed" ? f.version : -1, timeMs: 77, source: 0, prevTimeMs: 0 } }]);
+  });
+
+  it("needs following:{A}", async () => {
+    expect(await cache.friends(freshUser())).toEqual({ status: "not_loaded" });
+  });
+});
