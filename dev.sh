@@ -4,14 +4,15 @@
 #   ./dev.sh test    install everything, start the servers, run every test, stop them
 #   ./dev.sh stop    stop what `up` started (from another terminal, or after `up -d`)
 #   ./dev.sh status  show what runs where
+#   ./dev.sh bench NAME  start the servers, run bench/NAME.ts (installs ghz and grpcurl)
 set -euo pipefail
 cd "$(dirname "$0")"
 source deploy/bootstrap.sh
 cmd="${1:-up}"
 shift || true
 case "$cmd" in
-  up | test | stop | status | infra) ;;
-  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra" >&2; exit 2 ;;
+  up | test | stop | status | infra | bench) ;;
+  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME" >&2; exit 2 ;;
 esac
 bootstrap "$cmd"
 exec node --import tsx deploy/stack/cli.ts "$cmd" "$@"

@@ -54,10 +54,31 @@ install_kafka() {
   local hash
   hash="$(sha256sum deploy/kafka/pom.xml | cut -d' ' -f1)"
   if [ -f "$STAMP_DIR/kafka" ] && [ "$(cat "$STAMP_DIR/kafka")" = "$hash" ] && [ -d deploy/kafka/libs ]; then return; fi
-  step "maven: resolving Apache Kafka jars from Maven Central"
+  step "maven: resolving Apache Kafka jars from Maven Central (first time: about a minute)"
   rm -rf deploy/kafka/libs
-  mvn -q -B -f deploy/kafka/pom.xml dependency:copy-dependencies
+  # One line per jar downloaded, so a first run shows progress; errors pass through.
+  mvn -B -f deploy/kafka/pom.xml dependency:copy-dependencies |
+    sed -un -e 's|.*Downloaded from [^ ]* .*/\([^/ ]*\.jar\) (.*|    \1|p' -e '/ERROR\|BUILD FAILURE/p'
   echo "$hash" >"$STAMP_DIR/kafka"
+}
+
+# Load tools for benchmarks (run by hand, not by the test command): ghz and
+# grpcurl from the Go module proxy, pinned.
+GO_TOOLS=("github.com/bojand/ghz/cmd/ghz@v0.120.0" "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3")
+
+install_go_tools() {
+  if ! command -v go >/dev/null 2>&1; then
+    local sudo; sudo="$(need_root)"
+    step "apt: installing golang-go (for ghz and grpcurl)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends golang-go
+  fi
+  export PATH="$(go env GOPATH)/bin:$PATH"
+  for mod in "${GO_TOOLS[@]}"; do
+    local name; name="$(basename "${mod%@*}")"
+    if command -v "$name" >/dev/null 2>&1; then continue; fi
+    step "go: installing $name"
+    go install "$mod"
+  done
 }
 
 bootstrap() {
@@ -67,4 +88,5 @@ bootstrap() {
   install_pnpm
   install_node_modules
   install_kafka
+  if [ "$1" = bench ]; then install_go_tools; fi
 }

@@ -21,18 +21,23 @@ export const APPS: readonly AppProcess[] = [
   { name: "gateway", entry: "gateway/src/main.ts", port: ports.gateway, admin: ports.gatewayAdmin },
 ];
 
+/** Preloaded after tsx so tracing hooks every instrumented library before it loads. */
+export const TELEMETRY_PRELOAD = path.join(ROOT, "pkg", "telemetry", "src", "register.ts");
+
 export function appSpec(app: AppProcess, jwtSecret: string): ProcessSpec {
   const entry = path.join(ROOT, app.entry);
   return {
     name: app.name,
     command: process.execPath,
-    args: ["--import", "tsx", "--enable-source-maps", entry],
+    args: ["--import", "tsx", "--import", TELEMETRY_PRELOAD, "--enable-source-maps", entry],
     cwd: ROOT,
     marker: entry,
     env: {
       ...infraEnv(),
       NODE_ENV: process.env.NODE_ENV ?? "development",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
+      OTEL_SERVICE_NAME: app.name,
+      ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
       SERVICE_HOST: HOST,
       ADMIN_PORT: String(app.admin.port),
       ...(app.port ? { [app.name === "gateway" ? "HTTP_PORT" : "GRPC_PORT"]: String(app.port.port) } : {}),

@@ -125,6 +125,18 @@ async function test(args: string[]): Promise<number> {
   }
 }
 
+/** Runs bench/<name>.ts against the local servers (started if needed, stopped after). */
+async function bench(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || !/^[a-z0-9-]+$/.test(name)) throw new Error("usage: ./dev.sh bench NAME (a file bench/NAME.ts)");
+  const started = await startInfra();
+  try {
+    return run(process.execPath, ["--import", "tsx", `bench/${name}.ts`, ...rest], infraEnv());
+  } finally {
+    await stopNames([...started].reverse());
+  }
+}
+
 async function up(detach: boolean): Promise<void> {
   const started: string[] = [];
   let stopping = false;
@@ -166,6 +178,9 @@ async function main(): Promise<void> {
       return;
     case "test":
       process.exitCode = await test(args);
+      return;
+    case "bench":
+      process.exitCode = await bench(args);
       return;
     case "stop":
       await stopNames(ALL_NAMES);

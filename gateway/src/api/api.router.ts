@@ -1,0 +1,57 @@
+/** `/api/...`: the project's own JSON API, its OpenAPI document and docs page. */
+import express, { Router, type Response } from "express";
+import swaggerUi from "swagger-ui-express";
+import type { TokenVerifier } from "@rs/auth";
+import type { Logger } from "@rs/logger";
+import type { GatewayClients } from "../clients/service-clients.js";
+import { bearerAuth } from "../http/auth.js";
+import { errorHandler } from "../http/error-handler.js";
+import { familyLimiters, type LimiterFactory, type LimitSettings } from "../http/limits.js";
+import { API_PREFIX, DOCS_PATH, OPENAPI_PATH, buildOpenApiDocument } from "./openapi.js";
+import { relationRoutes } from "./relation.routes.js";
+import { mountRoutes, type ApiRoute } from "./route-spec.js";
+import { userRoutes } from "./user.routes.js";
+
+/** Version of the /api contract in the OpenAPI document. */
+export const API_VERSION = "1.0.0";
+
+export interface ApiDeps {
+  readonly clients: GatewayClients;
+  readonly verifier: TokenVerifier;
+  readonly limiter: LimiterFactory;
+  readonly config: LimitSettings & { readonly PAGE_MAX_OFFSET: number; readonly HTTP_BODY_LIMIT: string };
+  readonly logger: Logger;
+}
+
+/** Every /api route declaration, in matching order. */
+export const apiRoutes = (clients: GatewayClients, config: { readonly PAGE_MAX_OFFSET: number }): ApiRoute[] => [
+  ...userRoutes(clients),
+  ...relationRoutes(clients, config),
+];
+
+const tooManyRequests = (_req: unknown, res: Response, retryAfterSeconds: number) => {
+  res.setHeader("Retry-After", String(retryAfterSeconds));
+  res.status(429).json({ error: "too many requests, slow down", code: "RESOURCE_EXHAUSTED", requestId: res.locals.requestId as string | undefined });
+};
+
+export function apiRouter(deps: ApiDeps): Router {
+  const router = Router();
+  const routes = apiRoutes(deps.clients, deps.config);
+  const document = buildOpenApiDocument(routes, API_VERSION);
+  const limits = familyLimiters(deps.limiter, deps.config, "api", tooManyRequests);
+
+  router.use(limits.ip);
+  // Parsed here, after the address limit, so a body error is answered in this family's shape.
+  router.use(express.json({ limit: deps.config.HTTP_BODY_LIMIT }), express.urlencoded({ extended: false, limit: deps.config.HTTP_BODY_LIMIT }));
+  router.get(OPENAPI_PATH, (_req, res) => void res.json(document));
+  // Swagger UI from the swagger-ui-dist package (served locally, nothing from a CDN);
+  // validatorUrl null keeps the page from sending the document to an online validator.
+  router.use(DOCS_PATH, swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", swaggerOptions: { url: API_PREFIX + OPENAPI_PATH, validatorUrl: null } }));
+  mountRoutes(router, routes, { bearer: bearerAuth(deps.verifier, deps.logger), userLimit: limits.user, credentialsLimit: limits.auth });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: "no such route", code: "NOT_FOUND", requestId: res.locals.requestId as string | undefined });
+  });
+  router.use(errorHandler(deps.logger));
+  return router;
+}

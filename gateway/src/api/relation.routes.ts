@@ -1,0 +1,162 @@
+/**
+ * `/api/relation/...`: the seed's routes (`follow`, `get_follower`, `get_fans`
+ * with page/pageSize) and the project's own cursor-paged routes, one per RPC.
+ */
+import { z } from "zod";
+import { invalidArgument } from "@rs/errors";
+import type { GatewayClients } from "../clients/service-clients.js";
+import { RPC_PAGE_MAX, readWindow } from "../clients/list-window.js";
+import { assertActingAs } from "../http/auth.js";
+import { cursorSchema, intSchema, userIdSchema } from "../http/params.js";
+import { CursorPage, SeedPage, SeedResult, apiRelationUser } from "./api-schemas.js";
+import { defineRoute, type ApiRoute } from "./route-spec.js";
+
+/** Most targets in one batch is-following (relation.proto). */
+export const BATCH_IS_FOLLOWING_MAX = 1000;
+export const DEFAULT_PAGE_SIZE = 20;
+/** `source` of follows made through /api (stored with the edge). */
+export const API_FOLLOW_SOURCE = 2;
+const MAX_SOURCE = 1_000;
+
+type ListRpc = "listFollowing" | "listFans" | "listFriends";
+
+const actorId = () => userIdSchema("The acting user; optional, and must be the caller's own id when given").optional();
+const cursorQuery = () =>
+  z.strictObject({
+    userId: userIdSchema("Whose list (default: the caller)").optional(),
+    cursor: cursorSchema().optional(),
+    limit: intSchema(1, RPC_PAGE_MAX, "Page size").optional(),
+  });
+const pageQuery = z.strictObject({
+  userId: userIdSchema("Whose list (default: the caller)").optional(),
+  page: intSchema(1, Number.MAX_SAFE_INTEGER, "Page number, from 1").optional(),
+  pageSize: intSchema(1, RPC_PAGE_MAX, `Users per page (default ${DEFAULT_PAGE_SIZE})`).optional(),
+});
+const followBody = z.strictObject({
+  followUserId: userIdSchema("The user to follow or unfollow"),
+  userId: actorId(),
+  source: intSchema(0, MAX_SOURCE, "Where in the app the follow came from; stored with the edge").optional(),
+});
+
+export function relationRoutes(clients: GatewayClients, cfg: { readonly PAGE_MAX_OFFSET: number }): ApiRoute[] {
+  const { relation } = clients;
+
+  const cursorList = (path: string, rpc: ListRpc, operationId: string, summary: string) =>
+    defineRoute({
+      method: "get",
+      path,
+      operationId,
+      summary,
+      tag: "relation",
+      auth: "bearer",
+      query: cursorQuery(),
+      response: CursorPage,
+      handle: async ({ query, me }) => {
+        const viewer = me().userId;
+        const r = await relation[rpc]({ userId: query.userId ?? viewer, cursor: query.cursor ?? "", limit: query.limit ?? DEFAULT_PAGE_SIZE, viewerId: viewer });
+        return { users: r.users.map(apiRelationUser), nextCursor: r.nextCursor, totalCount: r.totalCount };
+      },
+    });
+
+  const seedPage = (path: string, rpc: ListRpc, operationId: string, summary: string) =>
+    defineRoute({
+      method: "get",
+      path,
+      operationId,
+      summary,
+      description: `Served on top of the keyset-paged list; pages up to page*pageSize = PAGE_MAX_OFFSET (${cfg.PAGE_MAX_OFFSET} by default config) only, deeper ones use the cursor route.`,
+      tag: "relation",
+      auth: "bearer",
+      query: pageQuery,
+      response: SeedPage,
+      handle: async ({ query, me }) => {
+        const viewer = me().userId;
+        const page = query.page ?? 1;
+        const size = query.pageSize ?? DEFAULT_PAGE_SIZE;
+        const skip = (page - 1) * size;
+        if (skip + size > cfg.PAGE_MAX_OFFSET) throw invalidArgument(`page: too deep (page*pageSize must be at most ${cfg.PAGE_MAX_OFFSET}); use the cursor route`);
+        const userId = query.userId ?? viewer;
+        const w = await readWindow((cursor, limit) => relation[rpc]({ userId, cursor, limit, viewerId: viewer }), skip, size);
+        return { userList: w.users.map(apiRelationUser), totalCount: w.totalCount };
+      },
+    });
+
+  const write = (path: string, op: "follow" | "unfollow", summary: string) =>
+    defineRoute({
+      method: "post",
+      path,
+      operationId: op,
+      summary,
+      tag: "relation",
+      auth: "bearer",
+      body: followBody,
+      response: SeedResult,
+      errors: [403, 404],
+      handle: async ({ body, me }) => {
+        const caller = me();
+        assertActingAs(caller, body.userId);
+        const edge = { fromUserId: caller.userId, toUserId: body.followUserId };
+        const { changed } =
+          op === "follow" ? await relation.follow({ ...edge, source: body.source ?? API_FOLLOW_SOURCE }) : await relation.unfollow(edge);
+        const message = op === "follow" ? (changed ? "followed" : "already following") : changed ? "unfollowed" : "was not following";
+        return { success: true, message, changed };
+      },
+    });
+
+  return [
+    write("/relation/follow", "follow", "Follow a user (the seed's route); a follow already in place succeeds with changed=false"),
+    write("/relation/unfollow", "unfollow", "Unfollow a user; unfollowing someone not followed succeeds with changed=false"),
+    seedPage("/relation/get_follower", "listFollowing", "getFollowerPage", "The users `userId` follows, by page (the seed's route and naming)"),
+    seedPage("/relation/get_fans", "listFans", "getFansPage", "The users who follow `userId`, by page (the seed's route)"),
+    cursorList("/relation/following", "listFollowing", "listFollowing", "The users `userId` follows, newest first, cursor-paged"),
+    cursorList("/relation/fans", "listFans", "listFans", "The users who follow `userId`, newest first, cursor-paged"),
+    cursorList("/relation/friends", "listFriends", "listFriends", "Mutual follows of `userId`, newest first, cursor-paged"),
+    defineRoute({
+      method: "get",
+      path: "/relation/common_following",
+      operationId: "listCommonFollowing",
+      summary: "The users the caller follows who follow `targetUserId` (followed by people you know)",
+      tag: "relation",
+      auth: "bearer",
+      query: z.strictObject({ targetUserId: userIdSchema("The user whose followers are intersected"), cursor: cursorSchema().optional(), limit: intSchema(1, RPC_PAGE_MAX, "Page size").optional() }),
+      response: CursorPage,
+      handle: async ({ query, me }) => {
+        const r = await relation.listCommonFollowing({ viewerId: me().userId, targetId: query.targetUserId, cursor: query.cursor ?? "", limit: query.limit ?? DEFAULT_PAGE_SIZE });
+        return { users: r.users.map(apiRelationUser), nextCursor: r.nextCursor, totalCount: r.totalCount };
+      },
+    }),
+    defineRoute({
+      method: "get",
+      path: "/relation/is_following",
+      operationId: "isFollowing",
+      summary: "Whether `userId` (default: the caller) follows `targetUserId`",
+      tag: "relation",
+      auth: "bearer",
+      query: z.strictObject({ userId: userIdSchema("The follower (default: the caller)").optional(), targetUserId: userIdSchema("The followee") }),
+      response: z.object({ following: z.boolean() }).meta({ id: "IsFollowing" }),
+      handle: async ({ query, me }) => relation.isFollowing({ fromUserId: query.userId ?? me().userId, toUserId: query.targetUserId }),
+    }),
+    defineRoute({
+      method: "post",
+      path: "/relation/is_following/batch",
+      operationId: "batchIsFollowing",
+      summary: `Whether \`userId\` (default: the caller) follows each of up to ${BATCH_IS_FOLLOWING_MAX} users, in order`,
+      tag: "relation",
+      auth: "bearer",
+      body: z.strictObject({ userId: userIdSchema("The follower (default: the caller)").optional(), targetUserIds: z.array(userIdSchema()).min(1).max(BATCH_IS_FOLLOWING_MAX) }),
+      response: z.object({ following: z.array(z.boolean()).describe("Same order as targetUserIds") }).meta({ id: "BatchIsFollowing" }),
+      handle: async ({ body, me }) => relation.batchIsFollowing({ fromUserId: body.userId ?? me().userId, toUserIds: body.targetUserIds }),
+    }),
+    defineRoute({
+      method: "get",
+      path: "/relation/mutual",
+      operationId: "isMutual",
+      summary: "Whether `userId` (default: the caller) and `otherUserId` follow each other",
+      tag: "relation",
+      auth: "bearer",
+      query: z.strictObject({ userId: userIdSchema("One user (default: the caller)").optional(), otherUserId: userIdSchema("The other user") }),
+      response: z.object({ aFollowsB: z.boolean(), bFollowsA: z.boolean(), mutual: z.boolean() }).meta({ id: "Mutual" }),
+      handle: async ({ query, me }) => relation.isMutual({ userA: query.userId ?? me().userId, userB: query.otherUserId }),
+    }),
+  ];
+}

@@ -1,0 +1,49 @@
+import type { Request, RequestHandler, Response } from "express";
+import { Histogram, type Registry } from "prom-client";
+import type { Logger } from "@rs/logger";
+import { metricsRegistry } from "@rs/runtime";
+
+const METRIC = "gateway_http_request_duration_seconds";
+/** Latency buckets from a cached read (~1 ms) to a slow login (bcrypt) or a deadline (2 s). */
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const NS_PER_SECOND = 1e9;
+const MS_PER_SECOND = 1e3;
+const MAX_PATH_LOGGED = 200;
+
+function histogram(registry: Registry): Histogram<"method" | "route" | "status"> {
+  const existing = registry.getSingleMetric(METRIC);
+  if (existing) return existing as Histogram<"method" | "route" | "status">;
+  return new Histogram({ name: METRIC, help: "HTTP requests by method, matched route and status", labelNames: ["method", "route", "status"], buckets: BUCKETS, registers: [registry] });
+}
+
+/** The route pattern a request matched (bounded label values), or `unmatched`. */
+export function routeLabel(req: Request): string {
+  const pattern = (req.route as { path?: unknown } | undefined)?.path;
+  return typeof pattern === "string" ? req.baseUrl + pattern : "unmatched";
+}
+
+/** The request's logger: every line it writes carries the request id. */
+export const logOf = (res: Response, fallback: Logger): Logger => (res.locals.log as Logger | undefined) ?? fallback;
+
+/**
+ * One log line and one histogram sample per request, with the request id. The
+ * query string is never logged: /douyin carries the token there.
+ */
+export function accessLog(logger: Logger, registry: Registry = metricsRegistry): RequestHandler {
+  const latency = histogram(registry);
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const log = logger.child({ requestId: res.locals.requestId as string });
+    res.locals.log = log;
+    res.once("finish", () => {
+      const seconds = Number(process.hrtime.bigint() - started) / NS_PER_SECOND;
+      const status = res.statusCode;
+      // A handler that answered did not call next(), so the router left baseUrl and route as matched.
+      const route = routeLabel(req);
+      const path = (req.originalUrl.split("?")[0] ?? "").slice(0, MAX_PATH_LOGGED);
+      latency.observe({ method: req.method, route, status: String(status) }, seconds);
+      log.info({ method: req.method, route, path, status, ms: Math.round(seconds * MS_PER_SECOND * 10) / 10 }, "request");
+    });
+    next();
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * The /api OpenAPI document: valid OpenAPI 3.1, and it lists exactly the routes
+ * the Express router serves (both are built from the same declarations; this
+ * checks the router too, so a route added by hand would be caught).
+ */
+import { Validator } from "@seriousme/openapi-schema-validator";
+import type { Router } from "express";
+import { describe, expect, it } from "vitest";
+import { apiRouter, apiRoutes } from "../src/api/api.router.js";
+import { buildOpenApiDocument } from "../src/api/openapi.js";
+import { openApiPath } from "../src/api/route-spec.js";
+import { offlineDeps, unusedClients } from "./support/offline-deps.js";
+
+const deps = offlineDeps();
+const routes = apiRoutes(unusedClients(), deps.config);
+const doc = buildOpenApiDocument(routes, "test");
+type Operation = { operationId?: string; security?: unknown[]; parameters?: Array<{ name: string; in: string; required?: boolean }>; requestBody?: unknown; responses: Record<string, unknown> };
+const paths = doc.paths as Record<string, Record<string, Operation>>;
+const operations = Object.entries(paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, op })));
+
+/** What the Express router really serves: `METHOD /api/path` for every route layer. */
+function served(router: Router): string[] {
+  const stack = (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack;
+  return stack
+    .filter((l) => l.route)
+    .flatMap((l) => Object.keys(l.route!.methods).filter((m) => m !== "_all").map((m) => `${m.toUpperCase()} /api${openApiPath(l.route!.path)}`));
+}
+
+describe("the /api OpenAPI document", () => {
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const validator = new Validator();
+    const result = await validator.validate(JSON.parse(JSON.stringify(doc)));
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
+  });
+
+  it("lists every route the router serves, and nothing else", () => {
+    const routerRoutes = served(apiRouter(deps)).filter((r) => r !== "GET /api/openapi.json");
+    expect(operations.map((o) => o.key).sort()).toEqual(routerRoutes.sort());
+    expect(operations).toHaveLength(routes.length);
+  });
+
+  it("has the seed's routes, the user routes and a route per relation RPC", () => {
+    const keys = operations.map((o) => o.key);
+    for (const k of [
+      "POST /api/relation/follow",
+      "GET /api/relation/get_follower",
+      "GET /api/relation/get_fans",
+      "POST /api/relation/unfollow",
+      "GET /api/relation/is_following",
+      "POST /api/relation/is_following/batch",
+      "GET /api/relation/mutual",
+      "GET /api/relation/following",
+      "GET /api/relation/fans",
+      "GET /api/relation/friends",
+      "GET /api/relation/common_following",
+      "GET /api/user/{userId}/counts",
+      "POST /api/user/register",
+      "POST /api/user/login",
+      "POST /api/user/logout",
+      "GET /api/user/me",
+      "GET /api/user/{userId}",
+      "POST /api/user/batch",
+    ]) {
+      expect(keys).toContain(k);
+    }
+  });
+
+  it("documents parameters, auth and errors of each operation", () => {
+    const get = (k: string) => operations.find((o) => o.key === k)!.op;
+    const fansPage = get("GET /api/relation/get_fans");
+    expect(fansPage.parameters?.map((p) => p.name).sort()).toEqual(["page", "pageSize", "userId"]);
+    expect(fansPage.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(fansPage.responses)).toEqual(expect.arrayContaining(["200", "400", "401", "429", "503"]));
+    expect(get("GET /api/user/{userId}").parameters).toEqual([expect.objectContaining({ name: "userId", in: "path", required: true })]);
+    expect(get("POST /api/user/register").security).toEqual([]);
+    expect(Object.keys(get("POST /api/user/register").responses)).toEqual(expect.arrayContaining(["201", "409"]));
+    expect(get("POST /api/relation/follow").requestBody).toBeDefined();
+    for (const { op } of operations) expect(op.operationId).toBeTruthy();
+    expect(new Set(operations.map((o) => o.op.operationId)).size).toBe(operations.length);
+  });
+
+  it("every $ref points at a component", () => {
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    const schemas = Object.keys((doc.components?.schemas ?? {}) as object);
+    for (const r of refs) expect(schemas).toContain(r);
+  });
+});
