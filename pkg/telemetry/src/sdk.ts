@@ -15,7 +15,8 @@ let sdk: NodeSDK | undefined;
  * request, so per-message context must be set per message, not per request).
  *
  * Starts the SDK once per process. Without an OTLP endpoint no exporter is set,
- * so spans still carry trace ids into the logs but nothing is sent.
+ * so spans still carry trace ids into the logs but nothing is sent (the
+ * preload in register.ts does not start it at all then).
  */
 export function startTelemetry(serviceName: string, endpoint = process.env.OTEL_EXPORTER_OTLP_ENDPOINT): void {
   if (sdk) return;

@@ -1,0 +1,44 @@
+import { countV1 } from "@rs/idl";
+import type { KafkaMessage } from "@rs/kafka";
+import { describe, expect, it } from "vitest";
+import { decodeCountChanged, newestPerCounter } from "../src/adapters/kafka/count-changed.codec.js";
+
+const message = (value: Buffer | null, offset = "5"): KafkaMessage =>
+  ({ key: null, value, offset, timestamp: "0", attributes: 0, headers: {} }) as KafkaMessage;
+const encode = (e: countV1.CountChanged) => Buffer.from(countV1.CountChanged.encode(e).finish());
+
+describe("count.changed records", () => {
+  it("decodes a CountChanged", () => {
+    expect(decodeCountChanged(message(encode({ userId: 9, name: "follower", value: 4, version: 12 })))).toEqual({
+      ok: true,
+      change: { userId: 9, name: "follower", value: 4, version: 12 },
+    });
+  });
+
+  it("reports records it cannot use instead of throwing", () => {
+    const bad = [
+      message(null),
+      message(Buffer.from([0xff, 0xff, 0xff])),
+      message(encode({ userId: 9, name: "likes", value: 1, version: 1 })),
+      message(encode({ userId: 0, name: "follower", value: 1, version: 1 })),
+      message(encode({ userId: 9, name: "follower", value: -1, version: 1 })),
+      message(encode({ userId: 9, name: "follower", value: 1, version: 0 })),
+    ];
+    for (const m of bad) expect(decodeCountChanged(m)).toMatchObject({ ok: false, offset: "5" });
+  });
+
+  it("keeps only the newest version of each counter of each user", () => {
+    const changes = newestPerCounter([
+      { userId: 1, name: "follower", value: 5, version: 10 },
+      { userId: 1, name: "follower", value: 4, version: 8 },
+      { userId: 1, name: "following", value: 1, version: 3 },
+      { userId: 2, name: "follower", value: 7, version: 2 },
+      { userId: 1, name: "follower", value: 6, version: 11 },
+    ]);
+    expect(changes).toEqual([
+      { userId: 1, name: "follower", value: 6, version: 11 },
+      { userId: 1, name: "following", value: 1, version: 3 },
+      { userId: 2, name: "follower", value: 7, version: 2 },
+    ]);
+  });
+});
