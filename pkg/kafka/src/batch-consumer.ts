@@ -56,6 +56,11 @@ export interface BatchConsumerOptions {
   readonly redeliveryInitialMs?: number;
   readonly redeliveryMaxMs?: number;
   /**
+   * Batches of different partitions handled at the same time (default 1).
+   * Offsets stay per partition: each batch commits only its own partition.
+   */
+  readonly partitionsConsumedConcurrently?: number;
+  /**
    * Processes one batch. Its offsets are committed only after this resolves;
    * if it throws, nothing of the batch is committed and the same records are
    * delivered again (after a back-off). Delivery is at least once, so handlers
@@ -185,7 +190,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: opts.fromBeginning ?? false });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 1, eachBatch });
   } catch (err) {
     await consumer.disconnect().catch(() => undefined);
     throw err;

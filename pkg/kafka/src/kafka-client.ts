@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from "kafkajs";
+import { Kafka, logLevel, type LogEntry, type logCreator, type RetryOptions } from "kafkajs";
 import type { Logger } from "@rs/logger";
 
 /** Longest wait for a TCP connection to a broker. */
@@ -15,6 +15,13 @@ export interface KafkaClientOptions {
   readonly logger: Logger;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
+  /**
+   * Retries of the client's own broker requests (connects, metadata), under
+   * every producer and consumer retry. KafkaJS's default takes ~10 s to give up
+   * on an unreachable broker; a caller that must answer within a deadline
+   * bounds it here.
+   */
+  readonly retry?: RetryOptions;
 }
 
 type PinoMethod = "error" | "warn" | "info" | "debug";
@@ -73,6 +80,7 @@ export function createKafka(opts: KafkaClientOptions): Kafka {
     brokers: [...opts.brokers],
     connectionTimeout: opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
     requestTimeout: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    ...(opts.retry ? { retry: opts.retry } : {}),
     logLevel: kafkaLevel(opts.logger.level),
     logCreator: pinoLogCreator(opts.logger),
   });

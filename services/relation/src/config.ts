@@ -1,4 +1,41 @@
 import { env, etcdSettings, grpcServerSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
+import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
+import { persisterSettings } from "./persister/persister.settings.js";
+
+/**
+ * The relation cache's layout in Redis. Every process that touches the relation
+ * keys (the rpc service and the persister, which clears the pending overlay and
+ * repeats the fans step) must agree on these, so they are one group.
+ */
+export const relationCacheSettings = {
+  RELATION_KEY_PREFIX: env
+    .string("a key prefix without braces")
+    .refine((s) => !/[{}]/.test(s), "must not contain braces (they would move the hash tag)")
+    .default("rs:rel:")
+    .describe("Prefix of every relation key in Redis (following:{A}, pending:{A}, fans:{B}, ...)"),
+  FANS_WINDOW: env.positiveInt().default(DEFAULT_FANS_WINDOW).describe("How many of a user's newest fans fans:{B} keeps; deeper pages come from the fans shard"),
+  FANS_TOMBSTONES: env.positiveInt().min(2, "must be at least 2").default(DEFAULT_FANS_TOMBSTONES).describe("Unfollow tombstones kept per fans window before the oldest are pruned"),
+  CACHE_TTL_MS: env.positiveInt().default(DEFAULT_CACHE_TTL_MS).describe("Base lifetime of following:{A} and fans:{B} (one day, as in the seed design)"),
+  CACHE_TTL_JITTER_MS: env.nonNegativeInt().default(DEFAULT_CACHE_TTL_JITTER_MS).describe("Up to this much is added at random to each cache lifetime, so keys loaded together do not expire together"),
+  RELATION_EVENTS_TOPIC: env.string().default("relation.events").describe("Kafka topic of follow/unfollow transitions"),
+};
+
+/** Defaults of the rpc service's own settings (named so code never repeats a bare number). */
+export const RELATION_DEFAULTS = {
+  FOLLOWING_CAP: 5_000,
+  USER_CALL_DEADLINE_MS: 1_000,
+  USER_EXISTS_CACHE_SIZE: 100_000,
+  USER_EXISTS_CACHE_TTL_MS: 10 * 60 * 1000,
+  OUTBOX_RETRY_INTERVAL_MS: 1_000,
+  OUTBOX_BATCH: 100,
+  OUTBOX_LOCK_MS: 30_000,
+  LOAD_ATTEMPTS: 3,
+  KAFKA_CLIENT_RETRIES: 3,
+  KAFKA_PRODUCER_RETRIES: 2,
+  KAFKA_RETRY_INITIAL_MS: 100,
+  KAFKA_RETRY_MAX_MS: 500,
+} as const;
 
 /** The relation service's settings; each key is the environment variable it comes from. */
 export const relationConfigSchema = z.object({
@@ -8,9 +45,40 @@ export const relationConfigSchema = z.object({
   ...redisSettings,
   ...etcdSettings,
   ...kafkaSettings,
-  FOLLOWING_CAP: env.positiveInt().default(5_000).describe("Most users one user may follow (product rule; bounds following:{A})"),
-  RELATION_EVENTS_TOPIC: env.string().default("relation.events").describe("Kafka topic of follow/unfollow transitions"),
+  ...relationCacheSettings,
+  SERVICE_NAME: env.string().default("relation").describe("Name this service registers under in etcd (/services/<name>/...)"),
+  USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service (UserExists, BatchGetUsers)"),
+  USER_CALL_DEADLINE_MS: env.positiveInt().default(RELATION_DEFAULTS.USER_CALL_DEADLINE_MS).describe("Deadline of each call to the user service, retries included"),
+  USER_EXISTS_CACHE_SIZE: env.positiveInt().default(RELATION_DEFAULTS.USER_EXISTS_CACHE_SIZE).describe("User ids known to exist kept in process (users are never deleted), so a follow rarely asks the user service"),
+  USER_EXISTS_CACHE_TTL_MS: env.positiveInt().default(RELATION_DEFAULTS.USER_EXISTS_CACHE_TTL_MS).describe("How long a known-existing user id is trusted without asking again"),
+  FOLLOWING_CAP: env.positiveInt().default(RELATION_DEFAULTS.FOLLOWING_CAP).describe("Most users one user may follow (product rule; bounds following:{A})"),
+  KAFKA_CLIENT_ID: env.string().default("relation").describe("Kafka client id of the event producer"),
+  KAFKA_CLIENT_RETRIES: env.nonNegativeInt().default(RELATION_DEFAULTS.KAFKA_CLIENT_RETRIES).describe("Retries of the Kafka client's broker requests (connect, metadata) inside one publish; bounds how long a follow waits on a broker that is gone"),
+  KAFKA_PRODUCER_RETRIES: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_PRODUCER_RETRIES).describe("Retries of one produce request (rides out a leader election); with KAFKA_CLIENT_RETRIES decides when a publish counts as failed and is undone"),
+  KAFKA_RETRY_INITIAL_MS: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_RETRY_INITIAL_MS).describe("First back-off between Kafka retries (doubles)"),
+  KAFKA_RETRY_MAX_MS: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_RETRY_MAX_MS).describe("Longest back-off between Kafka retries"),
+  OUTBOX_RETRY_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_RETRY_INTERVAL_MS).describe("How often queued undo events are retried while Kafka was unreachable"),
+  OUTBOX_BATCH: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_BATCH).describe("Most queued events published per user and per pass of the outbox retrier"),
+  OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
+  LOAD_ATTEMPTS: env.positiveInt().default(RELATION_DEFAULTS.LOAD_ATTEMPTS).describe("How often a request reloads following:{A} when it was evicted again before use, before answering UNAVAILABLE"),
 });
 
 export type RelationConfig = z.infer<typeof relationConfigSchema>;
 export const loadRelationConfig = (source?: Record<string, string | undefined>) => loadConfig(relationConfigSchema, source);
+
+/**
+ * The relation-persister's settings (also read by the reconciler command): no
+ * gRPC server, no etcd, no tokens; the relation cache layout is shared with the
+ * rpc service so both address the same keys.
+ */
+export const persisterConfigSchema = z.object({
+  ...processSettings,
+  ...mysqlSettings,
+  ...redisSettings,
+  ...kafkaSettings,
+  ...relationCacheSettings,
+  ...persisterSettings,
+});
+
+export type PersisterConfig = z.infer<typeof persisterConfigSchema>;
+export const loadPersisterConfig = (source?: Record<string, string | undefined>) => loadConfig(persisterConfigSchema, source);

@@ -126,21 +126,64 @@ export async function friends(redis: Redis, scripts: RelationScripts, keys: Rela
     const entry = { id: replyInt("friendCandidates", r[i]), timeMs: replyInt("friendCandidates", r[i + 1]) };
     (replyInt("friendCandidates", r[i + 2]) === 1 ? sure : undecided).push(entry);
   }
-  const me = String(a);
-  const checks = await Promise.all(
-    undecided.map((b) => Promise.all([redis.zmscore(keys.following(b.id), SENTINEL, me), redis.hget(keys.pending(b.id), me)])),
-  );
-  const unresolved: UnresolvedFriend[] = [];
-  const found: CursorPosition[] = [];
-  undecided.forEach((b, i) => {
-    const [scores, pending] = checks[i]!;
-    if (scores[0] !== null) {
-      if (scores[1] !== null) found.push(b);
-    } else {
-      unresolved.push({ ...b, pending: pending === null ? undefined : decodePending(a, pending) });
-    }
-  });
+  const { found, unresolved } = await followsTarget(redis, keys, a, undecided);
   // both lists are newest-first; merge keeps that order
   const all = [...sure, ...found].sort((x, y) => y.timeMs - x.timeMs || y.id - x.id);
   return { status: "ok", fansWindow: state, friends: all, unresolved };
+}
+
+/** Split of candidates by whether each follows a target, as far as Redis knows. */
+export interface FollowsTargetResult<T extends CursorPosition> {
+  /** Candidates whose following:{B} is loaded and holds the target. */
+  readonly found: T[];
+  /** Candidates whose following:{B} is cold: ask the target's fans shard, with `pending` laid over it. */
+  readonly unresolved: (T & { readonly pending: PendingEntry | undefined })[];
+}
+
+/**
+ * Which of `candidates` follow `target`: per candidate, following:{B} (exact
+ * while loaded, it includes B's overlay) and, for a cold key, B's pending entry
+ * for the target. One pipeline, one round trip, whatever the number of candidates.
+ */
+export async function followsTarget<T extends CursorPosition>(redis: Redis, keys: RelationKeys, target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
+  if (!isUserId(target)) throw new RangeError(`user id must be a positive safe integer, got ${target}`);
+  const found: T[] = [];
+  const unresolved: (T & { pending: PendingEntry | undefined })[] = [];
+  if (candidates.length === 0) return { found, unresolved };
+  const me = String(target);
+  const pipe = redis.pipeline();
+  for (const b of candidates) {
+    pipe.zmscore(keys.following(b.id), SENTINEL, me);
+    pipe.hget(keys.pending(b.id), me);
+  }
+  const replies = (await pipe.exec()) ?? [];
+  candidates.forEach((b, i) => {
+    const [scoresErr, scores] = replies[2 * i] ?? [new UnexpectedReplyError("followsTarget", null), null];
+    const [pendingErr, pending] = replies[2 * i + 1] ?? [new UnexpectedReplyError("followsTarget", null), null];
+    if (scoresErr) throw scoresErr;
+    if (pendingErr) throw pendingErr;
+    const s = scores as (string | null)[];
+    if (s[0] !== null && s[0] !== undefined) {
+      if (s[1] !== null && s[1] !== undefined) found.push(b);
+    } else {
+      unresolved.push({ ...b, pending: pending === null || pending === undefined ? undefined : decodePending(target, pending as string) });
+    }
+  });
+  return { found, unresolved };
+}
+
+/**
+ * Every follow of A, newest first, in pages of {@link MAX_PAGE_LIMIT} (the
+ * following cap bounds the number of round trips).
+ */
+export async function allFollowing(scripts: RelationScripts, keys: RelationKeys, a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
+  const items: CursorPosition[] = [];
+  let cursor: CursorPosition | undefined;
+  for (;;) {
+    const page = await followingPage(scripts, keys, a, cursor, MAX_PAGE_LIMIT);
+    if (page.status !== "ok") return page;
+    items.push(...page.items);
+    if (!page.next) return { status: "ok", items };
+    cursor = page.next;
+  }
 }

@@ -18,6 +18,7 @@ const SPECS = {
   followingPage: { file: "following-page", keys: 1, prelude: "common" },
   followingCount: { file: "following-count", keys: 1, prelude: "common" },
   ackOutbox: { file: "ack-outbox", keys: 1, prelude: "common" },
+  releaseLock: { file: "release-lock", keys: 1, prelude: "common" },
   fansApply: { file: "fans-apply", keys: 2, prelude: "fans" },
   fansLoad: { file: "fans-load", keys: 2, prelude: "fans" },
   fansPage: { file: "fans-page", keys: 2, prelude: "fans" },

@@ -17,7 +17,18 @@ import {
   type RelationTransition,
 } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, jitteredTtlMs } from "./cache-ttl.js";
-import { batchIsFollowing, followingCount, followingPage, friends, type FriendsResult, type NotLoaded, type PageResult } from "./following-reads.js";
+import {
+  allFollowing,
+  batchIsFollowing,
+  followingCount,
+  followingPage,
+  followsTarget,
+  friends,
+  type FollowsTargetResult,
+  type FriendsResult,
+  type NotLoaded,
+  type PageResult,
+} from "./following-reads.js";
 import { RelationScripts, type ScriptArg } from "./lua-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
@@ -187,8 +198,9 @@ export class RelationCache {
   /**
    * Undoes A→to's transition `appliedVersion` after its publish failed: only if
    * that is still the pair's pending transition, by the opposite transition with
-   * a new version, recorded pending and queued in A's outbox atomically. Publish
-   * the returned transition, then `outbox.ackOutbox`; the retrier handles the rest.
+   * a new version, recorded pending and queued in A's outbox atomically, right
+   * after the failed transition itself (its send may not have reached Kafka).
+   * The outbox drainer publishes both and acknowledges them (docs/adr/0010).
    */
   async undoTransition(a: number, to: number, appliedVersion: number, nowMs: number): Promise<UndoResult> {
     assertId("from", a);
@@ -253,5 +265,15 @@ export class RelationCache {
   /** A's friends (mutual follows), newest follow of A first; see {@link friends} for what is exact. */
   friends(a: number): Promise<FriendsResult> {
     return friends(this.redis, this.scripts, this.keys, a);
+  }
+
+  /** Every follow of A, newest first (bounded by the following cap). */
+  allFollowing(a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
+    return allFollowing(this.scripts, this.keys, a);
+  }
+
+  /** Which of `candidates` follow `target`, as far as their following:{B} keys know; see {@link followsTarget}. */
+  followsTarget<T extends CursorPosition>(target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
+    return followsTarget(this.redis, this.keys, target, candidates);
   }
 }

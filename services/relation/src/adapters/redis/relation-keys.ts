@@ -15,6 +15,8 @@ export interface RelationKeys {
   outbox(userId: number): string;
   /** Sorted set: users with a non-empty outbox (score first enqueue ms); its own slot. */
   outboxIndex(): string;
+  /** String: the instance publishing A's outbox right now (a lease, so two never publish the same event). */
+  outboxLock(userId: number): string;
   /** Sorted set: the newest N fans of B (member fan id, score follow time ms) + sentinel. */
   fans(userId: number): string;
   /** Hash: per-fan versions, tombstones and window state of fans:{B}. */
@@ -32,6 +34,7 @@ export function relationKeys(prefix: string): RelationKeys {
     pending: tagged("pending"),
     outbox: tagged("outbox"),
     outboxIndex: () => `${prefix}outbox-index`,
+    outboxLock: tagged("outbox-lock"),
     fans: tagged("fans"),
     fansVersions: tagged("fansv"),
   };

@@ -61,6 +61,27 @@ export class RelationOutbox {
     return left;
   }
 
+  /**
+   * Takes A's outbox lease for `ttlMs` unless another owner holds it. Only the
+   * holder publishes A's queue, so two instances never send the same entries.
+   */
+  async tryLock(userId: number, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(this.keys.outboxLock(userId), owner, "PX", ttlMs, "NX")) === "OK";
+  }
+
+  /** Gives the lease back if `owner` still holds it. */
+  async unlock(userId: number, owner: string): Promise<void> {
+    await this.scripts.run("releaseLock", [this.keys.outboxLock(userId)], [owner]);
+  }
+
+  /** Drops `userId` from the index when its outbox is empty (after someone else drained it). */
+  async unindexIfEmpty(userId: number): Promise<void> {
+    if ((await this.redis.llen(this.keys.outbox(userId))) > 0) return;
+    await this.redis.zrem(this.keys.outboxIndex(), String(userId));
+    // an undo may have queued an event between the two commands: put the user back
+    if ((await this.redis.llen(this.keys.outbox(userId))) > 0) await this.index(userId);
+  }
+
   /** Users with queued transitions, longest waiting first. */
   async outboxUsers(limit: number): Promise<number[]> {
     const ids = await this.redis.zrange(this.keys.outboxIndex(), 0, limit - 1);

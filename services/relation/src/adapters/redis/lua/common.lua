@@ -73,6 +73,8 @@ end
 -- ids compared as numbers like the shards' ORDER BY, not as Redis's bytes),
 -- entries strictly after the cursor (cs, cid) when has_cursor, `want` at most,
 -- never the sentinel. Returns a flat {id, score, id, score, ...} of strings.
+-- A group of equal scores inside one range read is sorted in place; only the
+-- group a read may have cut off at its LIMIT is read again whole.
 local function page_desc(key, has_cursor, cs, cid, want)
   local out = {}
   local n = 0
@@ -88,21 +90,33 @@ local function page_desc(key, has_cursor, cs, cid, want)
     max = '(' .. cs
   end
   while n < want do
-    local batch = redis.call('ZREVRANGEBYSCORE', key, max, '(0', 'WITHSCORES', 'LIMIT', 0, want - n)
+    local ask = want - n
+    local batch = redis.call('ZREVRANGEBYSCORE', key, max, '(0', 'WITHSCORES', 'LIMIT', 0, ask)
     if #batch == 0 then break end
+    -- a full read may have stopped inside its last group; a short one reached the end
+    local full = #batch / 2 == ask
+    local i = 1
     local last
-    for i = 2, #batch, 2 do
-      if n >= want then break end
-      local s = batch[i]
-      if s ~= last then
-        last = s
-        -- a group of equal scores is read whole, so its numeric order is exact
-        local ids = group_desc(key, s)
-        for j = 1, #ids do
-          if n >= want then break end
-          out[#out + 1] = num_str(ids[j]); out[#out + 1] = s; n = n + 1
-        end
+    while i <= #batch and n < want do
+      local s = batch[i + 1]
+      local ids = {}
+      local j = i
+      while j <= #batch and batch[j + 1] == s do
+        local id = tonumber(batch[j])
+        if id then ids[#ids + 1] = id end
+        j = j + 2
       end
+      if j > #batch and full then
+        ids = group_desc(key, s)
+      else
+        table.sort(ids, function(a, b) return a > b end)
+      end
+      for k = 1, #ids do
+        if n >= want then break end
+        out[#out + 1] = num_str(ids[k]); out[#out + 1] = s; n = n + 1
+      end
+      last = s
+      i = j
     end
     max = '(' .. last
   end

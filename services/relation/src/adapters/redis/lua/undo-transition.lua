@@ -2,8 +2,11 @@
 -- ARGV: from, to, appliedVersion, nowMs, ttlMs
 -- Reverts the transition `appliedVersion` of A→to (its publish failed) by a new,
 -- higher-versioned opposite transition, recorded pending and queued in A's outbox
--- in the same atomic step. Works on a cold key too: the overlay is what a later
--- load applies. Returns {'NOOP'} | {'CHANGED', action, version, occurredAtMs, source}.
+-- in the same atomic step. The failed transition itself is queued first: its
+-- publish may not have reached Kafka, and every transition in Redis must have its
+-- event (a duplicate is harmless, the persister keeps only newer versions).
+-- Works on a cold key too: the overlay is what a later load applies.
+-- Returns {'NOOP'} | {'CHANGED', action, version, occurredAtMs, source}.
 local following, meta, pending, outbox = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local from, to, applied, now_ms, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 
@@ -27,5 +30,6 @@ end
 redis.call('HSET', pending, to, encode_pending(action, v, time, e.source, prev))
 if loaded then redis.call('PEXPIRE', following, ttl) end
 redis.call('PEXPIRE', meta, ttl)
+redis.call('RPUSH', outbox, from .. '|' .. to .. '|' .. e.action .. '|' .. num_str(e.version) .. '|' .. num_str(e.time) .. '|' .. e.source)
 redis.call('RPUSH', outbox, from .. '|' .. to .. '|' .. action .. '|' .. num_str(v) .. '|' .. num_str(time) .. '|' .. e.source)
 return { 'CHANGED', action, num_str(v), num_str(time), e.source }

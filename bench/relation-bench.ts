@@ -1,0 +1,357 @@
+/**
+ * Speed of the relation service against the bare grpc-js echo baseline, in one
+ * run with ghz (same concurrency, same duration, one after the other; DESIGN §8):
+ * IsFollowing and BatchIsFollowing(100) from warm following:{A} keys,
+ * ListFollowing(20) with profiles (one BatchGetUsers) and is_follow of another
+ * viewer, and Follow acknowledged after Kafka's ack (acks=all).
+ *
+ *   node --import tsx bench/relation-bench.ts [seconds=10] [concurrency=50] [users=10000] [followsPerUser=20]
+ *
+ * Needs ghz (`go install github.com/bojand/ghz/cmd/ghz@v0.121.0`) on PATH or in
+ * $(go env GOPATH)/bin, and the local servers (`./dev.sh infra`). Seeds users and
+ * their follows straight into two throwaway rs_test_* databases, creates a private
+ * Kafka topic, starts the echo server, the user service and the relation service
+ * as separate processes the way the stack does (with the telemetry preload unless
+ * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
+ * everything afterwards. Prints a table and a JSON summary. BENCH_NODE_ARGS
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { createEtcd } from "@rs/discovery";
+import { createServiceClient } from "@rs/grpc";
+import { relationV1 } from "@rs/idl";
+import { createKafka } from "@rs/kafka";
+import { createLogger } from "@rs/logger";
+import { migrate, ShardedMysql } from "@rs/mysql";
+import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
+import { TELEMETRY_PRELOAD } from "../deploy/stack/apps.js";
+import { infraEnv, ROOT } from "../deploy/stack/settings.js";
+import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
+
+const seconds = Number(process.argv[2] ?? 10);
+const concurrency = Number(process.argv[3] ?? 50);
+const users = Number(process.argv[4] ?? 10_000);
+const followsPerUser = Number(process.argv[5] ?? 20);
+const withTelemetry = process.env.BENCH_TELEMETRY !== "0";
+const WARMUP_SECONDS = 2;
+const BATCH = 100;
+const PAGE = 20;
+const FIRST_ID = 1_000_000_000_000;
+const INSERT_CHUNK = 2_000;
+const PRELOAD_CONCURRENCY = 32;
+const READY_TIMEOUT_MS = 60_000;
+const PARTITIONS = 8;
+const logger = createLogger("relation-bench", "warn");
+
+function ghzPath(): string {
+  const gopath = (() => {
+    try {
+      return execFileSync("go", ["env", "GOPATH"]).toString().trim();
+    } catch {
+      return path.join(os.homedir(), "go");
+    }
+  })();
+  const local = path.join(gopath, "bin", "ghz");
+  return existsSync(local) ? local : "ghz";
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+interface GhzReport {
+  rps: number;
+  latencyDistribution: { percentage: number; latency: number }[] | null;
+  errorDistribution?: Record<string, number> | null;
+}
+
+interface Result {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  /** CPU time per call of the server called, and of the processes behind it (the machine's real cost). */
+  serverCpuMicrosPerCall?: number;
+  userCpuMicrosPerCall?: number;
+  redisCpuMicrosPerCall?: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+const MICROS_PER_SECOND = 1e6;
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+function ghz(name: string, address: string, call: string, data: string, opts: { seconds: number; concurrency: number }): Result {
+  const out = execFileSync(
+    ghzPath(),
+    ["--insecure", "--call", call, "--data", data, "-c", String(opts.concurrency), "-z", `${opts.seconds}s`, "--format", "json", address],
+    { maxBuffer: 64 * 1024 * 1024 },
+  ).toString();
+  const r = JSON.parse(out) as GhzReport;
+  const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6).toFixed(2));
+  // ghz closes its connection when the time is up; calls in flight then fail, not by the server's doing
+  const errors = Object.entries(r.errorDistribution ?? {})
+    .filter(([message]) => !/closed network connection|Canceled/i.test(message))
+    .reduce((n, [, count]) => n + count, 0);
+  if (errors > 0) process.stderr.write(`${name}: ${JSON.stringify(r.errorDistribution)}\n`);
+  return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors };
+}
+
+async function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<ChildProcess> {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+    let buf = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buf += chunk.toString();
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      if (lines.some(ready)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  child.stdout!.resume();
+  return child;
+}
+
+async function stop(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** The pid of the Redis server (same machine), for its CPU per call. */
+async function redisProcessId(url: string): Promise<number | undefined> {
+  const redis = createRedis(url, { logger, name: "relation-bench-info" });
+  try {
+    await waitForRedisReady(redis);
+    const pid = /process_id:(\d+)/.exec(await redis.info("server"))?.[1];
+    return pid ? Number(pid) : undefined;
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/** A deterministic pseudo-random generator, so runs seed the same graph. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
+}
+
+/** `users` profiles, and `followsPerUser` persisted follows each (follows + fans rows), straight into the shards. */
+async function seed(dsns: readonly string[]): Promise<void> {
+  const sharded = ShardedMysql.create({ dsns, virtualShards: 64, poolSize: 4, logger });
+  try {
+    await migrate(
+      sharded,
+      [
+        { name: "relation", dir: path.join(ROOT, "services/relation/migrations") },
+        { name: "user", dir: path.join(ROOT, "services/user/migrations") },
+      ],
+      logger,
+    );
+    const now = Date.now();
+    const ids = Array.from({ length: users }, (_, i) => FIRST_ID + i);
+    const insert = async <T>(items: T[], idOf: (x: T) => number, sql: string, row: (x: T) => unknown[]) => {
+      for (const [physical, group] of sharded.groupByShard(items, idOf)) {
+        for (let i = 0; i < group.length; i += INSERT_CHUNK) await sharded.pool(physical).query(sql, [group.slice(i, i + INSERT_CHUNK).map(row)]);
+      }
+    };
+    await insert(
+      ids,
+      (id) => id,
+      "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
+      (id) => [id, `bench_${id - FIRST_ID}`, "$2b$04$benchbenchbenchbenchbenchbenchbenchbenchbenchbenchbe", `https://img.example/${id}.png`, "", "hello", followsPerUser, followsPerUser, now, now],
+    );
+    const rnd = lcg(users * 31 + followsPerUser);
+    const edges: { from: number; to: number; t: number }[] = [];
+    for (const from of ids) {
+      const mine = new Set<number>();
+      while (mine.size < Math.min(followsPerUser, users - 1)) {
+        const to = FIRST_ID + Math.floor(rnd() * users);
+        if (to !== from) mine.add(to);
+      }
+      let t = now - 86_400_000;
+      for (const to of mine) edges.push({ from, to, t: (t += 1_000) });
+    }
+    await insert(edges, (e) => e.from, "INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES ?", (e) => [e.from, e.to, 0, 1, e.t, 1, e.t]);
+    await insert(edges, (e) => e.to, "INSERT INTO fans (to_user_id, from_user_id, source, status, created_at, version, updated_at) VALUES ?", (e) => [e.to, e.from, 0, 1, e.t, 1, e.t]);
+  } finally {
+    await sharded.close();
+  }
+}
+
+const tag = randomBytes(4).toString("hex");
+const infra = infraEnv();
+const userService = `user-bench-${tag}`;
+const keyPrefix = `rs:test:bench:${tag}:`;
+const workerPrefix = `/rs-test/relation-bench-${tag}/ids/`;
+const topic = `bench.relation-events.${tag}`;
+const dbs = await createThrowawayDatabases(2);
+const kafka = createKafka({ brokers: infra.KAFKA_BROKERS!.split(","), clientId: "relation-bench", logger });
+const admin = kafka.admin();
+await admin.connect();
+let echo: ChildProcess | undefined;
+let user: ChildProcess | undefined;
+let relation: ChildProcess | undefined;
+try {
+  await seed(dbs.dsns);
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
+  const nodeArgs = (entry: string, extra: string[] = []) => ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...extra, path.join(ROOT, entry)];
+  const common = { ...process.env, ...infra, MYSQL_SHARD_DSNS: dbs.dsns.join(","), GRPC_HOST: "127.0.0.1", ADMIN_PORT: "0", LOG_LEVEL: "info" };
+
+  const echoPort = await freePort();
+  echo = await spawnReady("echo-server", ["--import", "tsx", path.join(ROOT, "bench/echo-server.ts")], { ...process.env, ECHO_PORT: String(echoPort), LOG_LEVEL: "warn" }, (l) =>
+    l.includes('"event":"listening"'),
+  );
+  const userPort = await freePort();
+  user = await spawnReady(
+    "user",
+    nodeArgs("services/user/src/main.ts"),
+    {
+      ...common,
+      GRPC_PORT: String(userPort),
+      SERVICE_NAME: userService,
+      REDIS_KEY_PREFIX: `${keyPrefix}user:`,
+      TOKEN_REVOCATION_PREFIX: `${keyPrefix}revoked:`,
+      ID_WORKER_PREFIX: workerPrefix,
+      JWT_SECRET: randomBytes(32).toString("hex"),
+      OTEL_SERVICE_NAME: "user",
+    },
+    (l) => l.includes('"msg":"serving"'),
+  );
+  const relationPort = await freePort();
+  relation = await spawnReady(
+    "relation",
+    // BENCH_NODE_ARGS (e.g. --cpu-prof) go to the relation process only
+    nodeArgs("services/relation/src/main.ts", process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean)),
+    {
+      ...common,
+      GRPC_PORT: String(relationPort),
+      SERVICE_NAME: `relation-bench-${tag}`,
+      USER_SERVICE_NAME: userService,
+      RELATION_KEY_PREFIX: `${keyPrefix}rel:`,
+      RELATION_EVENTS_TOPIC: topic,
+      OTEL_SERVICE_NAME: "relation",
+    },
+    (l) => l.includes('"msg":"serving"'),
+  );
+
+  const echoAddr = `127.0.0.1:${echoPort}`;
+  const relAddr = `127.0.0.1:${relationPort}`;
+  // Load every following:{A} once (the cached case), and the user service's profiles with it.
+  const client = createServiceClient(relationV1.RelationServiceClient, { target: { address: relAddr }, logger, deadlineMs: 30_000 });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PRELOAD_CONCURRENCY }, async () => {
+      for (let i = next++; i < users; i = next++) {
+        await client.listFollowing({ userId: FIRST_ID + i, cursor: "", limit: PAGE, viewerId: 0 });
+      }
+    }),
+  );
+  await client.close();
+
+  // Quoted: ghz checks the data is JSON before filling the template in; proto JSON takes int64 as a string.
+  const randomId = `"{{randomInt ${FIRST_ID} ${FIRST_ID + users}}}"`;
+  // followers from the first half, followees from the second: never a self-follow
+  const half = Math.floor(users / 2);
+  const follower = `"{{randomInt ${FIRST_ID} ${FIRST_ID + half}}}"`;
+  const followee = `"{{randomInt ${FIRST_ID + half} ${FIRST_ID + users}}}"`;
+  const runs = {
+    echo: [echoAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
+    isFollowing: [relAddr, "relation.v1.RelationService.IsFollowing", `{"from_user_id":${randomId},"to_user_id":${randomId}}`],
+    batch: [relAddr, "relation.v1.RelationService.BatchIsFollowing", `{"from_user_id":${randomId},"to_user_ids":[${Array(BATCH).fill(randomId).join(",")}]}`],
+    list: [relAddr, "relation.v1.RelationService.ListFollowing", `{"user_id":${randomId},"limit":${PAGE},"viewer_id":${randomId}}`],
+    // a random follower and followee among warm users: almost every call is a real transition (published, acked)
+    follow: [relAddr, "relation.v1.RelationService.Follow", `{"from_user_id":${follower},"to_user_id":${followee},"source":1}`],
+  } as const;
+  const redisPid = await redisProcessId(infra.REDIS_URL!);
+  const measure = (name: string, [addr, call, data]: readonly [string, string, string]) => {
+    ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency });
+    const pids = [addr === echoAddr ? echo?.pid : relation?.pid, user?.pid, redisPid];
+    const before = pids.map(cpuSeconds);
+    const result = ghz(name, addr, call, data, { seconds, concurrency });
+    const after = pids.map(cpuSeconds);
+    const calls = result.rps * seconds;
+    const perCall = (i: number) => {
+      const [b, a] = [before[i], after[i]];
+      return b === undefined || a === undefined || calls === 0 ? undefined : Math.round(((a - b) * MICROS_PER_SECOND) / calls);
+    };
+    result.serverCpuMicrosPerCall = perCall(0);
+    if (addr !== echoAddr) {
+      result.userCpuMicrosPerCall = perCall(1);
+      result.redisCpuMicrosPerCall = perCall(2);
+    }
+    return result;
+  };
+  // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline always runs)
+  const only = process.env.BENCH_ONLY?.split(",");
+  const pick = (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [measure(name, runs[key])]);
+  const echoResult = measure("echo (bare grpc-js)", runs.echo);
+  const results = [
+    echoResult,
+    ...pick("isFollowing", "IsFollowing (cached)"),
+    ...pick("batch", `BatchIsFollowing(${BATCH}) (cached)`),
+    ...pick("list", `ListFollowing(${PAGE}) + profiles`),
+    ...pick("follow", "Follow (acked by Kafka)"),
+  ];
+  const offsets = await admin.fetchTopicOffsets(topic);
+  const events = offsets.reduce((n, o) => n + Number(o.high), 0);
+
+  const rows = results.map((r) => ({ ...r, ratioToEcho: Number((r.rps / echoResult.rps).toFixed(2)) }));
+  const pad = (s: string | number, n: number) => String(s).padStart(n);
+  process.stdout.write(
+    `\nrelation-bench: ${seconds}s per run, concurrency ${concurrency}, ${users} users × ${followsPerUser} follows, telemetry ${withTelemetry ? "on" : "off"}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})\n`,
+  );
+  process.stdout.write(
+    `${"call".padEnd(34)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("srv µs/call", 13)}${pad("user µs", 9)}${pad("redis µs", 10)}${pad("errors", 8)}\n`,
+  );
+  for (const r of rows) {
+    process.stdout.write(
+      `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.errors, 8)}\n`,
+    );
+  }
+  process.stdout.write(`events published on ${topic}: ${events}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, concurrency, users, followsPerUser, telemetry: withTelemetry, events, results: rows })}\n`);
+} finally {
+  await stop(relation);
+  await stop(user);
+  await stop(echo);
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  const redis = createRedis(infra.REDIS_URL!, { logger, name: "relation-bench-cleanup" });
+  await waitForRedisReady(redis);
+  let cursor = "0";
+  do {
+    const [nextCursor, keys] = await redis.scan(cursor, "MATCH", `*${keyPrefix}*`, "COUNT", 1_000);
+    cursor = nextCursor;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== "0");
+  await closeRedis(redis);
+  const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
+  await etcd.delete().prefix(`/rs-test/relation-bench-${tag}/`);
+  etcd.close();
+  await dbs.drop();
+}

@@ -1,0 +1,81 @@
+/**
+ * The count-consumer against the real Kafka, MariaDB and Redis: count.changed
+ * values are applied with a version guard (older and repeated versions change
+ * nothing, in the store and in the cache), a value cached before a change is
+ * replaced (the consumer writes the cache under the row lock), and unreadable
+ * records are skipped without stalling the partition.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RowDataPacket } from "@rs/mysql";
+import { createCountWorld, randomId, sleep, type CountClient, type CountWorld } from "./count-fixture.js";
+
+let w: CountWorld;
+let client: CountClient;
+
+beforeAll(async () => {
+  w = await createCountWorld("consumer");
+  client = (await w.service()).client;
+  await w.consumer();
+});
+
+afterAll(async () => {
+  await w?.cleanup();
+});
+
+async function stored(userId: number, name: string): Promise<{ value: number; version: number } | undefined> {
+  const [rows] = await w.sharded.poolFor(userId).query<RowDataPacket[]>("SELECT value, version FROM counters WHERE entity_id = ? AND entity_type = 'user' AND name = ?", [userId, name]);
+  return rows[0] && { value: Number(rows[0].value), version: Number(rows[0].version) };
+}
+
+async function eventually<T>(read: () => Promise<T>, want: T, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (JSON.stringify(last) !== JSON.stringify(want) && Date.now() < deadline) {
+    await sleep(50);
+    last = await read();
+  }
+  return last;
+}
+
+describe("count-consumer", () => {
+  it("applies the newest version and ignores older and repeated ones, in the store and in what the service answers", async () => {
+    const u = randomId();
+    // The service caches the "no count yet" answer first: the consumer must replace it.
+    expect((await client.getCounts({ userId: u })).counts?.followerCount).toBe(0);
+
+    await w.publish([{ userId: u, name: "follower", value: 10, version: 1_000 }]);
+    expect(await eventually(() => stored(u, "follower"), { value: 10, version: 1_000 })).toEqual({ value: 10, version: 1_000 });
+    expect(await eventually(async () => (await client.getCounts({ userId: u })).counts?.followerCount, 10)).toBe(10);
+
+    // Older, then repeated, then newer (with an older one after it in the same batch).
+    await w.publish([
+      { userId: u, name: "follower", value: 3, version: 900 },
+      { userId: u, name: "follower", value: 10, version: 1_000 },
+      { userId: u, name: "follower", value: 11, version: 1_001 },
+      { userId: u, name: "follower", value: 4, version: 950 },
+      { userId: u, name: "following", value: 2, version: 7 },
+    ]);
+    expect(await eventually(() => stored(u, "following"), { value: 2, version: 7 })).toEqual({ value: 2, version: 7 });
+    expect(await stored(u, "follower")).toEqual({ value: 11, version: 1_001 });
+    expect((await client.getCounts({ userId: u })).counts).toEqual({ userId: u, followingCount: 2, followerCount: 11 });
+
+    // A replay of all of it changes nothing.
+    await w.publish([
+      { userId: u, name: "follower", value: 10, version: 1_000 },
+      { userId: u, name: "follower", value: 3, version: 900 },
+    ]);
+    await sleep(1_000);
+    expect(await stored(u, "follower")).toEqual({ value: 11, version: 1_001 });
+    expect((await client.getCounts({ userId: u })).counts?.followerCount).toBe(11);
+  });
+
+  it("skips an unreadable record and goes on with the partition", async () => {
+    const u = randomId();
+    await w.producer.send(w.topic, [
+      { key: String(u), value: Buffer.from([0xff, 0xff, 0xff, 0xff]) },
+      { key: String(u), value: Buffer.from("") },
+    ]);
+    await w.publish([{ userId: u, name: "following", value: 5, version: 3 }]);
+    expect(await eventually(() => stored(u, "following"), { value: 5, version: 3 })).toEqual({ value: 5, version: 3 });
+  });
+});

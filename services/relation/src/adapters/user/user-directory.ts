@@ -1,0 +1,56 @@
+/**
+ * The user service seen from the relation service: existence checks (UserExists,
+ * which has the user service's Bloom filter in front) and profile hydration
+ * (one BatchGetUsers per page). Users are never deleted, so an id once known to
+ * exist is remembered in process for a while: most follows then cost no call.
+ * Unknown ids are not remembered here (a user may register a moment later); the
+ * user service's Bloom filter makes asking about them cheap.
+ */
+import { LRUCache } from "lru-cache";
+import type { ServiceClient } from "@rs/grpc";
+import type { userV1 } from "@rs/idl";
+import type { UserDirectory, UserProfile } from "../../domain/ports.js";
+
+export interface UserDirectoryOptions {
+  /** Ids known to exist kept in process. */
+  readonly existsCacheSize: number;
+  /** How long such an id is trusted. */
+  readonly existsCacheTtlMs: number;
+}
+
+export class UserServiceDirectory implements UserDirectory {
+  private readonly known: LRUCache<number, true>;
+
+  constructor(
+    private readonly client: ServiceClient<userV1.UserServiceClient>,
+    opts: UserDirectoryOptions,
+  ) {
+    this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
+  }
+
+  async exists(id: number): Promise<boolean> {
+    if (this.known.get(id)) return true;
+    const { exists } = await this.client.userExists({ userId: id });
+    if (exists) this.known.set(id, true);
+    return exists;
+  }
+
+  async profiles(ids: readonly number[]): Promise<Map<number, UserProfile>> {
+    const out = new Map<number, UserProfile>();
+    if (ids.length === 0) return out;
+    const { users } = await this.client.batchGetUsers({ userIds: [...ids] });
+    for (const u of users) {
+      this.known.set(u.id, true);
+      out.set(u.id, {
+        id: u.id,
+        name: u.name,
+        avatar: u.avatar,
+        backgroundImage: u.backgroundImage,
+        signature: u.signature,
+        followCount: u.followCount,
+        followerCount: u.followerCount,
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Publishes the transitions queued in the per-user outboxes (a transition whose
+ * publish failed, and its undo) once Kafka takes them again, then acknowledges
+ * them and runs their fans:{B} steps. One instance at a time per user (a lease
+ * in Redis), so a queued event is not sent twice by two instances; a periodic
+ * pass over the outbox index picks up what a request could not send at once.
+ */
+import type { Logger } from "@rs/logger";
+import type { FansCache } from "../adapters/redis/fans-cache.js";
+import type { RelationOutbox } from "../adapters/redis/relation-outbox.js";
+import { relationMetrics } from "../relation.metrics.js";
+import type { TransitionPublisher } from "./ports.js";
+import type { RelationTransition } from "./relation-transition.js";
+
+export interface OutboxDrainerOptions {
+  readonly outbox: RelationOutbox;
+  readonly fans: FansCache;
+  readonly publisher: TransitionPublisher;
+  /** This instance's lease token. */
+  readonly owner: string;
+  readonly lockMs: number;
+  /** Entries per publish, and users per pass. */
+  readonly batch: number;
+  readonly intervalMs: number;
+  readonly logger: Logger;
+}
+
+export type DrainResult = "drained" | "busy" | "failed";
+
+/** The fans:{B} step of a published transition; a failure is logged, the persister repeats the step. */
+export async function runFanStep(fans: FansCache, t: RelationTransition, logger: Logger): Promise<void> {
+  try {
+    await fans.applyFanTransition(t);
+  } catch (err) {
+    relationMetrics.fanStepFailures.inc();
+    logger.warn({ err, from: t.from, to: t.to, version: t.version }, "fans step failed; the persister repeats it");
+  }
+}
+
+export class OutboxDrainer {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<void> = Promise.resolve();
+  private readonly kicks = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(private readonly o: OutboxDrainerOptions) {}
+
+  /** Starts the periodic passes; first re-indexes outboxes a crash may have left out of the index. */
+  start(): void {
+    this.pass = this.o.outbox
+      .rebuildOutboxIndex()
+      .then((n) => {
+        if (n > 0) this.o.logger.info({ users: n }, "outboxes with queued events found at start");
+      })
+      .catch((err: unknown) => this.o.logger.warn({ err }, "rebuilding the outbox index failed"));
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.pass = this.pass.then(() => this.runPass()).finally(() => this.schedule());
+    }, this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the passes and waits for the one in progress (and for kicked drains). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.pass;
+    await Promise.allSettled([...this.kicks]);
+  }
+
+  /** Tries to publish A's outbox now, in the background (after a failed publish). */
+  kick(a: number): void {
+    if (this.stopped) return;
+    const p = this.drainUser(a)
+      .catch((err: unknown) => this.o.logger.warn({ err, user: a }, "draining an outbox failed"))
+      .finally(() => this.kicks.delete(p));
+    this.kicks.add(p);
+  }
+
+  /** One pass over the users with queued events; stops at the first publish failure (Kafka is still away). */
+  async runPass(): Promise<void> {
+    try {
+      const users = await this.o.outbox.outboxUsers(this.o.batch);
+      for (const a of users) {
+        if (this.stopped) return;
+        if ((await this.drainUser(a)) === "failed") return;
+      }
+    } catch (err) {
+      this.o.logger.warn({ err }, "outbox pass failed");
+    }
+  }
+
+  /** Publishes A's queue in order while holding A's lease; `busy` when another instance holds it. */
+  async drainUser(a: number): Promise<DrainResult> {
+    const { outbox } = this.o;
+    if (!(await outbox.tryLock(a, this.o.owner, this.o.lockMs))) return "busy";
+    try {
+      for (;;) {
+        const entries = await outbox.peekOutbox(a, this.o.batch);
+        if (entries.length === 0) {
+          await outbox.unindexIfEmpty(a);
+          return "drained";
+        }
+        try {
+          await this.o.publisher.publish(entries);
+        } catch (err) {
+          relationMetrics.outboxFailures.inc();
+          this.o.logger.warn({ err, user: a, queued: entries.length }, "publishing queued transitions failed; will retry");
+          return "failed";
+        }
+        await outbox.ackOutbox(
+          a,
+          entries.map((e) => e.version),
+        );
+        relationMetrics.outboxPublished.inc(entries.length);
+        for (const t of entries) await runFanStep(this.o.fans, t, this.o.logger);
+      }
+    } finally {
+      await outbox.unlock(a, this.o.owner).catch((err: unknown) => this.o.logger.warn({ err, user: a }, "releasing the outbox lease failed"));
+    }
+  }
+}

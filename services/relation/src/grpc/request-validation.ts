@@ -1,0 +1,53 @@
+/**
+ * Input checks of the relation RPCs: everything a client sends is checked
+ * here, and anything out of range is INVALID_ARGUMENT naming the field.
+ */
+import { invalidArgument } from "@rs/errors";
+import { MAX_BATCH_IS_FOLLOWING } from "../adapters/redis/following-reads.js";
+import { decodeOptionalCursor, InvalidCursorError, type CursorPosition } from "../domain/cursor.js";
+import { isUserId } from "../domain/relation-transition.js";
+import { assertDecoded } from "./safe-decoding.js";
+
+/** Page sizes a list RPC accepts (the contract's 1..100; BatchGetUsers takes 100 ids). */
+export const MIN_LIST_LIMIT = 1;
+export const MAX_LIST_LIMIT = 100;
+
+/** A user id: a positive integer below 2^53. */
+export function userId(field: string, value: unknown): number {
+  if (!isUserId(value)) throw invalidArgument(`${field} must be a positive integer below 2^53`);
+  return value;
+}
+
+/** An optional viewer: 0 means none, anything else must be a user id. */
+export function viewerId(field: string, value: unknown): number {
+  return value === 0 ? 0 : userId(field, value);
+}
+
+export function listLimit(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < MIN_LIST_LIMIT || value > MAX_LIST_LIMIT) {
+    throw invalidArgument(`limit must be an integer from ${MIN_LIST_LIMIT} to ${MAX_LIST_LIMIT}`);
+  }
+  return value;
+}
+
+export function cursor(value: unknown): CursorPosition | undefined {
+  if (typeof value !== "string") throw invalidArgument("cursor must be a string");
+  try {
+    return decodeOptionalCursor(value);
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw invalidArgument(`cursor is not one this service issued (${err.message})`);
+    throw err;
+  }
+}
+
+export function targetIds(value: unknown): number[] {
+  if (!Array.isArray(value)) throw invalidArgument("to_user_ids must be a list");
+  if (value.length > MAX_BATCH_IS_FOLLOWING) throw invalidArgument(`to_user_ids may hold at most ${MAX_BATCH_IS_FOLLOWING} ids, got ${value.length}`);
+  return value.map((v, i) => userId(`to_user_ids[${i}]`, v));
+}
+
+/** Common checks of a list request. */
+export function pageRequest(req: { userId: unknown; cursor: unknown; limit: unknown; viewerId: unknown }) {
+  assertDecoded(req);
+  return { user: userId("user_id", req.userId), page: { cursor: cursor(req.cursor), limit: listLimit(req.limit), viewer: viewerId("viewer_id", req.viewerId) } };
+}

@@ -1,0 +1,95 @@
+/**
+ * The relation-persister process: consumes relation.events in batches (one
+ * consumer group; instances share the partitions), persists them
+ * (relation-persister.ts) and commits offsets only after that; runs the
+ * reconciler periodically. Shutdown: not ready → stop the reconciler → stop
+ * consuming (the batch in flight finishes and commits) → flush the producer →
+ * close Redis and the pools.
+ */
+import { startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
+import { createIdempotentProducer, createKafka, runBatchConsumer, type BatchConsumer } from "@rs/kafka";
+import type { Logger } from "@rs/logger";
+import { ShardedMysql } from "@rs/mysql";
+import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { FansCache } from "../adapters/redis/fans-cache.js";
+import { RelationCache } from "../adapters/redis/relation-cache.js";
+import type { PersisterConfig } from "../config.js";
+import { startPeriodicReconcile, type PeriodicReconcile } from "../reconciler/periodic-reconcile.js";
+import { Reconciler } from "../reconciler/reconciler.js";
+import { CountChangedPublisher } from "./count-changed.publisher.js";
+import type { EdgeEvent } from "./edge-fold.js";
+import { persisterBatchHandler } from "./persister-batch.handler.js";
+import { persisterMetrics } from "./persister.metrics.js";
+import { RelationPersister } from "./relation-persister.js";
+
+const PROCESS_NAME = "relation-persister";
+
+/** What an in-process persister exposes to tests and benchmarks. */
+export interface PersisterInternals {
+  readonly persister: RelationPersister;
+  readonly consumer: BatchConsumer;
+  readonly reconciler: Reconciler;
+  readonly periodic: PeriodicReconcile;
+}
+
+export interface StartPersisterOptions {
+  readonly logger?: Logger;
+  /** Called after each chunk is persisted (lag measurements). */
+  readonly onPersisted?: (events: readonly EdgeEvent[], kafkaTimestampsMs: readonly number[]) => void;
+}
+
+/** Starts a relation-persister with a validated config. */
+export async function startPersister(config: PersisterConfig, opts: StartPersisterOptions = {}): Promise<RunningProcess & { readonly internals: PersisterInternals }> {
+  const running = await startWorkerProcess<PersisterInternals>({
+    name: PROCESS_NAME,
+    settings: config,
+    logger: opts.logger,
+    async setup({ logger, lifecycle, instanceId }) {
+      const mysql = ShardedMysql.fromConfig(config, logger);
+      lifecycle.add("close mysql pools", () => mysql.close());
+      const redis = createRedis(config.REDIS_URL, { logger, name: PROCESS_NAME });
+      lifecycle.add("close redis", () => closeRedis(redis));
+      await waitForRedisReady(redis);
+
+      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${PROCESS_NAME}-${instanceId}`, logger });
+      const producer = await createIdempotentProducer(kafka);
+      lifecycle.add("flush count.changed producer", () => producer.disconnect());
+
+      const cacheOpts = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS };
+      const cache = new RelationCache(redis, cacheOpts);
+      const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
+      const counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC);
+      const metrics = persisterMetrics();
+      const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
+      const persister = new RelationPersister({ mysql, cache, fans, counts, logger, metrics, ...txn });
+      const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, ...txn });
+
+      const consumer = await runBatchConsumer({
+        kafka,
+        groupId: config.PERSISTER_GROUP,
+        topics: config.RELATION_EVENTS_TOPIC,
+        // A new group starts at the oldest event: nothing is ever skipped, and replays are harmless.
+        fromBeginning: true,
+        sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+        maxBytesPerPartition: config.KAFKA_MAX_BYTES_PER_PARTITION,
+        partitionsConsumedConcurrently: config.PERSIST_PARTITIONS_CONCURRENTLY,
+        logger,
+        handle: persisterBatchHandler({ persister, chunkEvents: config.PERSIST_CHUNK_EVENTS, logger, metrics, onPersisted: opts.onPersisted }),
+      });
+      lifecycle.add("stop consuming", () => consumer.stop());
+
+      const periodic = startPeriodicReconcile(reconciler, {
+        intervalMs: config.RECONCILE_INTERVAL_MS,
+        logger,
+        options: { batchRows: config.RECONCILE_BATCH_ROWS, graceMs: config.RECONCILE_GRACE_MS, pauseMs: config.RECONCILE_PAUSE_MS },
+      });
+      lifecycle.add("stop the reconciler", () => periodic.stop());
+
+      return {
+        checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis)],
+        exposed: { persister, consumer, reconciler, periodic },
+      };
+    },
+  });
+  return { ...running, internals: running.exposed as PersisterInternals };
+}

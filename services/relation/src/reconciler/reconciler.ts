@@ -1,0 +1,141 @@
+/**
+ * The reconciler: compares the pending overlay with `follows`, `follows` with
+ * `fans`, and both with the stored counts, shard by shard in bounded memory;
+ * repairs what differs from the newer version (unless it is a dry run) and
+ * reports what it found and fixed. It is how an operator recovers after a
+ * disaster, and the persister runs it periodically. See docs/adr/0011.
+ *
+ * Order matters: lost transitions from the overlay first (they change edges),
+ * then the edges (repairs move counts by their transitions), then the counts.
+ * One repairing run at a time in the whole deployment (a named lock in the
+ * first shard); dry runs take no lock.
+ */
+import { Counter } from "prom-client";
+import type { Redis } from "ioredis";
+import type { Logger } from "@rs/logger";
+import type { Connection, RowDataPacket, ShardedMysql } from "@rs/mysql";
+import { metricsRegistry } from "@rs/runtime";
+import type { RelationCache } from "../adapters/redis/relation-cache.js";
+import type { CountChangeSink } from "../persister/count-changed.publisher.js";
+import { FANS_SIDE, FOLLOWS_SIDE } from "../persister/edge-side.repository.js";
+import type { RelationPersister } from "../persister/relation-persister.js";
+import { inShardTransaction } from "../persister/shard-transaction.js";
+import { checkCounts } from "./count-check.js";
+import { checkEdges } from "./edge-check.js";
+import { checkPending } from "./pending-check.js";
+import type { ReconcileContext } from "./reconcile-context.js";
+import { FINDING_KINDS, ReportBuilder, type ReconcileReport } from "./reconcile-report.js";
+
+export const RECONCILE_CHECKS = ["pending", "edges", "counts"] as const;
+export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number];
+
+export interface ReconcilerDeps {
+  readonly mysql: ShardedMysql;
+  readonly redis: Redis;
+  readonly cache: Pick<RelationCache, "pendingEntries" | "clearPending" | "keys">;
+  readonly persister: Pick<RelationPersister, "writeShards">;
+  readonly counts: CountChangeSink;
+  readonly logger: Logger;
+  readonly txnAttempts?: number;
+  readonly lockWaitTimeoutS?: number;
+}
+
+export interface ReconcileOptions {
+  /** Report only; change nothing. */
+  readonly dryRun?: boolean;
+  /** Which checks to run (default all). */
+  readonly checks?: readonly ReconcileCheck[];
+  /** Physical shards to scan (default all). The pending check is not per shard. */
+  readonly shards?: readonly number[];
+  readonly batchRows: number;
+  readonly graceMs: number;
+  readonly pauseMs: number;
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+/** Another repairing run holds the lock. */
+export class ReconcileBusyError extends Error {
+  constructor() {
+    super("another reconciler is running (lock rs_reconcile held)");
+    this.name = "ReconcileBusyError";
+  }
+}
+
+const LOCK_SHARD = 0;
+
+const found: Counter<"kind"> =
+  (metricsRegistry.getSingleMetric("relation_reconciler_found_total") as Counter<"kind"> | undefined) ??
+  new Counter({ name: "relation_reconciler_found_total", help: "Divergences found by the reconciler, by kind", labelNames: ["kind"], registers: [metricsRegistry] });
+const fixed: Counter<"kind"> =
+  (metricsRegistry.getSingleMetric("relation_reconciler_fixed_total") as Counter<"kind"> | undefined) ??
+  new Counter({ name: "relation_reconciler_fixed_total", help: "Divergences repaired by the reconciler, by kind", labelNames: ["kind"], registers: [metricsRegistry] });
+
+export class Reconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async run(opts: ReconcileOptions): Promise<ReconcileReport> {
+    const dryRun = opts.dryRun ?? false;
+    const checks = new Set(opts.checks ?? RECONCILE_CHECKS);
+    const shards = opts.shards ?? Array.from({ length: this.deps.mysql.physicalCount }, (_, i) => i);
+    const report = new ReportBuilder(dryRun);
+    const lock = dryRun ? undefined : await this.lock();
+    try {
+      const ctx: ReconcileContext = {
+        mysql: this.deps.mysql,
+        report,
+        logger: this.deps.logger,
+        dryRun,
+        batchRows: opts.batchRows,
+        graceMs: opts.graceMs,
+        pauseMs: opts.pauseMs,
+        nowMs: opts.now ?? Date.now,
+        signal: opts.signal,
+        txn: (physical, fn) =>
+          inShardTransaction(this.deps.mysql, physical, fn, {
+            logger: this.deps.logger,
+            attempts: this.deps.txnAttempts,
+            lockWaitTimeoutS: this.deps.lockWaitTimeoutS,
+          }),
+        publish: (changes) => this.deps.counts.publish(changes),
+      };
+      if (checks.has("pending")) await checkPending(ctx, this.deps);
+      if (checks.has("edges")) {
+        for (const p of shards) await checkEdges(ctx, p, FOLLOWS_SIDE);
+        for (const p of shards) await checkEdges(ctx, p, FANS_SIDE);
+      }
+      if (checks.has("counts")) {
+        for (const p of shards) {
+          await checkCounts(ctx, p, FOLLOWS_SIDE);
+          await checkCounts(ctx, p, FANS_SIDE);
+        }
+      }
+    } finally {
+      await lock?.release();
+    }
+    const result = report.build();
+    for (const k of FINDING_KINDS) {
+      if (result.found[k] > 0) found.inc({ kind: k }, result.found[k]);
+      if (result.fixed[k] > 0) fixed.inc({ kind: k }, result.fixed[k]);
+    }
+    return result;
+  }
+
+  /** The deployment-wide run lock: a MySQL named lock on a dedicated connection (released if the process dies). */
+  private async lock(): Promise<{ release(): Promise<void> }> {
+    const conn: Connection = await this.deps.mysql.connect(LOCK_SHARD);
+    try {
+      const [rows] = await conn.query<(RowDataPacket & { got: number | null })[]>("SELECT GET_LOCK(CONCAT('rs_reconcile:', DATABASE()), 0) AS got");
+      if (Number(rows[0]?.got) !== 1) throw new ReconcileBusyError();
+    } catch (err) {
+      await conn.end().catch(() => undefined);
+      throw err;
+    }
+    return {
+      async release() {
+        await conn.query("SELECT RELEASE_LOCK(CONCAT('rs_reconcile:', DATABASE()))").catch(() => undefined);
+        await conn.end().catch(() => undefined);
+      },
+    };
+  }
+}

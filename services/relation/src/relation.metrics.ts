@@ -1,0 +1,27 @@
+/**
+ * Prometheus metrics of the relation service, in the process registry. Created
+ * once per process: tests run several instances in one process, and the
+ * registry refuses a second metric of one name.
+ */
+import { Counter } from "prom-client";
+import { metricsRegistry } from "@rs/runtime";
+
+function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+  return (
+    (metricsRegistry.getSingleMetric(name) as Counter<L> | undefined) ??
+    new Counter({ name, help, labelNames: [...labelNames], registers: [metricsRegistry] })
+  );
+}
+
+export const relationMetrics = {
+  /** Reads of a relation cache key: hit (loaded) or miss (loaded from the shard first). */
+  cacheLookups: counter("relation_cache_lookups_total", "Relation cache lookups by cache and result", ["cache", "result"] as const),
+  /** Follow/unfollow outcomes: changed, noop, cap_exceeded, publish_failed. */
+  writes: counter("relation_writes_total", "Follow and unfollow requests by action and outcome", ["action", "outcome"] as const),
+  /** Queued transitions published by the outbox retrier. */
+  outboxPublished: counter("relation_outbox_published_total", "Transitions published from the outbox", [] as const),
+  /** Outbox passes that could not publish (Kafka still unreachable). */
+  outboxFailures: counter("relation_outbox_failures_total", "Outbox publish attempts that failed", [] as const),
+  /** fans:{B} steps that failed after an acknowledged transition (the persister repeats them). */
+  fanStepFailures: counter("relation_fan_step_failures_total", "fans:{B} steps that failed", [] as const),
+};

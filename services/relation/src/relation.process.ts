@@ -1,0 +1,109 @@
+/**
+ * The relation rpc process: Redis (write front and caches), the shards (read
+ * side), the Kafka producer of relation events, the user service client, the
+ * outbox drainer, and the relation.v1 gRPC service registered in etcd.
+ */
+import { randomBytes } from "node:crypto";
+import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
+import { createServiceClient } from "@rs/grpc";
+import { protoFiles, relationV1, userV1 } from "@rs/idl";
+import { createIdempotentProducer, createKafka } from "@rs/kafka";
+import type { Logger } from "@rs/logger";
+import { ShardedMysql } from "@rs/mysql";
+import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { RelationReadsRepository } from "./adapters/mysql/relation-reads.repository.js";
+import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publisher.js";
+import { FansCache } from "./adapters/redis/fans-cache.js";
+import { RelationCache } from "./adapters/redis/relation-cache.js";
+import { UserServiceDirectory } from "./adapters/user/user-directory.js";
+import type { RelationConfig } from "./config.js";
+import { FansWindow } from "./domain/fans-window.js";
+import { FollowingLoader } from "./domain/following-loader.js";
+import { OutboxDrainer } from "./domain/outbox-drainer.js";
+import { RelationLists } from "./domain/relation-lists.js";
+import { RelationQueries } from "./domain/relation-queries.js";
+import { RelationWriter } from "./domain/relation-writer.js";
+import { relationHandlers } from "./grpc/relation.grpc.js";
+import { withSafeDecoding } from "./grpc/safe-decoding.js";
+
+/** How long start-up waits for Redis before giving up. */
+const REDIS_READY_TIMEOUT_MS = 10_000;
+const OWNER_TOKEN_BYTES = 8;
+
+/** What an in-process instance exposes to tests. */
+export interface RelationServiceInternals {
+  readonly cache: RelationCache;
+  readonly fans: FansCache;
+  readonly drainer: OutboxDrainer;
+  readonly writer: RelationWriter;
+  readonly logger: Logger;
+}
+
+/** Starts the relation service (gRPC on GRPC_PORT, admin on ADMIN_PORT); `stop()` shuts it down in order. */
+export function startRelationService(config: RelationConfig): Promise<RunningProcess> {
+  return startRpcProcess<RelationServiceInternals>({
+    name: config.SERVICE_NAME,
+    settings: config,
+    async setup({ logger, lifecycle, etcd }) {
+      const redis = createRedis(config.REDIS_URL, { logger, name: `${config.SERVICE_NAME}-cache` });
+      lifecycle.add("close redis", () => closeRedis(redis));
+      await waitForRedisReady(redis, REDIS_READY_TIMEOUT_MS);
+
+      const mysql = ShardedMysql.fromConfig(config, logger);
+      lifecycle.add("close mysql pools", () => mysql.close());
+
+      // Bounded retries: a publish must succeed or fail within a client's deadline;
+      // a failed one is undone and queued, not retried behind the client's back.
+      const retry = { initialRetryTime: config.KAFKA_RETRY_INITIAL_MS, maxRetryTime: config.KAFKA_RETRY_MAX_MS };
+      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, retry: { ...retry, retries: config.KAFKA_CLIENT_RETRIES } });
+      const producer = await createIdempotentProducer(kafka, {
+        retries: config.KAFKA_PRODUCER_RETRIES,
+        initialRetryTimeMs: config.KAFKA_RETRY_INITIAL_MS,
+        maxRetryTimeMs: config.KAFKA_RETRY_MAX_MS,
+      });
+      lifecycle.add("flush kafka producer", () => producer.disconnect());
+
+      const userClient = createServiceClient(userV1.UserServiceClient, {
+        target: { service: config.USER_SERVICE_NAME, etcd },
+        deadlineMs: config.USER_CALL_DEADLINE_MS,
+        idempotentMethods: ["userExists", "batchGetUsers"],
+        logger,
+      });
+      lifecycle.add("close user client", () => userClient.close());
+
+      const ttl = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS };
+      const cache = new RelationCache(redis, ttl);
+      const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
+      const store = new RelationReadsRepository(mysql);
+      const users = new UserServiceDirectory(userClient, { existsCacheSize: config.USER_EXISTS_CACHE_SIZE, existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS });
+      const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
+
+      const drainer = new OutboxDrainer({
+        outbox: cache.outbox,
+        fans,
+        publisher,
+        owner: `${config.SERVICE_NAME}-${randomBytes(OWNER_TOKEN_BYTES).toString("hex")}`,
+        lockMs: config.OUTBOX_LOCK_MS,
+        batch: config.OUTBOX_BATCH,
+        intervalMs: config.OUTBOX_RETRY_INTERVAL_MS,
+        logger,
+      });
+      drainer.start();
+      // after the gRPC drain (steps run in reverse): no request can queue anything any more
+      lifecycle.add("stop outbox drainer", () => drainer.stop());
+
+      const loader = new FollowingLoader(cache, store, config.LOAD_ATTEMPTS);
+      const fansWindow = new FansWindow(fans, store, config.LOAD_ATTEMPTS);
+      const queries = new RelationQueries(cache, loader);
+      const writer = new RelationWriter({ cache, fans, loader, users, publisher, drainer, followingCap: config.FOLLOWING_CAP, logger });
+      const lists = new RelationLists({ cache, loader, fansWindow, queries, store, users });
+
+      return {
+        services: [{ definition: withSafeDecoding(relationV1.RelationServiceService), implementation: relationHandlers({ writer, queries, lists }) }],
+        reflectionProtoFiles: [protoFiles.relation],
+        checks: [redisReadiness(redis), { name: "mysql", check: () => mysql.ping() }],
+        exposed: { cache, fans, drainer, writer, logger },
+      };
+    },
+  });
+}

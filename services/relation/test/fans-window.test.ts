@@ -1,0 +1,89 @@
+/**
+ * How a fans page joins the fans:{B} window and the fans shard (unit: both
+ * stand-ins hold one newest-first list; the window holds its first N entries).
+ */
+import { describe, expect, it } from "vitest";
+import type { FansCache, FansPageResult } from "../src/adapters/redis/fans-cache.js";
+import { compareNewestFirst, isAfterCursor, type CursorPosition } from "../src/domain/cursor.js";
+import { FansWindow } from "../src/domain/fans-window.js";
+import type { RelationStore } from "../src/domain/ports.js";
+
+function fixture(all: CursorPosition[], windowSize: number, opts: { persistedCount?: number } = {}) {
+  const sorted = [...all].sort(compareNewestFirst);
+  const window = sorted.slice(0, windowSize);
+  const complete = sorted.length <= windowSize;
+  let loaded = false;
+  const shardQueries: number[] = [];
+  const fans = {
+    windowSize,
+    async fansPage(_b: number, cursor: CursorPosition | undefined, limit: number): Promise<FansPageResult> {
+      if (!loaded) return { status: "not_loaded" };
+      const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
+      const items = after.slice(0, limit);
+      const last = items[items.length - 1];
+      return { status: "ok", items, next: after.length > limit && last ? last : undefined, complete, cachedCount: window.length };
+    },
+    async load() {
+      loaded = true;
+      return { status: "loaded", count: window.length, complete };
+    },
+  } as unknown as FansCache;
+  const store = {
+    async newestFans() {
+      return [];
+    },
+    async fansAfter(_b: number, cursor: CursorPosition | undefined, limit: number) {
+      shardQueries.push(limit);
+      return (cursor ? sorted.filter((x) => isAfterCursor(x, cursor)) : sorted).slice(0, limit);
+    },
+    async followerCount() {
+      return opts.persistedCount ?? sorted.length;
+    },
+  } as unknown as RelationStore;
+  return { window: new FansWindow(fans, store, 2), sorted, shardQueries };
+}
+
+async function pageAll(w: FansWindow, limit: number) {
+  const out: CursorPosition[] = [];
+  let cursor: CursorPosition | undefined;
+  for (let i = 0; i < 1000; i++) {
+    const p = await w.page(1, cursor, limit);
+    out.push(...p.items);
+    if (!p.next) return out;
+    cursor = p.next;
+  }
+  throw new Error("no end");
+}
+
+const list = (n: number) => Array.from({ length: n }, (_, i) => ({ id: 100 + i, timeMs: 1_000 + Math.floor(i / 4) }));
+
+describe("FansWindow.page", () => {
+  it("loads on a miss, and serves a complete window alone with its size as total", async () => {
+    const f = fixture(list(8), 10);
+    const p = await f.window.page(1, undefined, 5);
+    expect(p.total).toBe(8);
+    expect(await pageAll(f.window, 3)).toEqual(f.sorted);
+    expect(f.shardQueries).toEqual([]);
+  });
+
+  it.each([1, 3, 5, 7, 10, 11])("continues in the shard past a partial window without repeats or gaps (limit %i)", async (limit) => {
+    const f = fixture(list(37), 10);
+    expect(await pageAll(f.window, limit)).toEqual(f.sorted);
+    expect(f.shardQueries.length).toBeGreaterThan(0);
+  });
+
+  it("a page that ends exactly at the window's end still offers the next page", async () => {
+    const f = fixture(list(12), 10);
+    const p = await f.window.page(1, undefined, 10);
+    expect(p.items).toHaveLength(10);
+    expect(p.next).toEqual(f.sorted[9]);
+    const q = await f.window.page(1, p.next, 10);
+    expect(q.items).toEqual(f.sorted.slice(10));
+    expect(q.next).toBeUndefined();
+  });
+
+  it("reports the persisted follower count for a partial window (never less than the window holds)", async () => {
+    expect((await fixture(list(37), 10).window.page(1, undefined, 3)).total).toBe(37);
+    expect((await fixture(list(37), 10, { persistedCount: 4 }).window.page(1, undefined, 3)).total).toBe(10);
+  });
+});

@@ -1,0 +1,101 @@
+import { status } from "@grpc/grpc-js";
+import { describe, expect, it } from "vitest";
+import { relationV1 } from "@rs/idl";
+import { isDependencyOutage, mapOutages } from "../src/grpc/dependency-errors.js";
+import { cursor, listLimit, pageRequest, targetIds, userId, viewerId } from "../src/grpc/request-validation.js";
+import { assertDecoded, withSafeDecoding } from "../src/grpc/safe-decoding.js";
+import { encodeCursor } from "../src/domain/cursor.js";
+
+const codeOf = (fn: () => unknown): number | undefined => {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return (err as { code?: number }).code;
+  }
+};
+
+describe("request validation", () => {
+  it("accepts user ids 1..2^53-1 only", () => {
+    expect(userId("x", 1)).toBe(1);
+    expect(userId("x", Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
+    for (const bad of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN, "1", undefined]) {
+      expect(codeOf(() => userId("x", bad))).toBe(status.INVALID_ARGUMENT);
+    }
+  });
+
+  it("names the field that is wrong", () => {
+    expect(() => userId("to_user_id", 0)).toThrow(/to_user_id/);
+  });
+
+  it("takes 0 as 'no viewer'", () => {
+    expect(viewerId("viewer_id", 0)).toBe(0);
+    expect(viewerId("viewer_id", 8)).toBe(8);
+    expect(codeOf(() => viewerId("viewer_id", -8))).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it("limits pages to 1..100", () => {
+    expect(listLimit(1)).toBe(1);
+    expect(listLimit(100)).toBe(100);
+    for (const bad of [0, 101, -1, 2.5]) expect(codeOf(() => listLimit(bad))).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it("decodes cursors this service issued and refuses anything else", () => {
+    expect(cursor("")).toBeUndefined();
+    expect(cursor(encodeCursor({ timeMs: 10, id: 3 }))).toEqual({ timeMs: 10, id: 3 });
+    for (const bad of ["x", "%%%", "A".repeat(200), `${encodeCursor({ timeMs: 10, id: 3 })}A`]) {
+      expect(codeOf(() => cursor(bad))).toBe(status.INVALID_ARGUMENT);
+    }
+  });
+
+  it("takes up to 1000 valid targets", () => {
+    expect(targetIds([1, 2, 2])).toEqual([1, 2, 2]);
+    expect(targetIds(Array.from({ length: 1000 }, (_, i) => i + 1))).toHaveLength(1000);
+    expect(codeOf(() => targetIds(Array.from({ length: 1001 }, (_, i) => i + 1)))).toBe(status.INVALID_ARGUMENT);
+    expect(() => targetIds([1, 0])).toThrow(/to_user_ids\[1\]/);
+  });
+
+  it("checks every field of a page request", () => {
+    expect(pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: 0 })).toEqual({ user: 4, page: { cursor: undefined, limit: 10, viewer: 0 } });
+    expect(codeOf(() => pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: -2 }))).toBe(status.INVALID_ARGUMENT);
+  });
+});
+
+describe("safe decoding", () => {
+  const def = withSafeDecoding(relationV1.RelationServiceService);
+
+  it("decodes a good request as before", () => {
+    const bytes = relationV1.FollowRequest.encode({ fromUserId: 5, toUserId: 6, source: 1 }).finish();
+    const req = def.follow.requestDeserialize(Buffer.from(bytes));
+    expect(req).toEqual({ fromUserId: 5, toUserId: 6, source: 1 });
+    expect(() => assertDecoded(req)).not.toThrow();
+  });
+
+  it("turns an int64 beyond 2^53 into INVALID_ARGUMENT instead of a throwing deserializer", () => {
+    // field 1 varint 2^63 - 1
+    const bytes = Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
+    expect(() => relationV1.RelationServiceService.follow.requestDeserialize(bytes)).toThrow();
+    const req = def.follow.requestDeserialize(bytes);
+    expect(codeOf(() => assertDecoded(req))).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it("turns garbage bytes into INVALID_ARGUMENT", () => {
+    const req = def.listFans.requestDeserialize(Buffer.from([0x12, 0xff]));
+    expect(codeOf(() => assertDecoded(req))).toBe(status.INVALID_ARGUMENT);
+  });
+});
+
+describe("store outages", () => {
+  it("recognises lost Redis and MySQL connections", () => {
+    expect(isDependencyOutage(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
+    expect(isDependencyOutage(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(true);
+    expect(isDependencyOutage(new Error("boom"))).toBe(false);
+    expect(isDependencyOutage("Stream isn't writeable")).toBe(false);
+  });
+
+  it("answers UNAVAILABLE for an outage and leaves other errors alone", async () => {
+    await expect(mapOutages(() => Promise.reject(new Error("Command timed out")))).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    await expect(mapOutages(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await expect(mapOutages(() => Promise.resolve(3))).resolves.toBe(3);
+  });
+});
