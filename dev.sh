@@ -5,14 +5,15 @@
 #   ./dev.sh stop    stop what `up` started (from another terminal, or after `up -d`)
 #   ./dev.sh status  show what runs where
 #   ./dev.sh bench NAME  start the servers, run bench/NAME.ts (installs ghz and grpcurl)
+#   ./dev.sh reconcile [--dry-run]  compare and repair follows, fans and counts
 set -euo pipefail
 cd "$(dirname "$0")"
 source deploy/bootstrap.sh
 cmd="${1:-up}"
 shift || true
 case "$cmd" in
-  up | test | stop | status | infra | bench) ;;
-  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME" >&2; exit 2 ;;
+  up | test | stop | status | infra | bench | reconcile) ;;
+  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME | reconcile [--dry-run]" >&2; exit 2 ;;
 esac
 bootstrap "$cmd"
 exec node --import tsx deploy/stack/cli.ts "$cmd" "$@"

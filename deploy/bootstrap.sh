@@ -82,7 +82,7 @@ install_go_tools() {
 }
 
 bootstrap() {
-  case "$1" in stop | status) [ -d node_modules ] && return ;; esac
+  case "$1" in stop | status | reconcile) [ -d node_modules ] && return ;; esac
   mkdir -p "$STAMP_DIR"
   install_apt
   install_pnpm

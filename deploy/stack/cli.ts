@@ -182,6 +182,10 @@ async function main(): Promise<void> {
     case "bench":
       process.exitCode = await bench(args);
       return;
+    case "reconcile":
+      // The reconciler against the local stack's servers, which must be running.
+      process.exitCode = run(process.execPath, ["--import", "tsx", "services/relation/src/reconciler/cli.ts", ...args], infraEnv());
+      return;
     case "stop":
       await stopNames(ALL_NAMES);
       return;
