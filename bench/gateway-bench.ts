@@ -23,13 +23,14 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { migrateAll } from "../deploy/stack/migrate.js";
 import { ROOT, infraEnv } from "../deploy/stack/settings.js";
+import { freePort } from "../test/support/free-port.js";
+import { stopProcess } from "./lib/bench-processes.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const connections = Number(process.argv[3] ?? 50);
@@ -40,17 +41,6 @@ const WARMUP_SECONDS = 2;
 const UNLIMITED = "100000000";
 /** Extra node flags for the gateway, e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((a) => a.length > 0);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const children: ChildProcess[] = [];
 function start(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
@@ -130,8 +120,7 @@ try {
   console.log(JSON.stringify({ machine }));
   for (const r of results) console.log(JSON.stringify(r));
 } finally {
-  for (const c of children) c.kill("SIGTERM");
-  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+  await Promise.all(children.map(stopProcess));
   // The bench's own Redis keys (profile cache, buckets); the registered user stays in the shards as bench_<tag>.
   const redis = new Redis(infraEnv().REDIS_URL!);
   const keys = await redis.keys(`bench:${tag}:*`);

@@ -32,6 +32,7 @@ import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql } from "@rs/mysql";
 import { infra } from "../test/infra.js";
 import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
+import { deleteKeysMatching } from "../test/support/redis-keys.js";
 import { FansCache } from "../services/relation/src/adapters/redis/fans-cache.js";
 import { encodePending } from "../services/relation/src/domain/relation-transition.js";
 import { RelationCache } from "../services/relation/src/adapters/redis/relation-cache.js";
@@ -265,12 +266,7 @@ try {
   await admin.deleteTopics({ topics: [eventsTopic, countsTopic] }).catch(() => undefined);
   await admin.deleteGroups([`bench-persister-${tag}`]).catch(() => undefined);
   await admin.disconnect();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await deleteKeysMatching(redis, `${prefix}*`);
   redis.disconnect();
   await sharded.close();
   await raw.close();

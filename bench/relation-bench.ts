@@ -16,10 +16,8 @@
  * everything afterwards. Prints a table and a JSON summary. BENCH_NODE_ARGS
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { createEtcd } from "@rs/discovery";
@@ -32,6 +30,11 @@ import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
 import { TELEMETRY_PRELOAD } from "../deploy/stack/apps.js";
 import { infraEnv, ROOT } from "../deploy/stack/settings.js";
 import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
+import { freePort } from "../test/support/free-port.js";
+import { deleteKeysMatching } from "../test/support/redis-keys.js";
+import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
+import { cpuSeconds } from "./lib/cpu-time.js";
+import { ghz, type GhzResult } from "./lib/ghz.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -44,103 +47,17 @@ const PAGE = 20;
 const FIRST_ID = 1_000_000_000_000;
 const INSERT_CHUNK = 2_000;
 const PRELOAD_CONCURRENCY = 32;
-const READY_TIMEOUT_MS = 60_000;
 const PARTITIONS = 8;
 const logger = createLogger("relation-bench", "warn");
 
-function ghzPath(): string {
-  const gopath = (() => {
-    try {
-      return execFileSync("go", ["env", "GOPATH"]).toString().trim();
-    } catch {
-      return path.join(os.homedir(), "go");
-    }
-  })();
-  const local = path.join(gopath, "bin", "ghz");
-  return existsSync(local) ? local : "ghz";
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface GhzReport {
-  rps: number;
-  latencyDistribution: { percentage: number; latency: number }[] | null;
-  errorDistribution?: Record<string, number> | null;
-}
-
-interface Result {
-  name: string;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
+interface Result extends GhzResult {
   /** CPU time per call of the server called, and of the processes behind it (the machine's real cost). */
   serverCpuMicrosPerCall?: number;
   userCpuMicrosPerCall?: number;
   redisCpuMicrosPerCall?: number;
 }
 
-const CLOCK_TICKS_PER_SECOND = 100;
 const MICROS_PER_SECOND = 1e6;
-
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-function ghz(name: string, address: string, call: string, data: string, opts: { seconds: number; concurrency: number }): Result {
-  const out = execFileSync(
-    ghzPath(),
-    ["--insecure", "--call", call, "--data", data, "-c", String(opts.concurrency), "-z", `${opts.seconds}s`, "--format", "json", address],
-    { maxBuffer: 64 * 1024 * 1024 },
-  ).toString();
-  const r = JSON.parse(out) as GhzReport;
-  const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6).toFixed(2));
-  // ghz closes its connection when the time is up; calls in flight then fail, not by the server's doing
-  const errors = Object.entries(r.errorDistribution ?? {})
-    .filter(([message]) => !/closed network connection|Canceled/i.test(message))
-    .reduce((n, [, count]) => n + count, 0);
-  if (errors > 0) process.stderr.write(`${name}: ${JSON.stringify(r.errorDistribution)}\n`);
-  return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors };
-}
-
-async function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    let buf = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      if (lines.some(ready)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 /** The pid of the Redis server (same machine), for its CPU per call. */
 async function redisProcessId(url: string): Promise<number | undefined> {
@@ -222,10 +139,8 @@ try {
   const nodeArgs = (entry: string, extra: string[] = []) => ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...extra, path.join(ROOT, entry)];
   const common = { ...process.env, ...infra, MYSQL_SHARD_DSNS: dbs.dsns.join(","), GRPC_HOST: "127.0.0.1", ADMIN_PORT: "0", LOG_LEVEL: "info" };
 
-  const echoPort = await freePort();
-  echo = await spawnReady("echo-server", ["--import", "tsx", path.join(ROOT, "bench/echo-server.ts")], { ...process.env, ECHO_PORT: String(echoPort), LOG_LEVEL: "warn" }, (l) =>
-    l.includes('"event":"listening"'),
-  );
+  const echoServer = await spawnEchoServer();
+  echo = echoServer.child;
   const userPort = await freePort();
   user = await spawnReady(
     "user",
@@ -259,7 +174,7 @@ try {
     (l) => l.includes('"msg":"serving"'),
   );
 
-  const echoAddr = `127.0.0.1:${echoPort}`;
+  const echoAddr = echoServer.address;
   const relAddr = `127.0.0.1:${relationPort}`;
   // Load every following:{A} once (the cached case), and the user service's profiles with it.
   const client = createServiceClient(relationV1.RelationServiceClient, { target: { address: relAddr }, logger, deadlineMs: 30_000 });
@@ -289,11 +204,11 @@ try {
   } as const;
   const redisPid = await redisProcessId(infra.REDIS_URL!);
   const measure = (name: string, [addr, call, data]: readonly [string, string, string]) => {
-    ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency });
+    ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency, reportErrors: true });
     const pids = [addr === echoAddr ? echo?.pid : relation?.pid, user?.pid, redisPid];
-    const before = pids.map(cpuSeconds);
-    const result = ghz(name, addr, call, data, { seconds, concurrency });
-    const after = pids.map(cpuSeconds);
+    const before = pids.map((pid) => cpuSeconds(pid));
+    const result: Result = ghz(name, addr, call, data, { seconds, concurrency, reportErrors: true });
+    const after = pids.map((pid) => cpuSeconds(pid));
     const calls = result.rps * seconds;
     const perCall = (i: number) => {
       const [b, a] = [before[i], after[i]];
@@ -336,19 +251,14 @@ try {
   process.stdout.write(`events published on ${topic}: ${events}\n`);
   process.stdout.write(`${JSON.stringify({ seconds, concurrency, users, followsPerUser, telemetry: withTelemetry, events, results: rows })}\n`);
 } finally {
-  await stop(relation);
-  await stop(user);
-  await stop(echo);
+  await stopProcess(relation);
+  await stopProcess(user);
+  await stopProcess(echo);
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
   const redis = createRedis(infra.REDIS_URL!, { logger, name: "relation-bench-cleanup" });
   await waitForRedisReady(redis);
-  let cursor = "0";
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, "MATCH", `*${keyPrefix}*`, "COUNT", 1_000);
-    cursor = nextCursor;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await deleteKeysMatching(redis, `*${keyPrefix}*`);
   await closeRedis(redis);
   const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
   await etcd.delete().prefix(`/rs-test/relation-bench-${tag}/`);

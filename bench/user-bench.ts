@@ -12,10 +12,8 @@
  * service as separate processes the way the stack does, and removes everything
  * afterwards. Prints a table and a JSON summary. BCRYPT_COST sets the login cost.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { hashPassword } from "@rs/auth";
@@ -29,6 +27,11 @@ import { BCRYPT_COST_DEFAULT, usernameRoutingKey } from "@rs/user";
 import { TELEMETRY_PRELOAD } from "../deploy/stack/apps.js";
 import { infraEnv, ROOT } from "../deploy/stack/settings.js";
 import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
+import { freePort } from "../test/support/free-port.js";
+import { deleteKeysMatching } from "../test/support/redis-keys.js";
+import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
+import { cpuSeconds } from "./lib/cpu-time.js";
+import { ghz, type GhzResult } from "./lib/ghz.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -43,111 +46,16 @@ const BATCH = 100;
 const FIRST_ID = 1_000_000_000_000;
 const PASSWORD = "bench-password";
 const INSERT_CHUNK = 2_000;
-const READY_TIMEOUT_MS = 60_000;
 const logger = createLogger("user-bench", "warn");
 
-function ghzPath(): string {
-  const gopath = (() => {
-    try {
-      return execFileSync("go", ["env", "GOPATH"]).toString().trim();
-    } catch {
-      return path.join(os.homedir(), "go");
-    }
-  })();
-  const local = path.join(gopath, "bin", "ghz");
-  return existsSync(local) ? local : "ghz";
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface GhzReport {
-  rps: number;
-  count: number;
-  latencyDistribution: { percentage: number; latency: number }[] | null;
-  statusCodeDistribution: Record<string, number>;
-  errorDistribution?: Record<string, number> | null;
-}
-
-interface Result {
-  name: string;
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
+interface Result extends GhzResult {
   /** CPU time of the server process per call: steadier than req/s on a shared machine. */
   serverCpuMicrosPerCall?: number;
   /** CPU time of ghz per call: on a small machine the load generator competes with the server. */
   clientCpuMicrosPerCall?: number;
 }
 
-/** Kernel clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on Linux). */
-const CLOCK_TICKS_PER_SECOND = 100;
 const MICROS_PER_SECOND = 1e6;
-
-/**
- * CPU seconds (user + system) a process has used so far, from /proc; with
- * `children`, those of its finished children instead (ghz, run to completion).
- * Undefined where there is no /proc.
- */
-function cpuSeconds(pid: number | string | undefined, children = false): number | undefined {
-  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return undefined;
-  // Fields after the command name (which may hold spaces) start at state = field 3:
-  // utime and stime are fields 14 and 15, cutime and cstime 16 and 17.
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const first = children ? 13 : 11;
-  return (Number(fields[first]) + Number(fields[first + 1])) / CLOCK_TICKS_PER_SECOND;
-}
-
-function ghz(name: string, address: string, call: string, data: string, opts: { seconds: number; concurrency: number }): Result {
-  const out = execFileSync(
-    ghzPath(),
-    ["--insecure", "--call", call, "--data", data, "-c", String(opts.concurrency), "-z", `${opts.seconds}s`, "--format", "json", address],
-    { maxBuffer: 64 * 1024 * 1024 },
-  ).toString();
-  const r = JSON.parse(out) as GhzReport;
-  const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / 1e6).toFixed(2));
-  // ghz closes its connection when the time is up; the calls in flight then fail, which is not the server's doing.
-  const errors = Object.entries(r.errorDistribution ?? {})
-    .filter(([message]) => !/closed network connection|Canceled/i.test(message))
-    .reduce((n, [, count]) => n + count, 0);
-  return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors };
-}
-
-async function spawnReady(name: string, args: string[], env: NodeJS.ProcessEnv, ready: (line: string) => boolean): Promise<ChildProcess> {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
-    let buf = "";
-    child.stdout!.on("data", (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split("\n");
-      buf = lines.pop() ?? "";
-      if (lines.some(ready)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  child.stdout!.resume();
-  return child;
-}
-
-async function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
-}
 
 /** Writes `users` accounts and their confirmed usernames straight into the shards. */
 async function seed(dsns: readonly string[]): Promise<void> {
@@ -187,10 +95,8 @@ let echo: ChildProcess | undefined;
 let user: ChildProcess | undefined;
 try {
   await seed(dbs.dsns);
-  const echoPort = await freePort();
-  echo = await spawnReady("echo-server", ["--import", "tsx", path.join(ROOT, "bench/echo-server.ts")], { ...process.env, ECHO_PORT: String(echoPort), LOG_LEVEL: "warn" }, (l) =>
-    l.includes('"event":"listening"'),
-  );
+  const echoServer = await spawnEchoServer();
+  echo = echoServer.child;
   const userPort = await freePort();
   user = await spawnReady(
     "user",
@@ -214,7 +120,7 @@ try {
     (l) => l.includes('"msg":"serving"'),
   );
 
-  const echoAddr = `127.0.0.1:${echoPort}`;
+  const echoAddr = echoServer.address;
   const userAddr = `127.0.0.1:${userPort}`;
   // Warm the profile cache with every seeded user.
   const client = createServiceClient(userV1.UserServiceClient, { target: { address: userAddr }, logger, deadlineMs: 10_000 });
@@ -235,7 +141,7 @@ try {
     ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency: c });
     const server = addr === echoAddr ? echo : user;
     const [srv0, cli0] = [cpuSeconds(server?.pid), cpuSeconds("self", true)];
-    const result = ghz(name, addr, call, data, { seconds, concurrency: c });
+    const result: Result = ghz(name, addr, call, data, { seconds, concurrency: c });
     const [srv1, cli1] = [cpuSeconds(server?.pid), cpuSeconds("self", true)];
     const calls = result.rps * seconds;
     const perCall = (a: number | undefined, b: number | undefined) =>
@@ -262,16 +168,11 @@ try {
   }
   process.stdout.write(`${JSON.stringify({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, loadAverage: load, results: rows })}\n`);
 } finally {
-  await stop(user);
-  await stop(echo);
+  await stopProcess(user);
+  await stopProcess(echo);
   const redis = createRedis(infra.REDIS_URL!, { logger, name: "user-bench-cleanup" });
   await waitForRedisReady(redis);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `*${keyPrefix}*`, "COUNT", 1_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await deleteKeysMatching(redis, `*${keyPrefix}*`);
   await closeRedis(redis);
   const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
   await etcd.delete().prefix(`/rs-test/user-bench-${tag}/`);

@@ -5,12 +5,14 @@
  * started; `stop` stops everything recorded under .data/run; `status` lists it.
  */
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import { INFRA, type InfraServer } from "./infra.js";
 import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
 import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
 import { migrateAll } from "./migrate.js";
-import { HOST, ROOT, infraEnv } from "./settings.js";
+import { DATA_DIR, HOST, ROOT, infraEnv } from "./settings.js";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const say = (s: string) => process.stdout.write(`${bold("==>")} ${s}\n`);
@@ -94,6 +96,26 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): num
   return r.status ?? 1;
 }
 
+const VITEST_REPORT = path.join(DATA_DIR, "vitest-report.json");
+
+/**
+ * One plain closing line with the totals ("vitest: N passed, N failed, N
+ * skipped"), read from Vitest's JSON report; false when there is no report or
+ * no test ran at all, which counts as a failure.
+ */
+function printTestSummary(): boolean {
+  let report: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+  try {
+    report = JSON.parse(fs.readFileSync(VITEST_REPORT, "utf8")) as typeof report;
+  } catch {
+    process.stderr.write("vitest wrote no report: the tests did not run\n");
+    return false;
+  }
+  const skipped = report.numPendingTests + report.numTodoTests;
+  process.stdout.write(`vitest: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped\n`);
+  return report.numPassedTests + report.numFailedTests > 0;
+}
+
 async function test(args: string[]): Promise<number> {
   const started: string[] = [];
   const cleanup = async () => {
@@ -108,7 +130,10 @@ async function test(args: string[]): Promise<number> {
     say("lint");
     failed = run("pnpm", ["exec", "eslint", "."]) !== 0 || failed;
     say("unit and integration tests against the real servers");
-    failed = run("pnpm", ["exec", "vitest", "run", ...args], infraEnv()) !== 0 || failed;
+    fs.rmSync(VITEST_REPORT, { force: true });
+    const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${VITEST_REPORT}`];
+    failed = run("pnpm", ["exec", "vitest", "run", ...reporters, ...args], infraEnv()) !== 0 || failed;
+    failed = !printTestSummary() || failed;
     if (args.length === 0) {
       say("smoke: the whole suite starts and every process reports ready");
       try {

@@ -11,6 +11,7 @@ export {
   type ServiceBinding,
 } from "./server/grpc-server.js";
 export { unary, type AsyncUnaryHandler, type AdaptedUnaryHandler } from "./server/unary.js";
+export { withSafeDecoding, assertDecoded } from "./server/safe-decoding.js";
 export {
   createServiceClient,
   DEFAULT_DEADLINE_MS,

@@ -4,6 +4,7 @@
  * etcd under SERVICE_NAME.
  */
 import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
+import { withSafeDecoding } from "@rs/grpc";
 import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { ShardedMysql } from "@rs/mysql";
@@ -14,7 +15,6 @@ import type { CountConfig } from "./config.js";
 import { countReadsMetrics } from "./count.metrics.js";
 import { CountReadsService } from "./domain/count-reads.service.js";
 import { countHandlers } from "./grpc/count.grpc.js";
-import { withSafeDecoding } from "./grpc/safe-decoding.js";
 
 /** What an in-process instance exposes to tests. */
 export interface CountServiceInternals {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
-import { createServiceClient } from "@rs/grpc";
+import { createServiceClient, withSafeDecoding } from "@rs/grpc";
 import { protoFiles, relationV1, userV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
@@ -24,7 +24,6 @@ import { RelationLists } from "./domain/relation-lists.js";
 import { RelationQueries } from "./domain/relation-queries.js";
 import { RelationWriter } from "./domain/relation-writer.js";
 import { relationHandlers } from "./grpc/relation.grpc.js";
-import { withSafeDecoding } from "./grpc/safe-decoding.js";
 
 /** How long start-up waits for Redis before giving up. */
 const REDIS_READY_TIMEOUT_MS = 10_000;

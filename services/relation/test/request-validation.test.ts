@@ -1,9 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { relationV1 } from "@rs/idl";
 import { isDependencyOutage, mapOutages } from "../src/grpc/dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId, viewerId } from "../src/grpc/request-validation.js";
-import { assertDecoded, withSafeDecoding } from "../src/grpc/safe-decoding.js";
 import { encodeCursor } from "../src/domain/cursor.js";
 
 const codeOf = (fn: () => unknown): number | undefined => {
@@ -58,30 +56,6 @@ describe("request validation", () => {
   it("checks every field of a page request", () => {
     expect(pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: 0 })).toEqual({ user: 4, page: { cursor: undefined, limit: 10, viewer: 0 } });
     expect(codeOf(() => pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: -2 }))).toBe(status.INVALID_ARGUMENT);
-  });
-});
-
-describe("safe decoding", () => {
-  const def = withSafeDecoding(relationV1.RelationServiceService);
-
-  it("decodes a good request as before", () => {
-    const bytes = relationV1.FollowRequest.encode({ fromUserId: 5, toUserId: 6, source: 1 }).finish();
-    const req = def.follow.requestDeserialize(Buffer.from(bytes));
-    expect(req).toEqual({ fromUserId: 5, toUserId: 6, source: 1 });
-    expect(() => assertDecoded(req)).not.toThrow();
-  });
-
-  it("turns an int64 beyond 2^53 into INVALID_ARGUMENT instead of a throwing deserializer", () => {
-    // field 1 varint 2^63 - 1
-    const bytes = Buffer.from([0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
-    expect(() => relationV1.RelationServiceService.follow.requestDeserialize(bytes)).toThrow();
-    const req = def.follow.requestDeserialize(bytes);
-    expect(codeOf(() => assertDecoded(req))).toBe(status.INVALID_ARGUMENT);
-  });
-
-  it("turns garbage bytes into INVALID_ARGUMENT", () => {
-    const req = def.listFans.requestDeserialize(Buffer.from([0x12, 0xff]));
-    expect(codeOf(() => assertDecoded(req))).toBe(status.INVALID_ARGUMENT);
   });
 });
 

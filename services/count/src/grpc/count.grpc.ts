@@ -3,11 +3,10 @@
  * or SQL here.
  */
 import { invalidArgument } from "@rs/errors";
-import { unary } from "@rs/grpc";
+import { assertDecoded, unary } from "@rs/grpc";
 import type { countV1 } from "@rs/idl";
 import { assertCounterKey, isEntityId, type CounterKey } from "../domain/counter-key.js";
 import type { CountReadsService } from "../domain/count-reads.service.js";
-import { assertDecoded } from "./safe-decoding.js";
 
 /** Most users per BatchGetCounts and keys per BatchGetCounters. */
 export const MAX_BATCH = 100;

@@ -2,7 +2,7 @@
  * The relation.v1 handlers: decode and validate, call a use case, encode. No
  * Redis, SQL or Kafka here.
  */
-import { unary } from "@rs/grpc";
+import { assertDecoded, unary } from "@rs/grpc";
 import type { relationV1 } from "@rs/idl";
 import { encodeCursor } from "../domain/cursor.js";
 import type { RelationLists, UserListPage } from "../domain/relation-lists.js";
@@ -10,7 +10,6 @@ import type { RelationQueries } from "../domain/relation-queries.js";
 import type { RelationWriter } from "../domain/relation-writer.js";
 import { mapOutages } from "./dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId } from "./request-validation.js";
-import { assertDecoded } from "./safe-decoding.js";
 
 export interface RelationUseCases {
   readonly writer: RelationWriter;

@@ -3,10 +3,10 @@
  * here, and anything out of range is INVALID_ARGUMENT naming the field.
  */
 import { invalidArgument } from "@rs/errors";
+import { assertDecoded } from "@rs/grpc";
 import { MAX_BATCH_IS_FOLLOWING } from "../adapters/redis/following-reads.js";
 import { decodeOptionalCursor, InvalidCursorError, type CursorPosition } from "../domain/cursor.js";
 import { isUserId } from "../domain/relation-transition.js";
-import { assertDecoded } from "./safe-decoding.js";
 
 /** Page sizes a list RPC accepts (the contract's 1..100; BatchGetUsers takes 100 ids). */
 export const MIN_LIST_LIMIT = 1;
