@@ -1,7 +1,6 @@
 # Installs what the suite needs, each step only when it is missing, with a line of
 # progress per step. Sourced by dev.sh; every step is idempotent and fast once done.
 
-APT_PACKAGES=(mariadb-server mariadb-client redis-server etcd-server etcd-client default-jre-headless maven)
 PNPM_VERSION="10.34.8"
 STAMP_DIR=".data/stamps"
 
@@ -20,7 +19,7 @@ install_apt() {
   command -v mariadbd >/dev/null 2>&1 || missing+=(mariadb-server mariadb-client)
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
-  command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+  command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
   if [ ${#missing[@]} -eq 0 ]; then return; fi
   local sudo; sudo="$(need_root)"
