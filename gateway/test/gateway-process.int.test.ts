@@ -11,7 +11,7 @@ import { apiRoutes } from "../src/api/api.router.js";
 import { buildOpenApiDocument } from "../src/api/openapi.js";
 import { API_VERSION } from "../src/api/api.router.js";
 import { loadGatewayConfig } from "../src/config.js";
-import { privateRedis } from "../../pkg/redis/test/private-redis.js";
+import { privateRedis } from "../../test/support/private-redis.js";
 import { unusedClients } from "./support/offline-deps.js";
 import { api, douyin, uniqueName } from "./support/http.js";
 import { startLiveSuite, type LiveSuite } from "./support/live-suite.js";

@@ -13,7 +13,7 @@ import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "@rs/logger";
 import { infra } from "../../test/infra.js";
-import { privateRedis } from "../../pkg/redis/test/private-redis.js";
+import { privateRedis } from "../../test/support/private-redis.js";
 import { errorHandler } from "../src/http/error-handler.js";
 import { RedisTokenBucket, TOKEN_BUCKET_SHA, rateLimit, userKey, type RateLimitOptions } from "../src/http/rate-limit.js";
 

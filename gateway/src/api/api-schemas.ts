@@ -69,7 +69,8 @@ export const ErrorBody = z
 
 export const UserCounts = z.object({ userId: id(), followingCount: count(), followerCount: count() }).meta({ id: "UserCounts" });
 
-export const apiUser = (u: userV1.User): z.infer<typeof ApiUser> => ({
+/** The profile fields both user shapes share, copied one by one so no other field of `u` leaks into a response. */
+const profileFields = (u: userV1.User | relationV1.RelationUser) => ({
   id: u.id,
   name: u.name,
   avatar: u.avatar,
@@ -77,19 +78,17 @@ export const apiUser = (u: userV1.User): z.infer<typeof ApiUser> => ({
   signature: u.signature,
   followCount: u.followCount,
   followerCount: u.followerCount,
+});
+
+export const apiUser = (u: userV1.User): z.infer<typeof ApiUser> => ({
+  ...profileFields(u),
   totalFavorited: u.totalFavorited,
   workCount: u.workCount,
   favoriteCount: u.favoriteCount,
 });
 
 export const apiRelationUser = (u: relationV1.RelationUser): z.infer<typeof ApiRelationUser> => ({
-  id: u.id,
-  name: u.name,
-  avatar: u.avatar,
-  backgroundImage: u.backgroundImage,
-  signature: u.signature,
-  followCount: u.followCount,
-  followerCount: u.followerCount,
+  ...profileFields(u),
   isFollow: u.isFollow,
   followedAtMs: u.followedAtMs,
 });

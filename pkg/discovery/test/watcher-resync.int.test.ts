@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
 import { createEtcd, encodeInstance, instanceKey, watchService, type Etcd3, type ServiceWatcher } from "../src/index.js";
-import { killAll, PrivateEtcd } from "../src/testing/index.js";
+import { killAll } from "../../../test/support/child-processes.js";
+import { PrivateEtcd } from "../../../test/support/private-etcd.js";
 
 const logger = createLogger("watcher-it", process.env.TEST_LOG_LEVEL ?? "silent");
 const SERVICE = "svc";

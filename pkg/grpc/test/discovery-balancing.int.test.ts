@@ -12,7 +12,8 @@ import { createLogger } from "@rs/logger";
 import { startCallLoop, type CallRecord } from "./support/call-loop.js";
 import { spawnEcho, type EchoProcess } from "./support/echo-process.js";
 import { eventually, sleep } from "./support/eventually.js";
-import { killAll, PrivateEtcd } from "@rs/discovery/testing";
+import { killAll } from "../../../test/support/child-processes.js";
+import { PrivateEtcd } from "../../../test/support/private-etcd.js";
 
 const SERVICE = `echo-it-${randomUUID().slice(0, 8)}`;
 const LEASE_TTL_SECONDS = 3;

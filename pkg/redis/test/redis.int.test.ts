@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
 import { infra } from "../../../test/infra.js";
 import { closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type Redis } from "../src/index.js";
-import { freePort, privateRedis, type PrivateRedis } from "./private-redis.js";
+import { freePort } from "../../../test/support/free-port.js";
+import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
 
 const logger = createLogger("redis-test", "silent");
 /** "Fails fast" means this, far below the one second the contract allows. */

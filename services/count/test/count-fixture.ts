@@ -14,6 +14,7 @@ import { createIdempotentProducer, createKafka, type IdempotentProducer, type Ka
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql } from "@rs/mysql";
 import { infra } from "../../../test/infra.js";
+import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { loadCountConfig, loadCountConsumerConfig } from "../src/config.js";
 import { startCountConsumer } from "../src/consumer.process.js";
@@ -114,12 +115,7 @@ export async function createCountWorld(label: string): Promise<CountWorld> {
       await admin.deleteGroups(groups).catch(() => undefined);
       await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
       await admin.disconnect();
-      let cursor = "0";
-      do {
-        const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
-        cursor = next;
-        if (keys.length > 0) await redis.unlink(...keys);
-      } while (cursor !== "0");
+      await deleteKeysMatching(redis, `${prefix}*`);
       redis.disconnect();
       await sharded.close();
       await dbs.drop();

@@ -3,7 +3,8 @@ import type { Redis } from "ioredis";
 import { FansCache } from "../src/adapters/redis/fans-cache.js";
 import { RelationCache } from "../src/adapters/redis/relation-cache.js";
 import type { CursorPosition } from "../src/domain/cursor.js";
-import { commandStats, countCommands, privateRedis, redisFixture, sleep, type RedisFixture } from "./redis-fixture.js";
+import { privateRedis } from "../../../test/support/private-redis.js";
+import { commandStats, countCommands, redisFixture, sleep, type RedisFixture } from "./redis-fixture.js";
 
 const CAP = 5_000;
 let fx: RedisFixture;
@@ -47,7 +48,7 @@ describe("batchIsFollowing", () => {
       expect([...delta].filter(([, v]) => v > 0)).toEqual([["zmscore", 1]]);
     } finally {
       await pfx.cleanup();
-      await server.stop();
+      await server.destroy();
     }
   });
 

@@ -1,16 +1,13 @@
 /**
  * Test support for the relation cache: clients of the shared Redis under a
- * prefix unique to the test run (removed afterwards), a private redis-server for
- * tests that must count commands exactly, and a stand-in for A's shard rows.
+ * prefix unique to the test run (removed afterwards), command counting (with a
+ * private redis-server from test/support for exact counts), and a stand-in for
+ * A's shard rows.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { Redis } from "ioredis";
 import { infra } from "../../../test/infra.js";
+import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import type { FollowingSnapshot } from "../src/adapters/redis/relation-cache.js";
 import type { PendingEntry } from "../src/domain/relation-transition.js";
 
@@ -35,12 +32,7 @@ export function redisFixture(url = infra().redisUrl): RedisFixture {
     async cleanup() {
       const admin = new Redis(url);
       try {
-        let cursor = "0";
-        do {
-          const [next, keys] = await admin.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1_000);
-          cursor = next;
-          if (keys.length > 0) await admin.unlink(...keys);
-        } while (cursor !== "0");
+        await deleteKeysMatching(admin, `${prefix}*`);
       } finally {
         admin.disconnect();
         for (const c of clients) c.disconnect();
@@ -58,54 +50,6 @@ export function countCommands(redis: Redis): string[] {
     return original(cmd, stream);
   }) as Redis["sendCommand"];
   return sent;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const PRIVATE_START_TIMEOUT_MS = 5_000;
-
-/** A throwaway redis-server (free port, temp dir, no persistence); nobody else's commands reach it. */
-export async function privateRedis(): Promise<{ url: string; stop(): Promise<void> }> {
-  const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-relation-redis-"));
-  const proc: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), PRIVATE_START_TIMEOUT_MS);
-    proc.stdout!.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes("Ready to accept connections")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited (${code}): ${out}`));
-    });
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    async stop() {
-      if (proc.exitCode === null) {
-        const exited = new Promise((r) => proc.once("exit", r));
-        proc.kill("SIGKILL");
-        await exited;
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Sum of `calls` over INFO commandstats, per command name. */

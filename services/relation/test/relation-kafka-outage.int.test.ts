@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { relationV1 } from "@rs/idl";
 import { createKafka } from "@rs/kafka";
 import { codeOf, createWorld, logger, sleep, type RelationInstance, type World } from "./relation-harness.js";
-import { privateKafka, type PrivateKafka } from "./private-kafka.js";
+import { privateKafka, type PrivateKafka } from "../../../test/support/private-kafka.js";
 
 const { ACTION_FOLLOW, ACTION_UNFOLLOW } = relationV1.RelationEvent_Action;
 const TOPIC = "relation.events.private";

@@ -3,15 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isDependencyOutage, mapOutages } from "../src/grpc/dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId, viewerId } from "../src/grpc/request-validation.js";
 import { encodeCursor } from "../src/domain/cursor.js";
-
-const codeOf = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: number }).code;
-  }
-};
+import { codeOf } from "../../../test/support/status-code.js";
 
 describe("request validation", () => {
   it("accepts user ids 1..2^53-1 only", () => {

@@ -6,7 +6,7 @@
  */
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { privateRedis, type PrivateRedis } from "../../../pkg/redis/test/private-redis.js";
+import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
 import type { RunningUserService } from "../src/user.process.js";
 import { codeOf, uniqueName, userFixture, waitFor, type UserFixture } from "./user-fixture.js";
 

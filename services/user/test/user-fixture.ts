@@ -16,6 +16,7 @@ import { migrate, ShardedMysql } from "@rs/mysql";
 import { metricsRegistry } from "@rs/runtime";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { infra } from "../../../test/infra.js";
+import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import { loadUserConfig, type UserConfig } from "../src/config.js";
 import { startUserService, type RunningUserService } from "../src/user.process.js";
 
@@ -106,22 +107,13 @@ export async function userFixture(extraEnv: Record<string, string> = {}): Promis
     async cleanup() {
       for (const c of clients) await c.close();
       for (const svc of running.reverse()) await svc.stop().catch(() => undefined);
-      await deleteKeys(redis, `*${tag}*`);
+      await deleteKeysMatching(redis, `*${tag}*`);
       redis.disconnect();
       await etcd.delete().prefix(`/rs-test/user-${tag}/`);
       etcd.close();
       await dbs.drop();
     },
   };
-}
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 1_000);
-    cursor = next;
-    if (keys.length > 0) await redis.unlink(...keys);
-  } while (cursor !== "0");
 }
 
 /** Sum of a counter in the process registry, optionally for one label value. */

@@ -1,15 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { checkPassword, checkUserId, checkUserIds, checkUsername, MAX_BATCH_USER_IDS } from "../src/domain/user-input.js";
-
-const codeOf = (fn: () => unknown): number | undefined => {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return (err as { code?: number }).code;
-  }
-};
+import { codeOf } from "../../../test/support/status-code.js";
 
 describe("user input rules", () => {
   it("takes usernames of 1-32 characters, counted as code points", () => {

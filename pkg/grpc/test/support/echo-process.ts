@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
-import { spawnTracked, stopChild } from "@rs/discovery/testing";
+import { spawnTracked, stopChild } from "../../../../test/support/child-processes.js";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const START_TIMEOUT_MS = 20_000;

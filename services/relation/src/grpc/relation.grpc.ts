@@ -8,6 +8,7 @@ import { encodeCursor } from "../domain/cursor.js";
 import type { RelationLists, UserListPage } from "../domain/relation-lists.js";
 import type { RelationQueries } from "../domain/relation-queries.js";
 import type { RelationWriter } from "../domain/relation-writer.js";
+import { profileOf } from "../domain/user-profile.js";
 import { mapOutages } from "./dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId } from "./request-validation.js";
 
@@ -19,17 +20,7 @@ export interface RelationUseCases {
 
 function encodePage(page: UserListPage): relationV1.ListFollowingResponse {
   return {
-    users: page.users.map((u) => ({
-      id: u.id,
-      name: u.name,
-      avatar: u.avatar,
-      backgroundImage: u.backgroundImage,
-      signature: u.signature,
-      followCount: u.followCount,
-      followerCount: u.followerCount,
-      isFollow: u.isFollow,
-      followedAtMs: u.followedAtMs,
-    })),
+    users: page.users.map((u) => ({ ...profileOf(u), isFollow: u.isFollow, followedAtMs: u.followedAtMs })),
     nextCursor: page.next ? encodeCursor(page.next) : "",
     totalCount: page.total,
   };

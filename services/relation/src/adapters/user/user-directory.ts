@@ -10,6 +10,7 @@ import { LRUCache } from "lru-cache";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
 import type { UserDirectory, UserProfile } from "../../domain/ports.js";
+import { profileOf } from "../../domain/user-profile.js";
 
 export interface UserDirectoryOptions {
   /** Ids known to exist kept in process. */
@@ -41,15 +42,7 @@ export class UserServiceDirectory implements UserDirectory {
     const { users } = await this.client.batchGetUsers({ userIds: [...ids] });
     for (const u of users) {
       this.known.set(u.id, true);
-      out.set(u.id, {
-        id: u.id,
-        name: u.name,
-        avatar: u.avatar,
-        backgroundImage: u.backgroundImage,
-        signature: u.signature,
-        followCount: u.followCount,
-        followerCount: u.followerCount,
-      });
+      out.set(u.id, profileOf(u));
     }
     return out;
   }

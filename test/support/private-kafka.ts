@@ -10,25 +10,15 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const KAFKA_HOME = path.join(ROOT, "deploy", "kafka");
 const CLASSPATH = path.join(KAFKA_HOME, "libs", "*");
 const LOG4J = `-Dlog4j.configuration=file:${path.join(KAFKA_HOME, "log4j.properties")}`;
 const START_TIMEOUT_MS = 90_000;
 const POLL_MS = 200;
 const HEAP = "-Xmx384m";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -51,6 +41,7 @@ export interface PrivateKafka {
   destroy(): Promise<void>;
 }
 
+/** Formats a private broker's storage; `start()` then runs it. */
 export async function privateKafka(): Promise<PrivateKafka> {
   const [port, controller] = [await freePort(), await freePort()];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-relation-kafka-"));

@@ -1,3 +1,7 @@
+/**
+ * Child processes a test spawns (private servers, service processes), tracked
+ * so none outlives the test run.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 
 /**

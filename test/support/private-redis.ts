@@ -5,23 +5,11 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "./free-port.js";
 
 const START_TIMEOUT_MS = 5_000;
-
-/** A port nothing listens on right now (bound and released by the OS). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivateRedis {
   readonly port: number;
@@ -34,6 +22,7 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
+/** Starts a private redis-server and waits until it accepts connections. */
 export async function privateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-redis-test-"));

@@ -1,6 +1,9 @@
 import net from "node:net";
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+/**
+ * A TCP port free on 127.0.0.1 right now (bound and released by the OS). Shared
+ * by tests, test fixtures and benchmarks that start servers of their own.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
