@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Link } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Link } from "@opentelemetry/api";
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "@rs/logger";
 import { clearConsumerLag, readConsumerLag, setConsumerLag, type PartitionLag } from "./consumer-lag.js";
@@ -91,6 +91,34 @@ function partitionOffsets(payload: EachBatchPayload, topic: string, partition: n
 }
 
 /**
+ * The context a batch's CONSUMER span starts in. When every record of the
+ * batch was published under one span (typically a batch of one), that span is
+ * the parent, so the consume and everything under it (the handler's MySQL and
+ * Redis calls) join the producer's trace: one trace from the request to the
+ * write (OpenTelemetry messaging conventions: the creation context may be the
+ * parent when a single message is processed). A batch mixing several
+ * producers' records has no single parent: it starts a trace of its own and
+ * reaches the producers through the span links only.
+ */
+function batchParent(messages: readonly KafkaMessage[]): Context {
+  let parent: Context | undefined;
+  let parentId: string | undefined;
+  for (const m of messages) {
+    const ctx = extractTraceContext(m.headers);
+    const sc = trace.getSpanContext(ctx);
+    if (!sc) return ROOT_CONTEXT;
+    const id = `${sc.traceId}-${sc.spanId}`;
+    if (parentId === undefined) {
+      parent = ctx;
+      parentId = id;
+    } else if (id !== parentId) {
+      return ROOT_CONTEXT;
+    }
+  }
+  return parent ?? ROOT_CONTEXT;
+}
+
+/**
  * Runs a consumer-group member that hands whole batches to `handle` and
  * manages offsets itself: auto-resolve and auto-commit are off; after `handle`
  * resolves, the batch's last offset is resolved and committed explicitly
@@ -146,6 +174,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
       const sc = trace.getSpanContext(extractTraceContext(m.headers));
       if (sc) links.push({ context: sc });
     }
+    const parent = batchParent(messages);
     const span = tracer.startSpan(
       `process ${topic}`,
       {
@@ -159,13 +188,13 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
           "messaging.consumer.group.name": groupId,
         },
       },
-      ROOT_CONTEXT,
+      parent,
     );
     const beat = setInterval(() => {
       payload.heartbeat().catch((err: unknown) => log.debug({ err, topic, partition }, "background heartbeat failed"));
     }, heartbeatIntervalMs);
     try {
-      await context.with(trace.setSpan(ROOT_CONTEXT, span), () =>
+      await context.with(trace.setSpan(parent, span), () =>
         opts.handle({ topic, partition, messages, highWatermark }, { heartbeat: payload.heartbeat, isStopping: () => stopping }),
       );
     } catch (err) {

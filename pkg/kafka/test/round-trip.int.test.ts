@@ -117,6 +117,40 @@ describe("idempotent producer → batch consumer round trip", () => {
     expect(lag.reduce((s, p) => s + p.lag, 0)).toBe(0);
   });
 
+  it("handles a batch published under one span inside that trace, a batch of several producers in a trace of its own", async () => {
+    const topic = await kit.topic("trace-parent");
+    const spanOf = (traceId: string, spanId: string) => trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: TraceFlags.SAMPLED });
+    const one = spanOf("1af7651916cd43dd8448eb211c80319c", "c7ad6b7169203331");
+    const other = spanOf("2af7651916cd43dd8448eb211c80319c", "d7ad6b7169203331");
+    // Same key, so each group of records is one partition's batch.
+    await context.with(one, () => producer.send(topic, [{ key: "single", value: "a" }, { key: "single", value: "b" }]));
+    await context.with(one, () => producer.send(topic, [{ key: "mixed", value: "a" }]));
+    await context.with(other, () => producer.send(topic, [{ key: "mixed", value: "b" }]));
+
+    // Without a tracer provider the CONSUMER span is non-recording and carries its parent's context, if any.
+    const seen = new Map<string, { count: number; traceId: string | undefined }>();
+    const consumer = await runBatchConsumer({
+      kafka: kit.kafka,
+      groupId: kit.group("trace-parent"),
+      topics: topic,
+      fromBeginning: true,
+      logger,
+      async handle(batch) {
+        const key = batch.messages[0]!.key!.toString();
+        const sc = trace.getSpanContext(context.active());
+        seen.set(key, { count: batch.messages.length, traceId: sc && trace.isSpanContextValid(sc) ? sc.traceId : undefined });
+      },
+    });
+    try {
+      await waitFor("both batches", () => seen.size === 2);
+    } finally {
+      await consumer.stop();
+    }
+    expect(seen.get("single")).toEqual({ count: 2, traceId: "1af7651916cd43dd8448eb211c80319c" });
+    // Both records arrived before the group joined, so they form one batch with two producers.
+    expect(seen.get("mixed")).toEqual({ count: 2, traceId: undefined });
+  });
+
   it("rejects a send the broker does not acknowledge, and sends again afterwards", async () => {
     await expect(producer.send(`test.no-such-topic.${Date.now()}`, [{ key: "k", value: "v" }])).rejects.toThrow();
     // After a failure the producer starts over (new producer id) and keeps working.
