@@ -5,4 +5,5 @@
  */
 export { startRpcProcess, type RpcProcessOptions, type RpcProcessSettings, type RpcSetup } from "./rpc-process.js";
 export { startWorkerProcess, type WorkerProcessOptions, type WorkerSetup } from "./worker-process.js";
+export { openRedis, openShardedMysql } from "./resources.js";
 export type { RunningProcess, ProcessContext, ProcessSettings } from "./process-types.js";

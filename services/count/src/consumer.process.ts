@@ -3,11 +3,10 @@
  * to the count store and its cache. At-least-once delivery is fine: a version
  * not newer than the stored one changes nothing.
  */
-import { startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
 import { createKafka, runBatchConsumer, type ConsumedBatch } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { decodeCountChanged } from "./adapters/kafka/count-changed.codec.js";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
 import { CounterCache } from "./adapters/redis/counter-cache.js";
@@ -41,11 +40,8 @@ export async function startCountConsumer(config: CountConsumerConfig, opts: { lo
     settings: config,
     logger: opts.logger,
     async setup({ logger, lifecycle, instanceId }) {
-      const mysql = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => mysql.close());
-      const redis = createRedis(config.REDIS_URL, { logger, name: PROCESS_NAME });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis);
+      const mysql = openShardedMysql({ logger, lifecycle }, config);
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, PROCESS_NAME);
 
       const cache = new CounterCache(redis, counterCacheOptions(config));
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);

@@ -3,12 +3,11 @@
  * truth) behind the bucketed Redis cache, served as count.v1 and registered in
  * etcd under SERVICE_NAME.
  */
-import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startRpcProcess, type RunningProcess } from "@rs/bootstrap";
 import { withSafeDecoding } from "@rs/grpc";
 import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
 import { CounterCache } from "./adapters/redis/counter-cache.js";
 import type { CountConfig } from "./config.js";
@@ -50,11 +49,8 @@ export async function startCountService(config: CountConfig, opts: { logger?: Lo
     settings: config,
     logger: opts.logger,
     async setup({ logger, lifecycle }) {
-      const mysql = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => mysql.close());
-      const redis = createRedis(config.REDIS_URL, { logger, name: `${config.SERVICE_NAME}-cache` });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis);
+      const mysql = openShardedMysql({ logger, lifecycle }, config);
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, `${config.SERVICE_NAME}-cache`);
 
       const cache = new CounterCache(redis, counterCacheOptions(config));
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);

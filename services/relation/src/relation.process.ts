@@ -4,13 +4,12 @@
  * outbox drainer, and the relation.v1 gRPC service registered in etcd.
  */
 import { randomBytes } from "node:crypto";
-import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startRpcProcess, type RunningProcess } from "@rs/bootstrap";
 import { createServiceClient, withSafeDecoding } from "@rs/grpc";
 import { protoFiles, relationV1, userV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { RelationReadsRepository } from "./adapters/mysql/relation-reads.repository.js";
 import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publisher.js";
 import { FansCache } from "./adapters/redis/fans-cache.js";
@@ -44,12 +43,8 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
     name: config.SERVICE_NAME,
     settings: config,
     async setup({ logger, lifecycle, etcd }) {
-      const redis = createRedis(config.REDIS_URL, { logger, name: `${config.SERVICE_NAME}-cache` });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis, REDIS_READY_TIMEOUT_MS);
-
-      const mysql = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => mysql.close());
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, `${config.SERVICE_NAME}-cache`, REDIS_READY_TIMEOUT_MS);
+      const mysql = openShardedMysql({ logger, lifecycle }, config);
 
       // Bounded retries: a publish must succeed or fail within a client's deadline;
       // a failed one is undone and queued, not retried behind the client's back.

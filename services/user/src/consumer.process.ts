@@ -4,11 +4,10 @@
  * their cached profiles. At-least-once delivery is fine: a version not newer
  * than the row's changes nothing.
  */
-import { startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
 import { createKafka, runBatchConsumer, type ConsumedBatch } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { decodeCountChanged, newestPerCounter } from "./adapters/kafka/count-changed.codec.js";
 import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
@@ -57,19 +56,11 @@ export async function startUserConsumer(config: UserConsumerConfig, opts: { logg
     settings: config,
     logger: opts.logger,
     async setup({ logger, lifecycle, instanceId }) {
-      const sharded = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => sharded.close());
-      const redis = createRedis(config.REDIS_URL, { logger, name: PROCESS_NAME });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis);
+      const sharded = openShardedMysql({ logger, lifecycle }, config);
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, PROCESS_NAME);
 
       const store = new UsersRepository(sharded);
-      const cache = new RedisProfileCache(redis, {
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        ttlSeconds: config.PROFILE_CACHE_TTL_SECONDS,
-        ttlJitter: config.PROFILE_CACHE_TTL_JITTER,
-        negativeTtlSeconds: config.PROFILE_NEGATIVE_TTL_SECONDS,
-      });
+      const cache = RedisProfileCache.fromSettings(redis, config);
       const counts = new CountChangeService({ store, cache });
 
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${PROCESS_NAME}-${instanceId}`, logger });

@@ -4,11 +4,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { hashPassword, RevocationStore, TokenIssuer, TokenVerifier } from "@rs/auth";
-import { startRpcProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startRpcProcess, type RunningProcess } from "@rs/bootstrap";
 import { protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { LeasedIdSource } from "./adapters/ids/leased-id-source.js";
 import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
@@ -49,22 +48,14 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
     settings: config,
     logger: opts.logger,
     async setup({ logger, lifecycle, etcd }) {
-      const sharded = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => sharded.close());
-      const redis = createRedis(config.REDIS_URL, { logger, name: config.SERVICE_NAME });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis);
+      const sharded = openShardedMysql({ logger, lifecycle }, config);
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, config.SERVICE_NAME);
 
       const ids = await LeasedIdSource.start(etcd, { prefix: config.ID_WORKER_PREFIX, ttlSeconds: config.ID_LEASE_TTL_SECONDS, logger });
       lifecycle.add("release id worker", () => ids.release());
 
       const store = new UsersRepository(sharded);
-      const cache = new RedisProfileCache(redis, {
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        ttlSeconds: config.PROFILE_CACHE_TTL_SECONDS,
-        ttlJitter: config.PROFILE_CACHE_TTL_JITTER,
-        negativeTtlSeconds: config.PROFILE_NEGATIVE_TTL_SECONDS,
-      });
+      const cache = RedisProfileCache.fromSettings(redis, config);
       const existence = new RedisUserExistenceFilter(redis, {
         keyPrefix: config.REDIS_KEY_PREFIX,
         expectedUsers: config.USER_BLOOM_EXPECTED_USERS,

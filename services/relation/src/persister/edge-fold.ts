@@ -5,22 +5,18 @@
  * move by exactly these transitions, so a replayed, duplicated or reordered
  * event (version not newer than the row's) changes neither the row nor a count.
  */
-import type { RelationAction } from "../domain/relation-transition.js";
+import type { RelationTransition } from "../domain/relation-transition.js";
 
 export const ACTIVE = 1;
 export const INACTIVE = 0;
 export type EdgeStatus = typeof ACTIVE | typeof INACTIVE;
 
-/** One transition of an edge, as the persister applies it to either side (follows or fans). */
-export interface EdgeEvent {
-  readonly from: number;
-  readonly to: number;
-  readonly action: RelationAction;
-  /** From the follower's counter: orders every transition of the edge. */
-  readonly version: number;
-  /** Unix ms: the follow time for a follow, the time of the unfollow otherwise. */
-  readonly occurredAtMs: number;
-  readonly source: number;
+/**
+ * One transition of an edge, as the persister applies it to either side
+ * (follows or fans): the published transition, plus what the reconciler adds
+ * when it copies a row from the other side.
+ */
+export interface EdgeEvent extends RelationTransition {
   /**
    * Set by the reconciler when it copies a row from the other side: the row's
    * list time, which then replaces created_at even if the edge was active

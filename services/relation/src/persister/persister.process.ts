@@ -6,11 +6,10 @@
  * consuming (the batch in flight finishes and commits) → flush the producer →
  * close Redis and the pools.
  */
-import { startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
+import { openRedis, openShardedMysql, startWorkerProcess, type RunningProcess } from "@rs/bootstrap";
 import { createIdempotentProducer, createKafka, runBatchConsumer, type BatchConsumer } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
-import { ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, redisReadiness, waitForRedisReady } from "@rs/redis";
+import { redisReadiness } from "@rs/redis";
 import { FansCache } from "../adapters/redis/fans-cache.js";
 import { RelationCache } from "../adapters/redis/relation-cache.js";
 import type { PersisterConfig } from "../config.js";
@@ -45,11 +44,8 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
     settings: config,
     logger: opts.logger,
     async setup({ logger, lifecycle, instanceId }) {
-      const mysql = ShardedMysql.fromConfig(config, logger);
-      lifecycle.add("close mysql pools", () => mysql.close());
-      const redis = createRedis(config.REDIS_URL, { logger, name: PROCESS_NAME });
-      lifecycle.add("close redis", () => closeRedis(redis));
-      await waitForRedisReady(redis);
+      const mysql = openShardedMysql({ logger, lifecycle }, config);
+      const redis = await openRedis({ logger, lifecycle }, config.REDIS_URL, PROCESS_NAME);
 
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${PROCESS_NAME}-${instanceId}`, logger });
       const producer = await createIdempotentProducer(kafka);

@@ -40,6 +40,19 @@ export class RedisProfileCache implements ProfileCache {
     this.put = defineScript<number>(redis, "userProfilePut", PUT_LUA, 1);
   }
 
+  /** From the service's settings (the user service and the user-consumer share them). */
+  static fromSettings(
+    redis: Redis,
+    s: { REDIS_KEY_PREFIX: string; PROFILE_CACHE_TTL_SECONDS: number; PROFILE_CACHE_TTL_JITTER: number; PROFILE_NEGATIVE_TTL_SECONDS: number },
+  ): RedisProfileCache {
+    return new RedisProfileCache(redis, {
+      keyPrefix: s.REDIS_KEY_PREFIX,
+      ttlSeconds: s.PROFILE_CACHE_TTL_SECONDS,
+      ttlJitter: s.PROFILE_CACHE_TTL_JITTER,
+      negativeTtlSeconds: s.PROFILE_NEGATIVE_TTL_SECONDS,
+    });
+  }
+
   /** The Redis key of one user's entry. */
   key(userId: number): string {
     return `${this.options.keyPrefix}profile:{${userId}}`;
