@@ -10,6 +10,7 @@ import { echoV1, protoFiles } from "@rs/idl";
 import { metricsRegistry } from "@rs/runtime";
 import { captureLogger } from "./support/capture-logger.js";
 import { healthCheck, reflect } from "./support/grpc-probes.js";
+import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 
 const SECRET = "SELECT * FROM users -- at db-host-7";
 const captured = captureLogger();
@@ -89,24 +90,35 @@ describe("startGrpcServer", () => {
     expect(logged?.method).toBe("/echo.v1.EchoService/Echo");
   });
 
-  it("records latency by method and code", async () => {
-    const count = async (code: string) => {
-      const metric = await metricsRegistry.getSingleMetric("grpc_server_handling_seconds")?.get();
-      const sample = metric?.values.find(
-        (v) =>
-          (v as { metricName?: string }).metricName === "grpc_server_handling_seconds_count" &&
-          v.labels.method === "echo.v1.EchoService/Echo" &&
-          v.labels.code === code,
-      );
-      return sample?.value ?? 0;
+  it("counts calls in the grpc_server_* metrics by service, method and code", async () => {
+    const method = { grpc_type: "unary", grpc_service: "echo.v1.EchoService", grpc_method: "Echo" };
+    const read = async () => {
+      const samples = await registrySamples(metricsRegistry);
+      const v = (name: string, extra: Record<string, string> = {}) => sampleSum(samples, name, { ...method, ...extra });
+      return {
+        started: v("grpc_server_started_total"),
+        ok: v("grpc_server_handled_total", { grpc_code: "OK" }),
+        internal: v("grpc_server_handled_total", { grpc_code: "INTERNAL" }),
+        invalid: v("grpc_server_handled_total", { grpc_code: "INVALID_ARGUMENT" }),
+        latencyCount: v("grpc_server_handling_seconds_count"),
+        received: v("grpc_server_msg_received_total"),
+        sent: v("grpc_server_msg_sent_total"),
+      };
     };
-    const before = { ok: await count("OK"), internal: await count("INTERNAL"), invalid: await count("INVALID_ARGUMENT") };
+    const before = await read();
     await call(server.port, "x");
     await rejection(call(server.port, "boom"));
     await rejection(call(server.port, "invalid"));
-    expect(await count("OK")).toBe(before.ok + 1);
-    expect(await count("INTERNAL")).toBe(before.internal + 1);
-    expect(await count("INVALID_ARGUMENT")).toBe(before.invalid + 1);
+    const after = await read();
+    expect({
+      started: after.started - before.started,
+      ok: after.ok - before.ok,
+      internal: after.internal - before.internal,
+      invalid: after.invalid - before.invalid,
+      latencyCount: after.latencyCount - before.latencyCount,
+      received: after.received - before.received,
+      sent: after.sent - before.sent,
+    }).toEqual({ started: 3, ok: 1, internal: 1, invalid: 1, latencyCount: 3, received: 3, sent: 1 });
   });
 
   it("lists the service and health through reflection, with descriptors a client can use", async () => {

@@ -14,6 +14,8 @@ import { createServiceClient, startGrpcServer, unary, type ServiceClient } from 
 import { echoV1, protoFiles } from "@rs/idl";
 import { createLogger } from "@rs/logger";
 import { infra } from "../../../test/infra.js";
+import { metricsRegistry } from "@rs/runtime";
+import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 import { eventually } from "./support/eventually.js";
 
 const logger = createLogger("service-client-it", process.env.TEST_LOG_LEVEL ?? "silent");
@@ -48,6 +50,10 @@ async function startTestServer(name: string) {
 }
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+const ECHO = { grpc_type: "unary", grpc_service: "echo.v1.EchoService", grpc_method: "Echo" };
+/** A sample of this process's registry, for the call labels of Echo plus `labels`. */
+const metric = async (name: string, labels: Record<string, string> = {}) => sampleSum(await registrySamples(metricsRegistry), name, { ...ECHO, ...labels });
+
 const codeOf = (p: Promise<unknown>) =>
   p.then(
     () => expect.unreachable("call should fail"),
@@ -94,11 +100,14 @@ describe("createServiceClient with one address", () => {
     expect(server.state.calls).toBe(1);
   });
 
-  it("retries an idempotent method on UNAVAILABLE, at most maxRetries times", async () => {
+  it("retries an idempotent method on UNAVAILABLE, at most maxRetries times, and counts the call once", async () => {
     server.state.behaviour = "unavailable";
+    const before = { started: await metric("grpc_client_started_total"), failed: await metric("grpc_client_handled_total", { grpc_code: "UNAVAILABLE" }) };
     const err = await codeOf(client({ idempotentMethods: ["echo"], maxRetries: 3 }).echo({ message: "x" }));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(server.state.calls).toBe(4);
+    expect(await metric("grpc_client_started_total")).toBe(before.started + 1);
+    expect(await metric("grpc_client_handled_total", { grpc_code: "UNAVAILABLE" })).toBe(before.failed + 1);
   });
 
   it("does not retry other failures, even of idempotent methods", async () => {
@@ -125,6 +134,11 @@ describe("createServiceClient with one address", () => {
     server.state.behaviour = "unavailable";
     const halfOpenAfterMs = 500;
     const c = client({ breaker: { windowMs: 2_000, minimumRps: 1, threshold: 0.5, halfOpenAfterMs } });
+    const breaker = { grpc_service: "echo.v1.EchoService", target: server.address };
+    const breakerMetric = async (name: string, labels: Record<string, string> = {}) =>
+      sampleSum(await registrySamples(metricsRegistry), name, { ...breaker, ...labels });
+    const opens = await breakerMetric("grpc_client_circuit_breaker_transitions_total", { state: "open" });
+    expect(await breakerMetric("grpc_client_circuit_breaker_state")).toBe(0);
     let opened = false;
     for (let i = 0; i < 10 && !opened; i++) {
       const err = await codeOf(c.echo({ message: "x" }));
@@ -132,6 +146,8 @@ describe("createServiceClient with one address", () => {
       opened = err.details.includes("circuit open");
     }
     expect(opened).toBe(true);
+    expect(await breakerMetric("grpc_client_circuit_breaker_state")).toBe(2);
+    expect(await breakerMetric("grpc_client_circuit_breaker_transitions_total", { state: "open" })).toBe(opens + 1);
     const callsWhenOpened = server.state.calls;
     for (let i = 0; i < 5; i++) {
       const t0 = Date.now();
@@ -146,6 +162,7 @@ describe("createServiceClient with one address", () => {
     await sleep(halfOpenAfterMs + 100);
     expect((await c.echo({ message: "back" })).message).toBe("back");
     expect((await c.echo({ message: "again" })).message).toBe("again");
+    expect(await breakerMetric("grpc_client_circuit_breaker_state")).toBe(0);
   });
 
   it("rejects an idempotent method name the service does not have", () => {

@@ -4,5 +4,13 @@
  */
 export { startAdminServer, type AdminServer, type ReadinessCheck } from "./admin-server.js";
 export { Lifecycle, type ShutdownStep } from "./lifecycle.js";
-export { metricsRegistry } from "./metrics.js";
+export {
+  metricsRegistry,
+  counterMetric,
+  gaugeMetric,
+  histogramMetric,
+  cacheLookups,
+  type MetricSpec,
+  type CacheLookupResult,
+} from "./metrics.js";
 export { runMain } from "./run-main.js";

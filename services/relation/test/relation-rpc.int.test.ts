@@ -8,6 +8,7 @@ import { relationV1 } from "@rs/idl";
 import { metricsRegistry } from "@rs/runtime";
 import { encodeCursor } from "../src/index.js";
 import { codeOf, createWorld, errorOf, seedEdge, type RelationInstance, type World } from "./relation-harness.js";
+import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 
 const CAP = 5;
 let w: World;
@@ -24,12 +25,10 @@ beforeAll(async () => {
 });
 afterAll(() => w?.cleanup());
 
-/** How many calls of `method` the servers of this process have answered. */
+/** How many calls of `method` ("user.v1.UserService/BatchGetUsers") the servers of this process have answered. */
 async function serverCalls(method: string): Promise<number> {
-  const metric = metricsRegistry.getSingleMetric("grpc_server_handling_seconds");
-  if (!metric) return 0;
-  const { values } = (await metric.get()) as { values: { value: number; labels: Record<string, unknown>; metricName?: string }[] };
-  return values.filter((v) => v.metricName === "grpc_server_handling_seconds_count" && v.labels.method === method).reduce((n, v) => n + v.value, 0);
+  const [grpc_service = "", grpc_method = ""] = method.split("/");
+  return sampleSum(await registrySamples(metricsRegistry), "grpc_server_handled_total", { grpc_service, grpc_method });
 }
 
 /** A user id that no user has (ids are 53-bit snowflakes; this one is tiny). */

@@ -1,6 +1,7 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import {
   circuitBreaker,
+  CircuitState,
   ExponentialBackoff,
   handleWhen,
   retry,
@@ -9,6 +10,7 @@ import {
   type RetryPolicy,
 } from "cockatiel";
 import type { Logger } from "@rs/logger";
+import { counterMetric, gaugeMetric } from "@rs/runtime";
 
 /** First pause before a retry. */
 export const RETRY_BACKOFF_INITIAL_MS = 20;
@@ -60,8 +62,48 @@ export function createRetryPolicy(maxRetries: number): RetryPolicy {
   );
 }
 
-/** A breaker over the outcome of whole calls (retries included) to one target. */
-export function createBreaker(target: string, options: BreakerOptions, logger: Logger): CircuitBreakerPolicy {
+/** `grpc_client_circuit_breaker_state` values: 0 closed, 1 half-open, 2 open (isolated counts as open). */
+export const BREAKER_STATE_VALUE: Readonly<Record<CircuitState, number>> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+const BREAKER_STATE_NAME: Readonly<Record<CircuitState, string>> = {
+  [CircuitState.Closed]: "closed",
+  [CircuitState.HalfOpen]: "half_open",
+  [CircuitState.Open]: "open",
+  [CircuitState.Isolated]: "open",
+};
+
+/**
+ * Exports a breaker's state as `grpc_client_circuit_breaker_state` (set at
+ * once, then on every change) and counts its changes in
+ * `grpc_client_circuit_breaker_transitions_total` by the state entered.
+ */
+function observeBreaker(breaker: CircuitBreakerPolicy, labels: { grpc_service: string; target: string }): void {
+  const state = gaugeMetric({
+    name: "grpc_client_circuit_breaker_state",
+    help: "State of the client's circuit breaker per service and target: 0 closed, 1 half-open, 2 open",
+    labelNames: ["grpc_service", "target"],
+  });
+  const transitions = counterMetric({
+    name: "grpc_client_circuit_breaker_transitions_total",
+    help: "Circuit breaker state changes per service and target, by the state entered (closed, half_open, open)",
+    labelNames: ["grpc_service", "target", "state"],
+  });
+  state.set(labels, BREAKER_STATE_VALUE[breaker.state]);
+  breaker.onStateChange((s) => {
+    state.set(labels, BREAKER_STATE_VALUE[s]);
+    transitions.inc({ ...labels, state: BREAKER_STATE_NAME[s] });
+  });
+}
+
+/**
+ * A breaker over the outcome of whole calls (retries included) to one target
+ * (an etcd service name or a fixed address) of the gRPC service `grpcService`.
+ */
+export function createBreaker(grpcService: string, target: string, options: BreakerOptions, logger: Logger): CircuitBreakerPolicy {
   const o = { ...BREAKER_DEFAULTS, ...options };
   const breaker = circuitBreaker(
     handleWhen((err) => isServiceError(err) && BREAKER_CODES.has(err.code)),
@@ -72,5 +114,6 @@ export function createBreaker(target: string, options: BreakerOptions, logger: L
   );
   breaker.onBreak(() => logger.warn({ target, halfOpenAfterMs: o.halfOpenAfterMs }, "circuit opened"));
   breaker.onReset(() => logger.info({ target }, "circuit closed"));
+  observeBreaker(breaker, { grpc_service: grpcService, target });
   return breaker;
 }

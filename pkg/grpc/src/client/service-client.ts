@@ -11,7 +11,8 @@ import { isBrokenCircuitError, type IPolicy } from "cockatiel";
 import { StatusError } from "@rs/errors";
 import type { Logger } from "@rs/logger";
 import { watchService, type Etcd3, type ServiceWatcher } from "@rs/discovery";
-import { createBreaker, createRetryPolicy, markRetryable, RETRY_BACKOFF_MAX_MS, type BreakerOptions } from "./call-policy.js";
+import { callLabels, clientMetrics, codeLabel, secondsSince } from "../grpc-metrics.js";
+import { createBreaker, createRetryPolicy, isServiceError, markRetryable, RETRY_BACKOFF_MAX_MS, type BreakerOptions } from "./call-policy.js";
 import type { CallOpts, GeneratedClientConstructor, PromiseClient, UnaryMethodName } from "./client-types.js";
 import { EndpointPool, type Endpoint } from "./endpoint-pool.js";
 
@@ -64,6 +65,10 @@ export type ServiceClient<C> = PromiseClient<C> & { close(): Promise<void> };
  * - Only `idempotentMethods` are retried, on UNAVAILABLE, against another
  *   instance when there is one, with backoff, at most `maxRetries` times.
  * - A circuit breaker per target answers UNAVAILABLE at once while open.
+ * - Each call counts once in `grpc_client_started_total`,
+ *   `grpc_client_handled_total` (by the code it ended with) and
+ *   `grpc_client_handling_seconds` (retries included); the breaker's state is
+ *   `grpc_client_circuit_breaker_state{grpc_service,target}`.
  */
 export function createServiceClient<C extends Client>(
   ctor: GeneratedClientConstructor<C>,
@@ -84,7 +89,8 @@ export function createServiceClient<C extends Client>(
     if (!methods.some(([m]) => m === name)) throw new Error(`${ctor.serviceName} has no unary method ${name}`);
   }
   const retryPolicy = createRetryPolicy(opts.maxRetries ?? DEFAULT_MAX_RETRIES);
-  const breaker: IPolicy | undefined = opts.breaker === false ? undefined : createBreaker(targetName, opts.breaker ?? {}, logger);
+  const breaker: IPolicy | undefined = opts.breaker === false ? undefined : createBreaker(ctor.serviceName, targetName, opts.breaker ?? {}, logger);
+  const metrics = clientMetrics();
 
   let watcher: ServiceWatcher | undefined;
   if ("address" in opts.target) {
@@ -147,7 +153,27 @@ export function createServiceClient<C extends Client>(
     }
   };
 
+  /** One logical call: counted once in the `grpc_client_*` metrics, however many attempts it takes. */
   const invoke = async (name: string, def: MethodDefinition<unknown, unknown>, request: unknown, callOpts?: CallOpts) => {
+    const started = process.hrtime.bigint();
+    const labels = callLabels(def.path);
+    metrics.started.inc(labels);
+    const done = (code: status) => {
+      metrics.handled.inc({ ...labels, grpc_code: codeLabel(code) });
+      metrics.handling.observe(labels, secondsSince(started));
+    };
+    try {
+      const response = await execute(name, def, request, callOpts);
+      done(status.OK);
+      return response;
+    } catch (err) {
+      done(isServiceError(err) ? err.code : status.UNKNOWN);
+      throw err;
+    }
+  };
+
+  /** The attempts of one call: retries of idempotent methods, all under the breaker. */
+  const execute = async (name: string, def: MethodDefinition<unknown, unknown>, request: unknown, callOpts?: CallOpts) => {
     const deadline = Date.now() + (callOpts?.deadlineMs ?? deadlineMs);
     const metadata = callOpts?.metadata ?? new Metadata();
     const tried = new Set<string>();

@@ -1,7 +1,7 @@
 import { status, type handleUnaryCall, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { StatusError, toStatus } from "@rs/errors";
 import { createLogger, type Logger } from "@rs/logger";
-import { codeLabel, methodLabel, serverLatency } from "./server-metrics.js";
+import { callLabels, codeLabel, secondsSince, serverMetrics } from "../grpc-metrics.js";
 
 /** A use-case style handler: resolve with the response or throw a status error. */
 export type AsyncUnaryHandler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
@@ -20,24 +20,29 @@ export type AdaptedUnaryHandler<Req, Res> = handleUnaryCall<Req, Res> & {
 };
 
 let fallbackLogger: Logger | undefined;
-
-const NANOS_PER_SECOND = 1e9;
+let metrics: ReturnType<typeof serverMetrics> | undefined;
 
 /**
  * Turns `async (req, call) => res` into a grpc-js unary handler. This is the
  * one place errors become statuses: a thrown {@link StatusError} (or another
  * gRPC status, e.g. from a downstream call) keeps its code and message;
  * anything else is logged with its stack and answered as INTERNAL with a fixed
- * text, so no SQL, stack or host name reaches a client. Latency is recorded by
- * method and code in the process's metrics registry.
+ * text, so no SQL, stack or host name reaches a client. Every call is counted
+ * in the `grpc_server_*` metrics (started, handled by code, handling seconds,
+ * messages received and sent) of the process's registry.
  */
 export function unary<Req, Res>(handler: AsyncUnaryHandler<Req, Res>): AdaptedUnaryHandler<Req, Res> {
   const bind = (ctx: UnaryContext): handleUnaryCall<Req, Res> => (call, callback) => {
     const started = process.hrtime.bigint();
-    const done = (code: status) =>
-      serverLatency()
-        .labels(methodLabel(call.getPath()), codeLabel(code))
-        .observe(Number(process.hrtime.bigint() - started) / NANOS_PER_SECOND);
+    const m = (metrics ??= serverMetrics());
+    const labels = callLabels(call.getPath());
+    m.started.inc(labels);
+    m.received.inc(labels);
+    const done = (code: status) => {
+      m.handled.inc({ ...labels, grpc_code: codeLabel(code) });
+      m.handling.observe(labels, secondsSince(started));
+      if (code === status.OK) m.sent.inc(labels);
+    };
     let pending: Promise<Res>;
     try {
       pending = handler(call.request, call);
