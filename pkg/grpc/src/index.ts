@@ -12,6 +12,7 @@ export {
 } from "./server/grpc-server.js";
 export { unary, type AsyncUnaryHandler, type AdaptedUnaryHandler } from "./server/unary.js";
 export { withSafeDecoding, assertDecoded } from "./server/safe-decoding.js";
+export { requestIdInterceptor, addRequestIdMetadata, requestIdsOfMetadata, inRequestContext } from "./request-id.js";
 export {
   createServiceClient,
   DEFAULT_DEADLINE_MS,

@@ -1,15 +1,29 @@
 /**
- * pino logger with the service name and, inside a traced operation, the
- * active trace and span ids on every line.
+ * pino logger with the service name and, on every line, the request id(s) of
+ * the work it belongs to (see request-context.ts) and, inside a traced
+ * operation, the active trace and span ids.
  */
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 import { isSpanContextValid, trace } from "@opentelemetry/api";
+import { requestIdFields } from "./request-context.js";
 
 export type { Logger } from "pino";
+export {
+  REQUEST_ID_HEADER,
+  MAX_REQUEST_IDS,
+  isRequestId,
+  withRequestId,
+  withRequestIds,
+  currentRequestId,
+  currentRequestIds,
+  distinctRequestIds,
+  formatRequestIds,
+  parseRequestIds,
+} from "./request-context.js";
 
-/** Creates the root logger of a process. Secrets are redacted by key name. */
-export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+/** Creates the root logger of a process. Secrets are redacted by key name. `destination` defaults to stdout. */
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? "info", destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     base: { service },
@@ -18,11 +32,13 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
       censor: "[redacted]",
     },
     mixin() {
+      const ids = requestIdFields();
       const span = trace.getActiveSpan();
-      if (!span) return {};
+      if (!span) return ids;
       const ctx = span.spanContext();
-      if (!isSpanContextValid(ctx)) return {};
-      return { trace_id: ctx.traceId, span_id: ctx.spanId };
+      if (!isSpanContextValid(ctx)) return ids;
+      return { ...ids, trace_id: ctx.traceId, span_id: ctx.spanId };
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

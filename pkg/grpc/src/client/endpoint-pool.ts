@@ -1,5 +1,6 @@
 import { Client, connectivityState, type ChannelCredentials, type ChannelOptions } from "@grpc/grpc-js";
 import type { Logger } from "@rs/logger";
+import { requestIdInterceptor } from "../request-id.js";
 import { pickEndpoint, type EndpointHealth } from "./endpoint-picker.js";
 
 /** After answering UNAVAILABLE an endpoint is avoided this long (unless nothing better is left). */
@@ -46,7 +47,7 @@ export class EndpointPool {
         byId.delete(spec.id);
         continue;
       }
-      const client = new Client(spec.address, this.credentials, this.channelOptions);
+      const client = new Client(spec.address, this.credentials, { ...this.channelOptions, interceptors: [requestIdInterceptor] });
       // Connect now, so the first call does not pay for the handshake.
       client.getChannel().getConnectivityState(true);
       next.push({ ...spec, client, ejectedUntil: 0 });

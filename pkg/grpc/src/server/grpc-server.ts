@@ -7,6 +7,7 @@ import {
 } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatusMap } from "grpc-health-check";
 import type { Logger } from "@rs/logger";
+import { inRequestContext } from "../request-id.js";
 import { createReflection } from "./reflection.js";
 import { isAdaptedUnary, BIND_CONTEXT } from "./unary.js";
 
@@ -115,11 +116,11 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   };
 }
 
-/** Gives `unary()` handlers the server's logger; other handlers pass as they are. */
+/** Gives `unary()` handlers the server's logger, and runs every handler inside its call's request id. */
 function bindHandlers(implementation: UntypedServiceImplementation, logger: Logger): UntypedServiceImplementation {
   const bound: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(implementation)) {
-    bound[method] = isAdaptedUnary(handler) ? handler[BIND_CONTEXT]({ logger }) : handler;
+    bound[method] = inRequestContext(isAdaptedUnary(handler) ? handler[BIND_CONTEXT]({ logger }) : handler);
   }
   return bound;
 }
