@@ -2,6 +2,7 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, t
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "@rs/logger";
 import { clearConsumerLag, readConsumerLag, setConsumerLag, type PartitionLag } from "./consumer-lag.js";
+import { handleInRequestContext } from "./request-headers.js";
 import { extractTraceContext } from "./trace-headers.js";
 
 /** A member that sends no heartbeat for this long is dropped from the group. */
@@ -133,6 +134,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
   const topics = typeof opts.topics === "string" ? [opts.topics] : [...opts.topics];
   const { groupId } = opts;
   const log = opts.logger.child({ component: "kafka-consumer", groupId });
+  const handle = handleInRequestContext(opts.handle, log);
   const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const consumer = opts.kafka.consumer({
     groupId,
@@ -195,7 +197,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
     }, heartbeatIntervalMs);
     try {
       await context.with(trace.setSpan(parent, span), () =>
-        opts.handle({ topic, partition, messages, highWatermark }, { heartbeat: payload.heartbeat, isStopping: () => stopping }),
+        handle({ topic, partition, messages, highWatermark }, { heartbeat: payload.heartbeat, isStopping: () => stopping }),
       );
     } catch (err) {
       span.recordException(err instanceof Error ? err : String(err));

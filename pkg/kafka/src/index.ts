@@ -37,5 +37,6 @@ export {
 } from "./batch-consumer.js";
 export { readConsumerLag, consumerLagGauge, type PartitionLag } from "./consumer-lag.js";
 export { injectTraceContext, extractTraceContext, kafkaHeadersGetter } from "./trace-headers.js";
+export { requestIdHeaders, requestIdsOfHeaders, requestIdsOfBatch, MAX_BATCH_REQUEST_IDS } from "./request-headers.js";
 export { partitionForKey, murmur2, toPositive } from "./murmur2-partitioner.js";
 export type { Kafka, KafkaMessage, IHeaders } from "kafkajs";

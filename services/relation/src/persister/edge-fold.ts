@@ -28,6 +28,8 @@ export interface EdgeEvent extends RelationTransition {
    * version: the copy applies at an equal version too.
    */
   readonly replace?: boolean;
+  /** The requests the transition was published in (its record's `x-request-id` header), for logs and count.changed. */
+  readonly requestIds?: readonly string[];
 }
 
 /** The stored state of one edge row (either table). */

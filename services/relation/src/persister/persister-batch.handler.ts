@@ -8,7 +8,7 @@
  * the batch fails at once (nothing is committed, the new owner of the
  * partition gets it again and finds the finished chunks already written).
  */
-import type { BatchControl, ConsumedBatch } from "@rs/kafka";
+import { requestIdsOfHeaders, type BatchControl, type ConsumedBatch } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
 import type { EdgeEvent } from "./edge-fold.js";
 import type { PersisterMetrics } from "./persister.metrics.js";
@@ -49,7 +49,8 @@ export function persisterBatchHandler(opts: PersisterBatchHandlerOptions): (batc
         opts.logger.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason }, "skipping a record that is not a relation transition");
         continue;
       }
-      events.push(decoded.event);
+      const requestIds = requestIdsOfHeaders(m.headers);
+      events.push(requestIds.length > 0 ? { ...decoded.event, requestIds } : decoded.event);
       stamps.push(Number(m.timestamp));
     }
     // Later chunks' shard transactions run while earlier chunks' Redis steps

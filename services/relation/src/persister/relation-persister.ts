@@ -23,7 +23,7 @@ import type { Logger } from "@rs/logger";
 import type { ShardedMysql } from "@rs/mysql";
 import type { FansCache } from "../adapters/redis/fans-cache.js";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
-import type { CountChangeSink } from "./count-changed.publisher.js";
+import { withOrigins, type CountChangeSink } from "./count-changed.publisher.js";
 import type { EdgeEvent } from "./edge-fold.js";
 import { applySide, FANS_SIDE, FOLLOWS_SIDE, type CountChange, type EdgeSide } from "./edge-side.repository.js";
 import type { PersisterMetrics } from "./persister.metrics.js";
@@ -84,7 +84,7 @@ export class RelationPersister {
     const t0 = process.hrtime.bigint();
     await Promise.all([
       this.afterCommit(events, result).then(() => m?.persistSeconds.observe({ stage: "redis" }, seconds(t0))),
-      this.deps.counts.publish(result.counts).then(() => m?.persistSeconds.observe({ stage: "publish" }, seconds(t0))),
+      this.deps.counts.publish(withOrigins(result.counts, events)).then(() => m?.persistSeconds.observe({ stage: "publish" }, seconds(t0))),
     ]);
   }
 

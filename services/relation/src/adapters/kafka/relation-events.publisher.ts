@@ -4,7 +4,7 @@
  * transitions stay ordered on one partition.
  */
 import { relationV1 } from "@rs/idl";
-import type { IdempotentProducer, ProducerMessage } from "@rs/kafka";
+import { requestIdHeaders, type IdempotentProducer, type ProducerMessage } from "@rs/kafka";
 import type { TransitionPublisher } from "../../domain/ports.js";
 import type { RelationTransition } from "../../domain/relation-transition.js";
 
@@ -22,9 +22,12 @@ export function toRelationEvent(t: RelationTransition): relationV1.RelationEvent
   };
 }
 
-/** The Kafka record of one transition: key = follower id, value = the encoded event. */
+/**
+ * The Kafka record of one transition: key = follower id, value = the encoded
+ * event, headers = the id of the request it is published in (none outside one).
+ */
 export function toRecord(t: RelationTransition): ProducerMessage {
-  return { key: String(t.from), value: Buffer.from(RelationEvent.encode(toRelationEvent(t)).finish()) };
+  return { key: String(t.from), value: Buffer.from(RelationEvent.encode(toRelationEvent(t)).finish()), headers: requestIdHeaders() };
 }
 
 export class RelationEventsPublisher implements TransitionPublisher {
