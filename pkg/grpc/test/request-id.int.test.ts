@@ -13,7 +13,7 @@ import { echoV1, protoFiles } from "@rs/idl";
 import { createLogger, currentRequestIds, withRequestId, type Logger } from "@rs/logger";
 
 const raw: string[] = [];
-const logger = createLogger("request-id-test", "info", { write: (line: string) => void raw.push(line) });
+const logger = createLogger("request-id-test", "debug", { write: (line: string) => void raw.push(line) });
 const lines = () => raw.map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** What the back server saw: the request ids it ran inside. */
@@ -69,6 +69,12 @@ describe("x-request-id over gRPC", () => {
     expect(linesOf("m1").map((l) => [l.msg, l.request_id])).toEqual([
       ["front handled", "req-grpc-1"],
       ["back handled", "req-grpc-1"],
+    ]);
+    // At debug level each server logs one line per answered call, inside the id.
+    const rpcLines = lines().filter((l) => l.msg === "rpc" && l.request_id === "req-grpc-1");
+    expect(rpcLines.map((l) => [l.server, l.method, l.code])).toEqual([
+      ["back", "/echo.v1.EchoService/Echo", "OK"],
+      ["front", "/echo.v1.EchoService/Echo", "OK"],
     ]);
   });
 

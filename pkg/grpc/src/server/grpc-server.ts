@@ -69,7 +69,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   const serviceNames = opts.services.map((s) => serviceNameOf(s.definition));
 
   for (const { definition, implementation } of opts.services) {
-    server.addService(definition, bindHandlers(implementation, logger));
+    server.addService(definition, bindHandlers(definition, implementation, logger));
   }
 
   const initial = opts.serving === false ? "NOT_SERVING" : "SERVING";
@@ -116,11 +116,16 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   };
 }
 
-/** Gives `unary()` handlers the server's logger, and runs every handler inside its call's request id. */
-function bindHandlers(implementation: UntypedServiceImplementation, logger: Logger): UntypedServiceImplementation {
+/**
+ * Gives `unary()` handlers the server's logger, and runs every handler inside
+ * its call's request id (unary calls with a debug line each, see inRequestContext).
+ */
+function bindHandlers(definition: ServiceDefinition, implementation: UntypedServiceImplementation, logger: Logger): UntypedServiceImplementation {
   const bound: UntypedServiceImplementation = {};
   for (const [method, handler] of Object.entries(implementation)) {
-    bound[method] = inRequestContext(isAdaptedUnary(handler) ? handler[BIND_CONTEXT]({ logger }) : handler);
+    const def = definition[method];
+    const unaryCall = def && !def.requestStream && !def.responseStream ? { path: def.path, logger } : undefined;
+    bound[method] = inRequestContext(isAdaptedUnary(handler) ? handler[BIND_CONTEXT]({ logger }) : handler, unaryCall);
   }
   return bound;
 }
