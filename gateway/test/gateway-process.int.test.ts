@@ -36,7 +36,7 @@ describe("admin endpoints", () => {
     expect(await ready.json()).toMatchObject({ status: "ready", checks: [{ name: "redis", ok: true }] });
     await api(s.url, "GET", "/user/me", { token: user.token });
     const metrics = await (await fetch(`${admin}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_http_request_duration_seconds_count\{method="GET",route="\/api\/user\/me",status="200"\} \d+/);
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/user\/me",status_code="200"\} \d+/);
     expect(metrics).toContain("gateway_rate_limit_decisions_total");
   });
 });

@@ -200,7 +200,7 @@ describe("Redis unavailable", () => {
     const codes = [];
     for (let i = 0; i < 5; i++) codes.push((await fetch(`${gw.url}/api/ping?user=x`)).status);
     expect(codes).toEqual([200, 200, 200, 200, 200]);
-    expect(await decisions(gw, "failed_open")).toBe(5);
+    expect(await decisions(gw, "error")).toBe(5);
     expect(gw.warns).toHaveLength(1);
   });
 
@@ -212,7 +212,7 @@ describe("Redis unavailable", () => {
     expect(res.status).toBe(200);
     expect(took).toBeGreaterThanOrEqual(90);
     expect(took).toBeLessThan(1_000);
-    expect(await decisions(gw, "failed_open")).toBe(1);
+    expect(await decisions(gw, "error")).toBe(1);
   });
 
   it("failOpen: false -> 503 on /api (through the error handler), for refused and hanging Redis alike", async () => {
@@ -237,7 +237,7 @@ describe("Redis unavailable", () => {
 
     await server.kill();
     expect([await get(), await get()]).toEqual([200, 200]);
-    expect(await decisions(gw, "failed_open")).toBe(2);
+    expect(await decisions(gw, "error")).toBe(2);
 
     await server.start(); // empty: no buckets, no cached scripts
     const deadline = Date.now() + 5_000;
@@ -246,6 +246,6 @@ describe("Redis unavailable", () => {
     expect(await redis.call("SCRIPT", "EXISTS", TOKEN_BUCKET_SHA)).toEqual([0]);
     expect([await get(), await get(), await get()]).toEqual([200, 200, 429]);
     expect(await redis.call("SCRIPT", "EXISTS", TOKEN_BUCKET_SHA)).toEqual([1]);
-    expect(await decisions(gw, "failed_open")).toBe(2);
+    expect(await decisions(gw, "error")).toBe(2);
   });
 });

@@ -1,19 +1,24 @@
 import type { Request, RequestHandler, Response } from "express";
-import { Histogram, type Registry } from "prom-client";
+import type { Histogram, Registry } from "prom-client";
 import type { Logger } from "@rs/logger";
-import { metricsRegistry } from "@rs/runtime";
+import { histogramMetric, metricsRegistry } from "@rs/runtime";
 
-const METRIC = "gateway_http_request_duration_seconds";
+/** express-prom-bundle's name, so stock dashboards find it; its `_count` is the request rate per route. */
+const METRIC = "http_request_duration_seconds";
 /** Latency buckets from a cached read (~1 ms) to a slow login (bcrypt) or a deadline (2 s). */
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const NS_PER_SECOND = 1e9;
 const MS_PER_SECOND = 1e3;
 const MAX_PATH_LOGGED = 200;
 
-function histogram(registry: Registry): Histogram<"method" | "route" | "status"> {
-  const existing = registry.getSingleMetric(METRIC);
-  if (existing) return existing as Histogram<"method" | "route" | "status">;
-  return new Histogram({ name: METRIC, help: "HTTP requests by method, matched route and status", labelNames: ["method", "route", "status"], buckets: BUCKETS, registers: [registry] });
+function histogram(registry: Registry): Histogram<"method" | "route" | "status_code"> {
+  return histogramMetric({
+    name: METRIC,
+    help: "HTTP requests by method, matched route pattern (unmatched otherwise) and status code",
+    labelNames: ["method", "route", "status_code"],
+    buckets: BUCKETS,
+    registry,
+  });
 }
 
 /** The route pattern a request matched (bounded label values), or `unmatched`. */
@@ -41,7 +46,7 @@ export function accessLog(logger: Logger, registry: Registry = metricsRegistry):
       // A handler that answered did not call next(), so the router left baseUrl and route as matched.
       const route = routeLabel(req);
       const path = (req.originalUrl.split("?")[0] ?? "").slice(0, MAX_PATH_LOGGED);
-      latency.observe({ method: req.method, route, status: String(status) }, seconds);
+      latency.observe({ method: req.method, route, status_code: String(status) }, seconds);
       log.info({ method: req.method, route, path, status, ms: Math.round(seconds * MS_PER_SECOND * 10) / 10 }, "request");
     });
     next();

@@ -161,7 +161,13 @@ export interface RateLimitOptions extends TokenBucketOptions {
   readonly registry?: Registry;
 }
 
-export type RateLimitOutcome = "allowed" | "limited" | "failed_open" | "failed_closed";
+/**
+ * A decision: `allowed`, `limited` (answered 429), `error` (Redis failed or was
+ * too slow and the request went through: fail open), `failed_closed` (Redis
+ * failed and the request was refused with 503). Limiter errors are
+ * `outcome=~"error|failed_closed"`.
+ */
+export type RateLimitOutcome = "allowed" | "limited" | "error" | "failed_closed";
 
 const METRIC = "gateway_rate_limit_decisions_total";
 
@@ -170,7 +176,7 @@ function decisionCounter(registry: Registry): Counter<"limiter" | "outcome"> {
   if (existing) return existing as Counter<"limiter" | "outcome">;
   return new Counter({
     name: METRIC,
-    help: "Rate limit decisions by limiter and outcome (failed_* = Redis unavailable)",
+    help: "Rate limit decisions by limiter and outcome: allowed, limited, error (Redis unavailable, let through), failed_closed (Redis unavailable, refused)",
     labelNames: ["limiter", "outcome"],
     registers: [registry],
   });
@@ -235,7 +241,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       (err: unknown) => {
         logFailure(err);
         if (failOpen) {
-          count("failed_open");
+          count("error");
           next();
         } else {
           count("failed_closed");

@@ -10,6 +10,8 @@ export {
   gaugeMetric,
   histogramMetric,
   cacheLookups,
+  cacheLookupCounter,
+  type CacheLookupCount,
   type MetricSpec,
   type CacheLookupResult,
 } from "./metrics.js";

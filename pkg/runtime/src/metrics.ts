@@ -59,3 +59,13 @@ export function cacheLookups(): Counter<"cache" | "result"> {
     labelNames: ["cache", "result"],
   });
 }
+
+/** Counts `n` (default 1) lookups of one cache with one result: `countLookup("hit", 3)`. */
+export type CacheLookupCount = (result: CacheLookupResult, n?: number) => void;
+
+/** A {@link CacheLookupCount} for the cache named `cache` in `cache_lookups_total`. */
+export function cacheLookupCounter(cache: string): CacheLookupCount {
+  return (result, n = 1) => {
+    if (n > 0) cacheLookups().inc({ cache, result }, n);
+  };
+}

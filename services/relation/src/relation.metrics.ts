@@ -4,7 +4,7 @@
  * registry refuses a second metric of one name.
  */
 import { Counter } from "prom-client";
-import { metricsRegistry } from "@rs/runtime";
+import { cacheLookups, metricsRegistry } from "@rs/runtime";
 
 function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
   return (
@@ -14,8 +14,8 @@ function counter<L extends string>(name: string, help: string, labelNames: reado
 }
 
 export const relationMetrics = {
-  /** Reads of a relation cache key: hit (loaded) or miss (loaded from the shard first). */
-  cacheLookups: counter("relation_cache_lookups_total", "Relation cache lookups by cache and result", ["cache", "result"] as const),
+  /** Reads of a relation cache key (`cache_lookups_total{cache="following"|"fans"}`): hit (loaded) or miss (loaded from the shard first). */
+  cacheLookups: cacheLookups(),
   /** Follow/unfollow outcomes: changed, noop, cap_exceeded, publish_failed. */
   writes: counter("relation_writes_total", "Follow and unfollow requests by action and outcome", ["action", "outcome"] as const),
   /** Queued transitions published by the outbox retrier. */

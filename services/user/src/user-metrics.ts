@@ -4,7 +4,7 @@
  * refuses a second metric of one name).
  */
 import { Counter } from "prom-client";
-import { metricsRegistry } from "@rs/runtime";
+import { cacheLookupCounter, metricsRegistry } from "@rs/runtime";
 
 function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): () => Counter<L> {
   let metric: Counter<L> | undefined;
@@ -14,8 +14,8 @@ function counter<L extends string>(name: string, help: string, labelNames: reado
       new Counter({ name, help, labelNames, registers: [metricsRegistry] }));
 }
 
-/** Profile cache lookups by outcome: `hit`, `negative_hit` (known unknown id), `miss`. */
-export const profileCacheResults = counter("user_profile_cache_lookups_total", "Profile cache lookups per id, by result", ["result"]);
+/** Profile cache lookups per id in `cache_lookups_total{cache="profile"}`: `hit`, `negative_hit` (known unknown id), `miss`. */
+export const countProfileLookup = cacheLookupCounter("profile");
 
 /** Queries sent to the shards, by query name; tests read it to prove a read stayed off the database. */
 export const shardQueries = counter("user_shard_queries_total", "SQL statements sent to the user shards, by query", ["query"]);

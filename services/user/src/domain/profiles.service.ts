@@ -13,7 +13,7 @@ import type { CachedProfile, ExistenceFilter, ProfileCache, UserStore } from "./
 import type { Profile, StoredProfile } from "./profile.js";
 import { checkUserId, checkUserIds } from "./user-input.js";
 import { throttledWarning } from "../throttled-warning.js";
-import { profileCacheResults } from "../user-metrics.js";
+import { countProfileLookup } from "../user-metrics.js";
 
 export interface ProfileServiceDeps {
   readonly store: UserStore;
@@ -29,10 +29,9 @@ export interface ProfileBatch {
 }
 
 function countLookups(hits: number, negativeHits: number, misses: number): void {
-  const counter = profileCacheResults();
-  if (hits > 0) counter.inc({ result: "hit" }, hits);
-  if (negativeHits > 0) counter.inc({ result: "negative_hit" }, negativeHits);
-  if (misses > 0) counter.inc({ result: "miss" }, misses);
+  countProfileLookup("hit", hits);
+  countProfileLookup("negative_hit", negativeHits);
+  countProfileLookup("miss", misses);
 }
 
 export class ProfileService {
@@ -79,10 +78,10 @@ export class ProfileService {
     if (bloom?.[0] === false) return false;
     const hit = cached.get(userId);
     if (hit) {
-      profileCacheResults().inc({ result: hit.kind === "profile" ? "hit" : "negative_hit" });
+      countProfileLookup(hit.kind === "profile" ? "hit" : "negative_hit");
       return hit.kind === "profile";
     }
-    profileCacheResults().inc({ result: "miss" });
+    countProfileLookup("miss");
     return (await this.load([userId])).get(userId) !== null;
   }
 
