@@ -1,9 +1,9 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Context, type Link } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import type { EachBatchPayload, Kafka, KafkaMessage } from "kafkajs";
 import type { Logger } from "@rs/logger";
-import { clearConsumerLag, readConsumerLag, setConsumerLag, type PartitionLag } from "./consumer-lag.js";
+import { clearConsumerLag, readConsumerLag, setConsumerLag, startLagPoller, type PartitionLag } from "./consumer-lag.js";
 import { handleInRequestContext } from "./request-headers.js";
-import { extractTraceContext } from "./trace-headers.js";
+import { startBatchSpans } from "./batch-tracing.js";
 
 /** A member that sends no heartbeat for this long is dropped from the group. */
 export const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
@@ -19,11 +19,6 @@ export const DEFAULT_MAX_WAIT_TIME_MS = 1_000;
 /** Back-off before a failed batch is fetched again (doubles up to the max). */
 export const DEFAULT_REDELIVERY_INITIAL_MS = 100;
 export const DEFAULT_REDELIVERY_MAX_MS = 5_000;
-/** Span links taken from one batch's messages; a trace backend drops far more anyway. */
-const MAX_SPAN_LINKS = 128;
-
-const tracer = trace.getTracer("@rs/kafka");
-
 /** One partition's records, in offset order. */
 export interface ConsumedBatch {
   readonly topic: string;
@@ -56,6 +51,8 @@ export interface BatchConsumerOptions {
   readonly maxWaitTimeMs?: number;
   readonly redeliveryInitialMs?: number;
   readonly redeliveryMaxMs?: number;
+  /** How often the lag of the owned partitions is read from the brokers, batches or not (default 5 s). */
+  readonly lagIntervalMs?: number;
   /**
    * Batches of different partitions handled at the same time (default 1).
    * Offsets stay per partition: each batch commits only its own partition.
@@ -89,34 +86,6 @@ function partitionOffsets(payload: EachBatchPayload, topic: string, partition: n
     .map((t) => ({ topic, partitions: t.partitions.filter((p) => Number(p.partition) === partition) }))
     .filter((t) => t.partitions.length > 0);
   return topics.length > 0 ? { topics } : undefined;
-}
-
-/**
- * The context a batch's CONSUMER span starts in. When every record of the
- * batch was published under one span (typically a batch of one), that span is
- * the parent, so the consume and everything under it (the handler's MySQL and
- * Redis calls) join the producer's trace: one trace from the request to the
- * write (OpenTelemetry messaging conventions: the creation context may be the
- * parent when a single message is processed). A batch mixing several
- * producers' records has no single parent: it starts a trace of its own and
- * reaches the producers through the span links only.
- */
-function batchParent(messages: readonly KafkaMessage[]): Context {
-  let parent: Context | undefined;
-  let parentId: string | undefined;
-  for (const m of messages) {
-    const ctx = extractTraceContext(m.headers);
-    const sc = trace.getSpanContext(ctx);
-    if (!sc) return ROOT_CONTEXT;
-    const id = `${sc.traceId}-${sc.spanId}`;
-    if (parentId === undefined) {
-      parent = ctx;
-      parentId = id;
-    } else if (id !== parentId) {
-      return ROOT_CONTEXT;
-    }
-  }
-  return parent ?? ROOT_CONTEXT;
 }
 
 /**
@@ -171,37 +140,16 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
     if (!last) return;
     const first = messages[0]!;
     const high = Number(highWatermark);
-    const links: Link[] = [];
-    for (const m of messages.slice(0, MAX_SPAN_LINKS)) {
-      const sc = trace.getSpanContext(extractTraceContext(m.headers));
-      if (sc) links.push({ context: sc });
-    }
-    const parent = batchParent(messages);
-    const span = tracer.startSpan(
-      `process ${topic}`,
-      {
-        kind: SpanKind.CONSUMER,
-        links,
-        attributes: {
-          "messaging.system": "kafka",
-          "messaging.destination.name": topic,
-          "messaging.destination.partition.id": String(partition),
-          "messaging.batch.message_count": messages.length,
-          "messaging.consumer.group.name": groupId,
-        },
-      },
-      parent,
-    );
+    const spans = startBatchSpans(topic, partition, groupId, messages);
     const beat = setInterval(() => {
       payload.heartbeat().catch((err: unknown) => log.debug({ err, topic, partition }, "background heartbeat failed"));
     }, heartbeatIntervalMs);
     try {
-      await context.with(trace.setSpan(parent, span), () =>
+      await context.with(spans.ctx, () =>
         handle({ topic, partition, messages, highWatermark }, { heartbeat: payload.heartbeat, isStopping: () => stopping }),
       );
     } catch (err) {
-      span.recordException(err instanceof Error ? err : String(err));
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      spans.end(err);
       setConsumerLag(groupId, topic, partition, high - Number(first.offset));
       log.warn(
         { err, topic, partition, firstOffset: first.offset, lastOffset: last.offset, count: messages.length },
@@ -210,8 +158,8 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
       throw err;
     } finally {
       clearInterval(beat);
-      span.end();
     }
+    spans.end();
     payload.resolveOffset(last.offset);
     const offsets = partitionOffsets(payload, topic, partition);
     if (offsets) await payload.commitOffsetsIfNecessary(offsets);
@@ -227,6 +175,14 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
     throw err;
   }
   log.info({ topics }, "batch consumer running");
+  const lagPoller = startLagPoller({
+    kafka: opts.kafka,
+    groupId,
+    topics,
+    owns: (t, p) => owned.has(`${t}\u0000${p}`),
+    intervalMs: opts.lagIntervalMs,
+    logger: log,
+  });
 
   let stopped: Promise<void> | undefined;
   return {
@@ -236,6 +192,7 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
         // KafkaJS's disconnect stops the fetchers, waits for the batch being
         // handled (whose commit runs inside eachBatch), leaves the group and
         // closes the connections.
+        await lagPoller.stop();
         await consumer.disconnect();
         for (const key of owned) {
           const [t, p] = key.split("\u0000");

@@ -35,7 +35,16 @@ export {
   DEFAULT_MAX_BYTES_PER_PARTITION,
   DEFAULT_MAX_WAIT_TIME_MS,
 } from "./batch-consumer.js";
-export { readConsumerLag, consumerLagGauge, type PartitionLag } from "./consumer-lag.js";
+export {
+  readConsumerLag,
+  consumerLagGauge,
+  startLagPoller,
+  type PartitionLag,
+  type LagPoller,
+  type LagPollerOptions,
+  DEFAULT_LAG_INTERVAL_MS,
+  DEFAULT_LAG_TIMEOUT_MS,
+} from "./consumer-lag.js";
 export { injectTraceContext, extractTraceContext, kafkaHeadersGetter } from "./trace-headers.js";
 export { requestIdHeaders, requestIdsOfHeaders, requestIdsOfBatch, MAX_BATCH_REQUEST_IDS } from "./request-headers.js";
 export { partitionForKey, murmur2, toPositive } from "./murmur2-partitioner.js";

@@ -81,8 +81,8 @@ describe("idempotent producer → batch consumer round trip", () => {
     });
     try {
       await waitFor(`${expected} records`, () => received.length >= expected);
-      const gauge = await metricsRegistry.getSingleMetric("kafka_consumer_lag")!.get();
-      const ours = gauge.values.filter((v) => v.labels.group === group);
+      const gauge = await metricsRegistry.getSingleMetric("kafka_consumergroup_lag")!.get();
+      const ours = gauge.values.filter((v) => v.labels.consumergroup === group);
       expect(ours.length).toBeGreaterThan(0);
       expect(ours.every((v) => v.value === 0)).toBe(true);
       await sleep(SETTLE_MS);
