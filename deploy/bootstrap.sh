@@ -21,6 +21,8 @@ install_apt() {
   command -v etcd >/dev/null 2>&1 || missing+=(etcd-server etcd-client)
   command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
   command -v mvn >/dev/null 2>&1 || missing+=(maven)
+  # Prometheus for the local stack's metrics and alerts; promtool (same package) checks the rules.
+  command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   if [ ${#missing[@]} -eq 0 ]; then return; fi
   local sudo; sudo="$(need_root)"
   step "apt: installing ${missing[*]}"

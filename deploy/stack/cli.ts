@@ -7,7 +7,8 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { INFRA, type InfraServer } from "./infra.js";
+import { ALL_INFRA, INFRA, type InfraServer } from "./infra.js";
+import { prometheusUrl } from "./prometheus.js";
 import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
 import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
@@ -76,7 +77,7 @@ async function stopNames(names: readonly string[]): Promise<void> {
   }
 }
 
-const ALL_NAMES = [...APPS.map((a) => a.name).reverse(), ...INFRA.map((s) => s.name).reverse()];
+const ALL_NAMES = [...APPS.map((a) => a.name).reverse(), ...ALL_INFRA.map((s) => s.name).reverse()];
 
 function status(): void {
   const rows: string[][] = [["process", "state", "address", "log"]];
@@ -184,6 +185,10 @@ async function up(detach: boolean): Promise<void> {
   }
   say("the suite is running:");
   status();
+  if (runningPid("prometheus") !== undefined) {
+    const url = prometheusUrl();
+    say(`metrics: Prometheus at ${url}/graph (every process every 5 s), alerts at ${url}/alerts, targets at ${url}/targets; see docs/operations.md`);
+  }
   if (detach) {
     say("stop it with ./dev.sh stop");
     return;

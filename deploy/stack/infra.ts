@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { DATA_DIR, HOST, ROOT, ports, type PortSetting } from "./settings.js";
 import { portInUse, type ProcessSpec } from "./processes.js";
+import { prometheus, prometheusEnabled } from "./prometheus.js";
 
 export interface InfraServer {
   readonly name: string;
@@ -202,4 +203,7 @@ export const kafka: InfraServer = {
   },
 };
 
-export const INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka];
+/** Every server the stack knows, whether or not this run starts it (`stop` looks for all). */
+export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka, prometheus];
+/** The servers this run starts: Prometheus unless RS_PROMETHEUS=0 (deploy/stack/prometheus.ts). */
+export const INFRA: readonly InfraServer[] = ALL_INFRA.filter((s) => s !== prometheus || prometheusEnabled());

@@ -45,6 +45,7 @@ export const ports = {
   persisterAdmin: port("relation-persister (admin HTTP)", "RS_PERSISTER_ADMIN_PORT", 9104),
   countConsumerAdmin: port("count-consumer (admin HTTP)", "RS_COUNT_CONSUMER_ADMIN_PORT", 9105),
   userConsumerAdmin: port("user-consumer (admin HTTP)", "RS_USER_CONSUMER_ADMIN_PORT", 9106),
+  prometheus: port("Prometheus", "RS_PROMETHEUS_PORT", 9090),
 } as const;
 
 export const HOST = "127.0.0.1";
