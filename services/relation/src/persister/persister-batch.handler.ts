@@ -40,6 +40,8 @@ export interface PersisterBatchHandlerOptions {
 export function persisterBatchHandler(opts: PersisterBatchHandlerOptions): (batch: ConsumedBatch, ctl: BatchControl) => Promise<void> {
   if (!Number.isSafeInteger(opts.chunkEvents) || opts.chunkEvents < 1) throw new RangeError(`chunkEvents must be a positive integer, got ${opts.chunkEvents}`);
   return async (batch, ctl) => {
+    const batchStarted = process.hrtime.bigint();
+    opts.metrics?.batchSize.observe(batch.messages.length);
     const events: EdgeEvent[] = [];
     const stamps: number[] = [];
     for (const m of batch.messages) {
@@ -79,5 +81,6 @@ export function persisterBatchHandler(opts: PersisterBatchHandlerOptions): (batc
       finishing.push(tail);
     }
     await Promise.all(finishing);
+    opts.metrics?.batchSeconds.observe(Number(process.hrtime.bigint() - batchStarted) / 1e9);
   };
 }

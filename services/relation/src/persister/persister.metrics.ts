@@ -1,7 +1,10 @@
 /**
  * Prometheus metrics of the persister, in the process registry. Lag per
- * partition is `kafka_consumer_lag` (set by the batch consumer); these add the
- * batch sizes, how long persisting takes, and how old events are once written.
+ * partition is `kafka_consumergroup_lag` (set by the batch consumer); these add
+ * the batch sizes, how long persisting takes, and how old events are once
+ * written. A Kafka batch (one partition's fetched records) is persisted in
+ * chunks of at most PERSIST_CHUNK_EVENTS transitions: `batch_*` are per
+ * batch, `batch_events` and `persist_seconds` per chunk.
  * Looked up before being created, so two persisters in one process (tests)
  * share them.
  */
@@ -21,6 +24,8 @@ const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface PersisterMetrics {
+  readonly batchSize: Histogram;
+  readonly batchSeconds: Histogram;
   readonly batchEvents: Histogram;
   readonly persistSeconds: Histogram<"stage">;
   readonly eventLagSeconds: Histogram;
@@ -33,6 +38,8 @@ export interface PersisterMetrics {
 
 export function persisterMetrics(registry: Registry = metricsRegistry): PersisterMetrics {
   return {
+    batchSize: histogram(registry, "relation_persister_batch_size", "Records per Kafka batch handled (one partition's fetch)", SIZE_BUCKETS),
+    batchSeconds: histogram(registry, "relation_persister_batch_seconds", "Time to persist one Kafka batch, all its chunks and their Redis steps and publishes", SECONDS_BUCKETS),
     batchEvents: histogram(registry, "relation_persister_batch_events", "Events per persisted chunk of a Kafka batch", SIZE_BUCKETS),
     persistSeconds: histogram(
       registry,
