@@ -1,6 +1,7 @@
 import { env, etcdSettings, grpcServerSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
 import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
+import { BACKLOG_DEFAULTS } from "./adapters/redis/backlog-gauges.js";
 import { persisterSettings } from "./persister/persister.settings.js";
 
 /**
@@ -61,6 +62,10 @@ export const relationConfigSchema = z.object({
   OUTBOX_BATCH: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_BATCH).describe("Most queued events published per user and per pass of the outbox retrier"),
   OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
   LOAD_ATTEMPTS: env.positiveInt().default(RELATION_DEFAULTS.LOAD_ATTEMPTS).describe("How often a request reloads following:{A} when it was evicted again before use, before answering UNAVAILABLE"),
+  BACKLOG_SAMPLE_INTERVAL_MS: env
+    .positiveInt()
+    .default(BACKLOG_DEFAULTS.intervalMs)
+    .describe("How often relation_outbox_entries and relation_pending_transitions are sampled from Redis (a bounded SCAN walk of the pending overlay)"),
 });
 
 export type RelationConfig = z.infer<typeof relationConfigSchema>;

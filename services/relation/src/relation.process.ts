@@ -12,6 +12,7 @@ import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { RelationReadsRepository } from "./adapters/mysql/relation-reads.repository.js";
 import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publisher.js";
+import { startBacklogGauges } from "./adapters/redis/backlog-gauges.js";
 import { FansCache } from "./adapters/redis/fans-cache.js";
 import { RelationCache } from "./adapters/redis/relation-cache.js";
 import { UserServiceDirectory } from "./adapters/user/user-directory.js";
@@ -85,6 +86,9 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       drainer.start();
       // after the gRPC drain (steps run in reverse): no request can queue anything any more
       lifecycle.add("stop outbox drainer", () => drainer.stop());
+
+      const backlog = startBacklogGauges({ redis, keys: cache.keys, logger, intervalMs: config.BACKLOG_SAMPLE_INTERVAL_MS });
+      lifecycle.add("stop backlog gauges", () => backlog.stop());
 
       const loader = new FollowingLoader(cache, store, config.LOAD_ATTEMPTS);
       const fansWindow = new FansWindow(fans, store, config.LOAD_ATTEMPTS);
