@@ -6,14 +6,15 @@
 #   ./dev.sh status  show what runs where
 #   ./dev.sh bench NAME  start the servers, run bench/NAME.ts (installs ghz and grpcurl)
 #   ./dev.sh reconcile [--dry-run]  compare and repair follows, fans and counts
+#   ./dev.sh trace ID|REQUEST-ID|last [ROUTE]  print a trace from Jaeger as a waterfall
 set -euo pipefail
 cd "$(dirname "$0")"
 source deploy/bootstrap.sh
 cmd="${1:-up}"
 shift || true
 case "$cmd" in
-  up | test | stop | status | infra | bench | reconcile) ;;
-  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME | reconcile [--dry-run]" >&2; exit 2 ;;
+  up | test | stop | status | infra | bench | reconcile | trace) ;;
+  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME | reconcile [--dry-run] | trace TRACE-ID|REQUEST-ID|last [ROUTE]" >&2; exit 2 ;;
 esac
 bootstrap "$cmd"
 exec node --import tsx deploy/stack/cli.ts "$cmd" "$@"

@@ -67,13 +67,41 @@ install_kafka() {
 # grpcurl from the Go module proxy, pinned.
 GO_TOOLS=("github.com/bojand/ghz/cmd/ghz@v0.120.0" "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3")
 
-install_go_tools() {
+# Go is needed for the benchmark tools and to build Jaeger. A missing or too old
+# `go` is fixed with Debian's golang-go, then, if that is still older than
+# GO_MIN, with the Go toolchain module of version GO_MIN fetched by that same
+# `go` from the module proxy (it is a module like any other), unpacked under
+# .data/go.
+GO_MIN="1.24.6"
+
+go_at_least() { # go_at_least BIN VERSION: is BIN's version >= VERSION?
+  local have; have="$("$1" env GOVERSION 2>/dev/null | sed 's/^go//')" || return 1
+  [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$2" "$have" | sort -V | head -1)" = "$2" ]
+}
+
+ensure_go() {
+  if [ -x .data/go/bin/go ]; then export PATH="$PWD/.data/go/bin:$PATH"; fi
   if ! command -v go >/dev/null 2>&1; then
     local sudo; sudo="$(need_root)"
-    step "apt: installing golang-go (for ghz and grpcurl)"
+    step "apt: installing golang-go"
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends golang-go
   fi
+  if ! go_at_least go "$GO_MIN"; then
+    step "go: fetching the Go $GO_MIN toolchain module (the installed go is older)"
+    local arch dir; arch="$(go env GOARCH)"
+    dir="$(cd "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download -json "golang.org/toolchain@v0.0.1-go$GO_MIN.linux-$arch" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    rm -rf .data/go && cp -r "$dir" .data/go && chmod -R u+w .data/go && chmod +x .data/go/bin/* .data/go/pkg/tool/*/*
+    export PATH="$PWD/.data/go/bin:$PATH"
+  fi
   export PATH="$(go env GOPATH)/bin:$PATH"
+}
+
+# Load tools for benchmarks (run by hand, not by the test command): ghz and
+# grpcurl from the Go module proxy, pinned.
+GO_TOOLS=("github.com/bojand/ghz/cmd/ghz@v0.120.0" "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3")
+
+install_go_tools() {
+  ensure_go
   for mod in "${GO_TOOLS[@]}"; do
     local name; name="$(basename "${mod%@*}")"
     if command -v "$name" >/dev/null 2>&1; then continue; fi
@@ -82,12 +110,39 @@ install_go_tools() {
   done
 }
 
+# Jaeger v2, built from its Go module (its go.mod has replace directives, so
+# `go install` refuses it; deploy/jaeger/go.mod pins it as a tool instead).
+# Cached as .data/bin/jaeger, rebuilt when the pin changes. RS_JAEGER=0 skips it.
+JAEGER_BIN=".data/bin/jaeger"
+
+install_jaeger() {
+  [ "${RS_JAEGER:-1}" = 0 ] && return
+  local hash pkg="github.com/jaegertracing/jaeger/cmd/jaeger"
+  hash="$(cat deploy/jaeger/go.mod deploy/jaeger/go.sum | sha256sum | cut -d' ' -f1)"
+  if [ -f "$STAMP_DIR/jaeger" ] && [ "$(cat "$STAMP_DIR/jaeger")" = "$hash" ] && [ -x "$JAEGER_BIN" ]; then return; fi
+  ensure_go
+  step "go: building Jaeger v2 from its module (first time: about 4 minutes on 2 cores)"
+  echo "    downloading modules"
+  (cd deploy/jaeger && go mod download)
+  local total; total="$(cd deploy/jaeger && go list -deps "$pkg" | wc -l)"
+  mkdir -p "$(dirname "$JAEGER_BIN")"
+  # `go build -v` names each package as it compiles it: print a count now and then.
+  if ! (cd deploy/jaeger && go build -v -trimpath -o "../../$JAEGER_BIN.tmp" "$pkg" 2>&1) |
+    awk -v total="$total" '/^#|error|cannot|undefined/ { print; next } { n++; if (n % 200 == 0) printf "    compiled %d of at most %d packages\n", n, total; fflush() }'; then
+    echo "error: building Jaeger failed (see above); RS_JAEGER=0 runs the suite without it" >&2
+    return 1
+  fi
+  mv "$JAEGER_BIN.tmp" "$JAEGER_BIN"
+  echo "$hash" >"$STAMP_DIR/jaeger"
+}
+
 bootstrap() {
-  case "$1" in stop | status | reconcile) [ -d node_modules ] && return ;; esac
+  case "$1" in stop | status | reconcile | trace) [ -d node_modules ] && return ;; esac
   mkdir -p "$STAMP_DIR"
   install_apt
   install_pnpm
   install_node_modules
   install_kafka
+  case "$1" in up | test | bench | infra) install_jaeger ;; esac
   if [ "$1" = bench ]; then install_go_tools; fi
 }

@@ -2,6 +2,15 @@
 import path from "node:path";
 import { HOST, ROOT, infraEnv, ports, type PortSetting } from "./settings.js";
 import type { ProcessSpec } from "./processes.js";
+import { jaegerEnabled, jaegerOtlpEndpoint } from "./jaeger.js";
+
+/**
+ * Where the processes send traces: the collector the caller names, else the
+ * stack's Jaeger; none (tracing off) when RS_JAEGER=0 and nothing is named.
+ */
+export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.OTEL_EXPORTER_OTLP_ENDPOINT || (jaegerEnabled(env) ? jaegerOtlpEndpoint() : undefined);
+}
 
 export interface AppProcess {
   readonly name: string;
@@ -26,6 +35,7 @@ export const TELEMETRY_PRELOAD = path.join(ROOT, "pkg", "telemetry", "src", "reg
 
 export function appSpec(app: AppProcess, jwtSecret: string): ProcessSpec {
   const entry = path.join(ROOT, app.entry);
+  const otlp = otlpEndpoint();
   return {
     name: app.name,
     command: process.execPath,
@@ -37,7 +47,9 @@ export function appSpec(app: AppProcess, jwtSecret: string): ProcessSpec {
       NODE_ENV: process.env.NODE_ENV ?? "development",
       LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
       OTEL_SERVICE_NAME: app.name,
-      ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? { OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT } : {}),
+      // Spans leave each process within a second (the SDK's default is 5 s), so
+      // a trace is complete in Jaeger soon after the request.
+      ...(otlp ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlp, OTEL_BSP_SCHEDULE_DELAY: process.env.OTEL_BSP_SCHEDULE_DELAY ?? "1000" } : {}),
       SERVICE_HOST: HOST,
       ADMIN_PORT: String(app.admin.port),
       ...(app.port ? { [app.name === "gateway" ? "HTTP_PORT" : "GRPC_PORT"]: String(app.port.port) } : {}),

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, context, trace, type Context, type Span } from "@opentelemetry/api";
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
 import { injectTraceContext } from "./trace-headers.js";
+import { messagingAttributes, messagingSpanName } from "./batch-tracing.js";
 
 /** Retries of one produce request on retriable errors; bounded so a caller gets an answer. */
 export const DEFAULT_PRODUCER_RETRIES = 5;
@@ -191,9 +192,14 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
       if (messages.length === 0) return Promise.resolve();
       if (queuedMessages + messages.length > maxQueued) return Promise.reject(new ProducerBackpressureError(queuedMessages));
 
-      const span = tracer.startSpan(`publish ${topic}`, {
+      const only = messages.length === 1 ? messages[0] : undefined;
+      const span = tracer.startSpan(messagingSpanName("send", topic), {
         kind: SpanKind.PRODUCER,
-        attributes: { "messaging.system": "kafka", "messaging.destination.name": topic, "messaging.batch.message_count": messages.length },
+        attributes: messagingAttributes(
+          "send",
+          topic,
+          only ? { "messaging.kafka.message.key": only.key } : { "messaging.batch.message_count": messages.length },
+        ),
       });
       const ctx = trace.setSpan(context.active(), span);
       let bytes = 0;

@@ -4,3 +4,5 @@
  * to OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set and nowhere otherwise.
  */
 export { startTelemetry, stopTelemetry } from "./sdk.js";
+export { REQUEST_ID_ATTRIBUTE } from "./attributes.js";
+export { RateLimitingSampler, SuiteSampler, samplerFromEnv, DEFAULT_TRACES_PER_SECOND } from "./sampler.js";

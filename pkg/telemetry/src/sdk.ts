@@ -7,6 +7,14 @@ import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { MySQL2Instrumentation } from "@opentelemetry/instrumentation-mysql2";
+import type { ServerResponse } from "node:http";
+import { samplerFromEnv } from "./sampler.js";
+import { REQUEST_ID_ATTRIBUTE } from "./attributes.js";
+/**
+ * Links one span may carry: a persister batch links to every sampled
+ * producer span among its records, and batches reach a few thousand records.
+ */
+const LINK_COUNT_LIMIT = 4096;
 
 let sdk: NodeSDK | undefined;
 
@@ -23,8 +31,18 @@ export function startTelemetry(serviceName: string, endpoint = process.env.OTEL_
   sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName }),
     traceExporter: endpoint ? new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, "")}/v1/traces` }) : undefined,
+    sampler: samplerFromEnv(),
+    spanLimits: { linkCountLimit: Number(process.env.OTEL_SPAN_LINK_COUNT_LIMIT) || LINK_COUNT_LIMIT },
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? "") }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? ""),
+        // The id the gateway gave the request (echoed on the response), so a
+        // trace can be found by the id a client or a log line shows.
+        applyCustomAttributesOnSpan: (span, _req, res) => {
+          const id = typeof (res as Partial<ServerResponse>).getHeader === "function" ? (res as ServerResponse).getHeader("x-request-id") : undefined;
+          if (typeof id === "string") span.setAttribute(REQUEST_ID_ATTRIBUTE, id);
+        },
+      }),
       new ExpressInstrumentation(),
       new GrpcInstrumentation(),
       new IORedisInstrumentation(),
