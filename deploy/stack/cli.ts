@@ -9,6 +9,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { ALL_INFRA, INFRA, type InfraServer } from "./infra.js";
 import { prometheusUrl } from "./prometheus.js";
+import { jaegerQueryUrl } from "./jaeger.js";
+import { findTrace, renderTrace } from "./trace.js";
 import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
 import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
@@ -189,6 +191,9 @@ async function up(detach: boolean): Promise<void> {
     const url = prometheusUrl();
     say(`metrics: Prometheus at ${url}/graph (every process every 5 s), alerts at ${url}/alerts, targets at ${url}/targets; see docs/operations.md`);
   }
+  if (runningPid("jaeger") !== undefined) {
+    say(`traces: every process sends them to Jaeger; ./dev.sh trace last [ROUTE] prints the newest as a waterfall (query API ${jaegerQueryUrl()}/api/traces)`);
+  }
   if (detach) {
     say("stop it with ./dev.sh stop");
     return;
@@ -216,6 +221,12 @@ async function main(): Promise<void> {
       // The reconciler against the local stack's servers, which must be running.
       process.exitCode = run(process.execPath, ["--import", "tsx", "services/relation/src/reconciler/cli.ts", ...args], infraEnv());
       return;
+    case "trace": {
+      const base = process.env.JAEGER_QUERY_URL ?? jaegerQueryUrl();
+      const lines = await renderTrace(base, await findTrace(base, args));
+      process.stdout.write(lines.join("\n") + "\n");
+      return;
+    }
     case "stop":
       await stopNames(ALL_NAMES);
       return;

@@ -9,6 +9,7 @@ import path from "node:path";
 import { DATA_DIR, HOST, ROOT, ports, type PortSetting } from "./settings.js";
 import { portInUse, type ProcessSpec } from "./processes.js";
 import { prometheus, prometheusEnabled } from "./prometheus.js";
+import { jaeger, jaegerEnabled } from "./jaeger.js";
 
 export interface InfraServer {
   readonly name: string;
@@ -204,6 +205,8 @@ export const kafka: InfraServer = {
 };
 
 /** Every server the stack knows, whether or not this run starts it (`stop` looks for all). */
-export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka, prometheus];
-/** The servers this run starts: Prometheus unless RS_PROMETHEUS=0 (deploy/stack/prometheus.ts). */
-export const INFRA: readonly InfraServer[] = ALL_INFRA.filter((s) => s !== prometheus || prometheusEnabled());
+export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka, jaeger, prometheus];
+/** The servers this run starts: Jaeger unless RS_JAEGER=0, Prometheus unless RS_PROMETHEUS=0 (jaeger.ts, prometheus.ts). */
+export const INFRA: readonly InfraServer[] = ALL_INFRA.filter(
+  (s) => (s !== prometheus || prometheusEnabled()) && (s !== jaeger || jaegerEnabled()),
+);

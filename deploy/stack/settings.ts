@@ -45,6 +45,12 @@ export const ports = {
   persisterAdmin: port("relation-persister (admin HTTP)", "RS_PERSISTER_ADMIN_PORT", 9104),
   countConsumerAdmin: port("count-consumer (admin HTTP)", "RS_COUNT_CONSUMER_ADMIN_PORT", 9105),
   userConsumerAdmin: port("user-consumer (admin HTTP)", "RS_USER_CONSUMER_ADMIN_PORT", 9106),
+  jaegerOtlpGrpc: port("Jaeger (OTLP gRPC)", "RS_JAEGER_OTLP_GRPC_PORT", 4317),
+  jaegerOtlpHttp: port("Jaeger (OTLP HTTP)", "RS_JAEGER_OTLP_HTTP_PORT", 4318),
+  jaegerQuery: port("Jaeger (query API)", "RS_JAEGER_QUERY_PORT", 16686),
+  jaegerQueryGrpc: port("Jaeger (query gRPC)", "RS_JAEGER_QUERY_GRPC_PORT", 16685),
+  jaegerHealth: port("Jaeger (health check)", "RS_JAEGER_HEALTH_PORT", 13133),
+  jaegerMetrics: port("Jaeger (own metrics)", "RS_JAEGER_METRICS_PORT", 14269),
   prometheus: port("Prometheus", "RS_PROMETHEUS_PORT", 9090),
 } as const;
 
