@@ -7,6 +7,7 @@ import type { GatewayClients } from "../clients/service-clients.js";
 import { bearerAuth } from "../http/auth.js";
 import { errorHandler } from "../http/error-handler.js";
 import { familyLimiters, type LimiterFactory, type LimitSettings } from "../http/limits.js";
+import { DOUYIN_PREFIX } from "../douyin/douyin-openapi.js";
 import { API_PREFIX, DOCS_PATH, OPENAPI_PATH, buildOpenApiDocument } from "./openapi.js";
 import { relationRoutes } from "./relation.routes.js";
 import { mountRoutes, type ApiRoute } from "./route-spec.js";
@@ -14,6 +15,12 @@ import { userRoutes } from "./user.routes.js";
 
 /** Version of the /api contract in the OpenAPI document. */
 export const API_VERSION = "1.0.0";
+
+/** The documents the docs page offers. */
+export const DOCS_DOCUMENTS = [
+  { name: "/api (JSON API)", url: API_PREFIX + OPENAPI_PATH },
+  { name: "/douyin (app API)", url: DOUYIN_PREFIX + OPENAPI_PATH },
+] as const;
 
 export interface ApiDeps {
   readonly clients: GatewayClients;
@@ -44,9 +51,10 @@ export function apiRouter(deps: ApiDeps): Router {
   // Parsed here, after the address limit, so a body error is answered in this family's shape.
   router.use(express.json({ limit: deps.config.HTTP_BODY_LIMIT }), express.urlencoded({ extended: false, limit: deps.config.HTTP_BODY_LIMIT }));
   router.get(OPENAPI_PATH, (_req, res) => void res.json(document));
-  // Swagger UI from the swagger-ui-dist package (served locally, nothing from a CDN);
-  // validatorUrl null keeps the page from sending the document to an online validator.
-  router.use(DOCS_PATH, swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", swaggerOptions: { url: API_PREFIX + OPENAPI_PATH, validatorUrl: null } }));
+  // Swagger UI from the swagger-ui-dist package (served locally, nothing from a CDN), with
+  // both documents selectable in its top bar (/api first); validatorUrl null keeps the
+  // page from sending a document to an online validator.
+  router.use(DOCS_PATH, swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", explorer: true, swaggerOptions: { urls: DOCS_DOCUMENTS, validatorUrl: null } }));
   mountRoutes(router, routes, { bearer: bearerAuth(deps.verifier, deps.logger), userLimit: limits.user, credentialsLimit: limits.auth });
 
   router.use((_req, res) => {

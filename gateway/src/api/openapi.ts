@@ -11,11 +11,11 @@ export const OPENAPI_PATH = "/openapi.json";
 export const DOCS_PATH = "/docs";
 
 /** Failures every route may answer: bad input, throttled, internal, a service down or slow. */
-const COMMON_ERRORS = [400, 429, 500, 503, 504] as const;
+export const COMMON_ERRORS = [400, 429, 500, 503, 504] as const;
 /** Failures of every route that needs a token. */
-const AUTH_ERRORS = [401] as const;
+export const AUTH_ERRORS = [401] as const;
 
-const ERROR_TEXT: Readonly<Record<number, string>> = {
+export const ERROR_TEXT: Readonly<Record<number, string>> = {
   400: "Invalid parameter or body (each problem is named)",
   401: "Missing, invalid, expired or revoked token (or wrong credentials)",
   403: "The request acts for another user",
@@ -71,7 +71,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], version: strin
       description:
         "The project's own JSON API. Every answer carries an X-Request-Id header. Ids are integers below 2^53. " +
         "Errors are `{error, code, requestId}` with the HTTP status of one table (400/401/403/404/409/429/500/503/504). " +
-        "The app-compatible `/douyin/...` family is described in the gateway's README section, not here.",
+        "The app-compatible `/douyin/...` family has its own document, `/douyin/openapi.json` (selectable on the docs page).",
     },
     servers: [{ url: "/" }],
     tags: [

@@ -30,9 +30,9 @@ export const ACTION_UNFOLLOW = 2;
 
 // Unknown parameters are ignored (apps send extras); every known one is checked.
 export const credentialsParams = z.object({ username: usernameSchema(), password: passwordSchema() });
-export const userParams = z.object({ user_id: userIdSchema().optional() });
+export const userParams = z.object({ user_id: userIdSchema("Whose profile; default: the caller's (needs a token)").optional() });
 export const relationActionParams = z.object({
-  to_user_id: userIdSchema(),
+  to_user_id: userIdSchema("The user to follow or unfollow"),
   action_type: z
     .union([z.number(), z.string()])
     .transform((v, ctx) => {
@@ -42,8 +42,9 @@ export const relationActionParams = z.object({
         return z.NEVER;
       }
       return n;
-    }),
+    })
+    .meta({ type: "integer", enum: [ACTION_FOLLOW, ACTION_UNFOLLOW], description: `${ACTION_FOLLOW} = follow, ${ACTION_UNFOLLOW} = unfollow` } as never),
   /** Older app versions also send the acting user's id; it must be the caller's. */
-  user_id: userIdSchema().optional(),
+  user_id: userIdSchema("The acting user, as older apps send it; must be the caller").optional(),
 });
-export const listParams = z.object({ user_id: userIdSchema().optional() });
+export const listParams = z.object({ user_id: userIdSchema("Whose list; default: the caller's").optional() });
