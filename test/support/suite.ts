@@ -74,7 +74,7 @@ export interface Suite {
   stop(): Promise<void>;
 }
 
-const DEFAULT_READY_TIMEOUT_MS = 30_000;
+const DEFAULT_READY_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const RELATION_EVENT_PARTITIONS = 8;
 
