@@ -13,25 +13,12 @@
  * afterwards. Prints a table and a JSON summary. BCRYPT_COST sets the login cost.
  */
 import type { ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import os from "node:os";
-import path from "node:path";
-import { hashPassword } from "@rs/auth";
-import { createEtcd } from "@rs/discovery";
-import { createServiceClient } from "@rs/grpc";
-import { userV1 } from "@rs/idl";
-import { createLogger } from "@rs/logger";
-import { migrate, ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
-import { BCRYPT_COST_DEFAULT, usernameRoutingKey } from "@rs/user";
-import { TELEMETRY_PRELOAD } from "../deploy/stack/apps.js";
-import { infraEnv, ROOT } from "../deploy/stack/settings.js";
-import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
-import { freePort } from "../test/support/free-port.js";
-import { deleteKeysMatching } from "../test/support/redis-keys.js";
-import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
+import { BCRYPT_COST_DEFAULT } from "@rs/user";
+import { spawnEchoServer, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
+import { createUserFixture, FIRST_USER_ID as FIRST_ID, USER_PASSWORD as PASSWORD } from "./lib/user-fixture.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -43,10 +30,6 @@ const LOGIN_CONCURRENCY = 8;
 const withTelemetry = process.env.BENCH_TELEMETRY !== "0";
 const WARMUP_SECONDS = 2;
 const BATCH = 100;
-const FIRST_ID = 1_000_000_000_000;
-const PASSWORD = "bench-password";
-const INSERT_CHUNK = 2_000;
-const logger = createLogger("user-bench", "warn");
 
 interface Result extends GhzResult {
   /** CPU time of the server process per call: steadier than req/s on a shared machine. */
@@ -57,77 +40,16 @@ interface Result extends GhzResult {
 
 const MICROS_PER_SECOND = 1e6;
 
-/** Writes `users` accounts and their confirmed usernames straight into the shards. */
-async function seed(dsns: readonly string[]): Promise<void> {
-  const sharded = ShardedMysql.create({ dsns, virtualShards: 64, poolSize: 4, logger });
-  try {
-    await migrate(sharded, [{ name: "user", dir: path.join(ROOT, "services/user/migrations") }], logger);
-    const hash = await hashPassword(PASSWORD, bcryptCost);
-    const ids = Array.from({ length: users }, (_, i) => FIRST_ID + i);
-    const now = Date.now();
-    for (const [physical, group] of sharded.groupByShard(ids, (id) => id)) {
-      for (let from = 0; from < group.length; from += INSERT_CHUNK) {
-        const rows = group.slice(from, from + INSERT_CHUNK).map((id) => [id, `bench_${id - FIRST_ID}`, hash, `https://img.example/${id}.png`, "", "hello", id % 1000, id % 5000, now, now]);
-        await sharded.pool(physical).query(
-          "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
-          [rows],
-        );
-      }
-    }
-    for (const [physical, group] of sharded.groupByShard(ids, (id) => usernameRoutingKey(`bench_${id - FIRST_ID}`))) {
-      for (let from = 0; from < group.length; from += INSERT_CHUNK) {
-        const rows = group.slice(from, from + INSERT_CHUNK).map((id) => [`bench_${id - FIRST_ID}`, id, 1, now]);
-        await sharded.pool(physical).query("INSERT INTO usernames (username, user_id, state, claimed_at) VALUES ?", [rows]);
-      }
-    }
-  } finally {
-    await sharded.close();
-  }
-}
-
-const tag = randomBytes(4).toString("hex");
-const infra = infraEnv();
-const serviceName = `user-bench-${tag}`;
-const keyPrefix = `rs:test:bench:${tag}:`;
-const workerPrefix = `/rs-test/user-bench-${tag}/ids/`;
-const dbs = await createThrowawayDatabases(2);
+const fixture = await createUserFixture(users, bcryptCost);
 let echo: ChildProcess | undefined;
 let user: ChildProcess | undefined;
 try {
-  await seed(dbs.dsns);
   const echoServer = await spawnEchoServer();
   echo = echoServer.child;
-  const userPort = await freePort();
-  user = await spawnReady(
-    "user",
-    ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "services/user/src/main.ts")],
-    {
-      ...process.env,
-      ...infra,
-      MYSQL_SHARD_DSNS: dbs.dsns.join(","),
-      GRPC_PORT: String(userPort),
-      GRPC_HOST: "127.0.0.1",
-      ADMIN_PORT: "0",
-      SERVICE_NAME: serviceName,
-      REDIS_KEY_PREFIX: keyPrefix,
-      TOKEN_REVOCATION_PREFIX: `${keyPrefix}revoked:`,
-      ID_WORKER_PREFIX: workerPrefix,
-      JWT_SECRET: randomBytes(32).toString("hex"),
-      BCRYPT_COST: String(bcryptCost),
-      OTEL_SERVICE_NAME: "user",
-      LOG_LEVEL: "info",
-    },
-    (l) => l.includes('"msg":"serving"'),
-  );
-
+  const started = await fixture.start({ telemetry: withTelemetry });
+  user = started.child;
   const echoAddr = echoServer.address;
-  const userAddr = `127.0.0.1:${userPort}`;
-  // Warm the profile cache with every seeded user.
-  const client = createServiceClient(userV1.UserServiceClient, { target: { address: userAddr }, logger, deadlineMs: 10_000 });
-  for (let i = 0; i < users; i += BATCH) {
-    await client.batchGetUsers({ userIds: Array.from({ length: Math.min(BATCH, users - i) }, (_, j) => FIRST_ID + i + j) });
-  }
-  await client.close();
+  const userAddr = started.address;
 
   // Quoted: ghz checks the data is JSON before it fills the template in; proto JSON takes int64 as a string.
   const randomId = `"{{randomInt ${FIRST_ID} ${FIRST_ID + users}}}"`;
@@ -168,14 +90,6 @@ try {
   }
   process.stdout.write(`${JSON.stringify({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, loadAverage: load, results: rows })}\n`);
 } finally {
-  await stopProcess(user);
   await stopProcess(echo);
-  const redis = createRedis(infra.REDIS_URL!, { logger, name: "user-bench-cleanup" });
-  await waitForRedisReady(redis);
-  await deleteKeysMatching(redis, `*${keyPrefix}*`);
-  await closeRedis(redis);
-  const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
-  await etcd.delete().prefix(`/rs-test/user-bench-${tag}/`);
-  etcd.close();
-  await dbs.drop();
+  await fixture.close();
 }

@@ -52,6 +52,23 @@ export function spanError(span: JaegerSpan): string | undefined {
   return "error";
 }
 
+const DETAIL_CHARS = 70;
+
+/** A few words that tell spans of one name apart: the statement of a database call, the size of a batch. */
+export function spanDetail(span: JaegerSpan): string | undefined {
+  const query = tagValue(span, "db.query.text") ?? tagValue(span, "db.statement");
+  if (typeof query === "string" && query) {
+    const ns = tagValue(span, "db.namespace") ?? tagValue(span, "db.name");
+    const text = query.replace(/\b([0-9a-f]{8})[0-9a-f]{32}\b/g, "$1…").replace(/\s+/g, " ");
+    const full = (typeof ns === "string" && ns ? `${ns}: ` : "") + text;
+    return full.length > DETAIL_CHARS ? full.slice(0, DETAIL_CHARS - 1) + "…" : full;
+  }
+  const count = tagValue(span, "messaging.batch.message_count");
+  const partition = tagValue(span, "messaging.destination.partition.id");
+  if (count !== undefined) return `${String(count)} record${count === 1 ? "" : "s"}${partition !== undefined ? `, partition ${String(partition)}` : ""}`;
+  return undefined;
+}
+
 /** The span's parent within its own trace, if it has one. */
 function parentId(span: JaegerSpan): string | undefined {
   return span.references?.find((r) => r.refType === "CHILD_OF" && r.traceID === span.traceID)?.spanID;
@@ -146,7 +163,7 @@ export function formatWaterfall(trace: JaegerTrace, options: WaterfallOptions = 
       duration: ms(span.duration),
       bar: bar.padEnd(barWidth),
       service: serviceOf(trace, span),
-      operation: tree + span.operationName + (links ? `  [${links} link${links > 1 ? "s" : ""}]` : "") + (error ? `  ERROR: ${error}` : ""),
+      operation: tree + span.operationName + (spanDetail(span) ? `  (${spanDetail(span)})` : "") + (links ? `  [${links} link${links > 1 ? "s" : ""}]` : "") + (error ? `  ERROR: ${error}` : ""),
     };
   });
   const w = {

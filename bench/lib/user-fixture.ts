@@ -1,0 +1,129 @@
+/**
+ * A user service with seeded accounts, for benchmarks: users written straight
+ * into two throwaway rs_test_* shard databases (one bcrypt hash shared by all),
+ * the service started from its entry point the way the stack starts it, its
+ * profile cache warmed, and everything removed by `close()`.
+ */
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { hashPassword } from "@rs/auth";
+import { createEtcd } from "@rs/discovery";
+import { createServiceClient } from "@rs/grpc";
+import { userV1 } from "@rs/idl";
+import { createLogger } from "@rs/logger";
+import { migrate, ShardedMysql } from "@rs/mysql";
+import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
+import { usernameRoutingKey } from "@rs/user";
+import { TELEMETRY_PRELOAD } from "../../deploy/stack/apps.js";
+import { infraEnv, ROOT } from "../../deploy/stack/settings.js";
+import { createThrowawayDatabases } from "../../pkg/mysql/test/throwaway-databases.js";
+import { freePort } from "../../test/support/free-port.js";
+import { deleteKeysMatching } from "../../test/support/redis-keys.js";
+import { spawnReady, stopProcess } from "./bench-processes.js";
+
+export const FIRST_USER_ID = 1_000_000_000_000;
+export const USER_PASSWORD = "bench-password";
+const INSERT_CHUNK = 2_000;
+const WARM_BATCH = 100;
+const logger = createLogger("user-fixture", "warn");
+
+/** Writes `users` accounts and their confirmed usernames straight into the shards. */
+async function seed(dsns: readonly string[], users: number, bcryptCost: number): Promise<void> {
+  const sharded = ShardedMysql.create({ dsns, virtualShards: 64, poolSize: 4, logger });
+  try {
+    await migrate(sharded, [{ name: "user", dir: path.join(ROOT, "services/user/migrations") }], logger);
+    const hash = await hashPassword(USER_PASSWORD, bcryptCost);
+    const ids = Array.from({ length: users }, (_, i) => FIRST_USER_ID + i);
+    const now = Date.now();
+    for (const [physical, group] of sharded.groupByShard(ids, (id) => id)) {
+      for (let from = 0; from < group.length; from += INSERT_CHUNK) {
+        const rows = group.slice(from, from + INSERT_CHUNK).map((id) => [id, `bench_${id - FIRST_USER_ID}`, hash, `https://img.example/${id}.png`, "", "hello", id % 1000, id % 5000, now, now]);
+        await sharded.pool(physical).query(
+          "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
+          [rows],
+        );
+      }
+    }
+    for (const [physical, group] of sharded.groupByShard(ids, (id) => usernameRoutingKey(`bench_${id - FIRST_USER_ID}`))) {
+      for (let from = 0; from < group.length; from += INSERT_CHUNK) {
+        const rows = group.slice(from, from + INSERT_CHUNK).map((id) => [`bench_${id - FIRST_USER_ID}`, id, 1, now]);
+        await sharded.pool(physical).query("INSERT INTO usernames (username, user_id, state, claimed_at) VALUES ?", [rows]);
+      }
+    }
+  } finally {
+    await sharded.close();
+  }
+}
+
+export interface UserServiceOptions {
+  /** Preload OpenTelemetry (as the stack does). */
+  readonly telemetry: boolean;
+  /** Extra environment (e.g. OTEL_* variables). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface UserFixture {
+  readonly users: number;
+  /** Starts one user service on the seeded shards; its profile cache is warm once this resolves. */
+  start(options: UserServiceOptions): Promise<{ child: ChildProcess; address: string }>;
+  /** Stops every service it started and removes the databases, keys and etcd entries. */
+  close(): Promise<void>;
+}
+
+export async function createUserFixture(users: number, bcryptCost: number): Promise<UserFixture> {
+  const tag = randomBytes(4).toString("hex");
+  const infra = infraEnv();
+  const keyPrefix = `rs:test:bench:${tag}:`;
+  const etcdPrefix = `/rs-test/user-bench-${tag}/`;
+  const dbs = await createThrowawayDatabases(2);
+  const children: ChildProcess[] = [];
+  await seed(dbs.dsns, users, bcryptCost);
+  return {
+    users,
+    async start({ telemetry, env }) {
+      const port = await freePort();
+      const child = await spawnReady(
+        "user",
+        ["--import", "tsx", ...(telemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "services/user/src/main.ts")],
+        {
+          ...process.env,
+          ...infra,
+          MYSQL_SHARD_DSNS: dbs.dsns.join(","),
+          GRPC_PORT: String(port),
+          GRPC_HOST: "127.0.0.1",
+          ADMIN_PORT: "0",
+          SERVICE_NAME: `user-bench-${tag}`,
+          REDIS_KEY_PREFIX: keyPrefix,
+          TOKEN_REVOCATION_PREFIX: `${keyPrefix}revoked:`,
+          ID_WORKER_PREFIX: `${etcdPrefix}ids/`,
+          JWT_SECRET: randomBytes(32).toString("hex"),
+          BCRYPT_COST: String(bcryptCost),
+          OTEL_SERVICE_NAME: "user",
+          LOG_LEVEL: "info",
+          ...env,
+        },
+        (l) => l.includes('"msg":"serving"'),
+      );
+      children.push(child);
+      const address = `127.0.0.1:${port}`;
+      const client = createServiceClient(userV1.UserServiceClient, { target: { address }, logger, deadlineMs: 10_000 });
+      for (let i = 0; i < users; i += WARM_BATCH) {
+        await client.batchGetUsers({ userIds: Array.from({ length: Math.min(WARM_BATCH, users - i) }, (_, j) => FIRST_USER_ID + i + j) });
+      }
+      await client.close();
+      return { child, address };
+    },
+    async close() {
+      for (const child of children) await stopProcess(child);
+      const redis = createRedis(infra.REDIS_URL!, { logger, name: "user-bench-cleanup" });
+      await waitForRedisReady(redis);
+      await deleteKeysMatching(redis, `*${keyPrefix}*`);
+      await closeRedis(redis);
+      const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
+      await etcd.delete().prefix(etcdPrefix);
+      etcd.close();
+      await dbs.drop();
+    },
+  };
+}
