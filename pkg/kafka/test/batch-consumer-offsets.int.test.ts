@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createIdempotentProducer, readConsumerLag, runBatchConsumer, type ConsumedBatch, type IdempotentProducer } from "../src/index.js";
+import { metricsRegistry } from "@rs/runtime";
+import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 import { TEST_PARTITIONS, kafkaTestKit, logger, sleep, waitFor, type KafkaTestKit } from "./kafka-test-kit.js";
 
 /** Short redelivery back-off so a failed batch comes back quickly. */
@@ -7,6 +9,10 @@ const REDELIVERY_MS = 50;
 /** Kafka's default group.min.session.timeout.ms: the shortest session the broker accepts. */
 const MIN_SESSION_TIMEOUT_MS = 6_000;
 const HEARTBEAT_MS = 500;
+/** How often the consumers of the lag test read their lag from the brokers. */
+const LAG_INTERVAL_MS = 200;
+
+const lagOf = async (group: string) => sampleSum(await registrySamples(metricsRegistry), "kafka_consumergroup_lag", { consumergroup: group });
 
 const at = (partition: number, offset: string | number) => `${partition}@${offset}`;
 const offsetsOf = (b: ConsumedBatch) => b.messages.map((m) => at(b.partition, m.offset));
@@ -196,5 +202,45 @@ describe("runBatchConsumer offset management", () => {
       await consumer.stop();
     }
     expect(calls).toHaveLength(1);
+  });
+
+  it("reports the lag of a stuck consumer's partitions, growing with what is produced", async () => {
+    const topic = await kit.topic("lag-stuck");
+    const group = kit.group("lag-stuck");
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    let batches = 0;
+    const consumer = await runBatchConsumer({
+      kafka: kit.kafka,
+      groupId: group,
+      topics: topic,
+      fromBeginning: true,
+      lagIntervalMs: LAG_INTERVAL_MS,
+      logger,
+      async handle() {
+        batches++;
+        await stuck;
+      },
+    });
+    try {
+      await producer.send(topic, [{ key: "k", value: "first" }]);
+      await waitFor("the first batch", () => batches > 0);
+      await producer.send(topic, Array.from({ length: 4 }, (_, i) => ({ key: "k", value: `more-${i}` })));
+      // Nothing was committed: the lag is all five records, though no batch finished.
+      let lag = 0;
+      const deadline = Date.now() + 10_000;
+      while ((lag = await lagOf(group)) < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, LAG_INTERVAL_MS));
+      expect(lag).toBe(5);
+      const samples = await registrySamples(metricsRegistry);
+      const series = samples.filter((s) => s.name === "kafka_consumergroup_lag" && s.labels.consumergroup === group);
+      // One series per partition the member owns (all of them: it is alone in the group).
+      expect(new Set(series.map((s) => `${s.labels.topic}/${s.labels.partition}`)).size).toBe(series.length);
+      expect(series.every((s) => s.labels.topic === topic)).toBe(true);
+      expect(series.length).toBeGreaterThan(1);
+    } finally {
+      release();
+      await consumer.stop();
+    }
+    expect(await lagOf(group)).toBe(0); // series of partitions no longer owned are dropped
   });
 });
