@@ -24,6 +24,21 @@ interface Pair {
   readonly heldDown: Buffer[];
 }
 
+export interface FaultProxy {
+  /** 127.0.0.1:<port> to give the process under test. */
+  readonly host: string;
+  readonly port: number;
+  readonly mode: ProxyMode;
+  /** Connections currently open through the proxy. */
+  readonly connections: number;
+  stallReplies(): void;
+  stall(): void;
+  refuse(): void;
+  dropConnections(): void;
+  heal(): void;
+  close(): Promise<void>;
+}
+
 /** Starts a proxy on a free loopback port in front of `target`. */
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   let mode: ProxyMode = "forward";
