@@ -12,6 +12,12 @@ export const mysqlSettings = {
   MYSQL_SHARD_MAP: f.string("a shard map like 0-31=0,32-63=1").optional().describe("Which physical shard (index into MYSQL_SHARD_DSNS) holds each virtual shard; default spreads them evenly"),
   MYSQL_VIRTUAL_SHARDS: f.positiveInt().default(VIRTUAL_SHARDS_DEFAULT).describe("Number of virtual shards; fixed for the life of the data"),
   MYSQL_POOL_SIZE: f.positiveInt().default(10).describe("Connections per physical shard"),
+  MYSQL_CONNECT_TIMEOUT_MS: f.positiveInt().default(5_000).describe("Longest opening a connection (TCP + handshake) may take"),
+  MYSQL_ACQUIRE_TIMEOUT_MS: f.positiveInt().default(5_000).describe("Longest a call waits for a pooled connection (all busy, or a new one opening) before it fails"),
+  MYSQL_QUERY_TIMEOUT_MS: f
+    .positiveInt()
+    .default(10_000)
+    .describe("Longest one statement (or BEGIN/COMMIT/ROLLBACK) may take from the call before it fails and its connection is dropped; keep it above innodb lock wait timeouts"),
 };
 
 export const redisSettings = {

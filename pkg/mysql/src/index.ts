@@ -10,12 +10,15 @@ export { parseShardMap, defaultShardMap, formatShardMap, shardMapMoves, ShardMap
 export {
   ShardedMysql,
   describeDsn,
+  DEFAULT_ACQUIRE_TIMEOUT_MS,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_QUEUE_LIMIT,
   type ShardedMysqlOptions,
   type MysqlSettings,
 } from "./sharded-mysql.js";
+export { MysqlTimeoutError } from "./bounded-pool.js";
 export { loadMigrations, checksumOf, MigrationFileError, type MigrationDir, type MigrationFile } from "./migration-files.js";
 export {
   migrate,

@@ -4,11 +4,20 @@
  */
 import mysql, { type Connection, type Pool, type PoolConnection, type PoolOptions } from "mysql2/promise";
 import type { Logger } from "@rs/logger";
+import { boundedPool } from "./bounded-pool.js";
 import { formatShardMap, parseShardMap } from "./shard-map.js";
 import { virtualShardOf } from "./virtual-shard.js";
 
 /** How long opening a TCP connection and the MySQL handshake may take. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Longest wait for a pooled connection (including opening one) before the call fails. */
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5_000;
+/**
+ * Longest one statement (or BEGIN/COMMIT/ROLLBACK) may take, from the call,
+ * before it fails and its connection is destroyed. Above the persister's
+ * innodb_lock_wait_timeout (5 s), so a lock wait fails as a lock wait first.
+ */
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 /** Callers waiting for a pooled connection, per pool, before new ones fail fast ("Queue limit reached"). */
 export const DEFAULT_QUEUE_LIMIT = 1_000;
 /** Idle pooled connections are closed after this long (down to none). */
@@ -29,6 +38,10 @@ export interface ShardedMysqlOptions {
   readonly poolSize: number;
   readonly logger: Logger;
   readonly connectTimeoutMs?: number;
+  /** See {@link DEFAULT_ACQUIRE_TIMEOUT_MS}. */
+  readonly acquireTimeoutMs?: number;
+  /** See {@link DEFAULT_QUERY_TIMEOUT_MS}. */
+  readonly queryTimeoutMs?: number;
   readonly queueLimit?: number;
   readonly idleTimeoutMs?: number;
 }
@@ -39,6 +52,9 @@ export interface MysqlSettings {
   readonly MYSQL_VIRTUAL_SHARDS: number;
   readonly MYSQL_SHARD_MAP?: string | undefined;
   readonly MYSQL_POOL_SIZE: number;
+  readonly MYSQL_CONNECT_TIMEOUT_MS?: number;
+  readonly MYSQL_ACQUIRE_TIMEOUT_MS?: number;
+  readonly MYSQL_QUERY_TIMEOUT_MS?: number;
 }
 
 /** `host:port/database` of a DSN: safe to log and to put in errors (no user or password). */
@@ -71,7 +87,10 @@ function connectionOptions(dsn: string, connectTimeoutMs: number): PoolOptions {
  * Sharded MySQL: one pool per physical shard and the id → shard routing.
  *
  * All methods that take `physical` expect an index into the DSN list
- * (0 ≤ physical < {@link physicalCount}).
+ * (0 ≤ physical < {@link physicalCount}). Every call through a pool is
+ * bounded (bounded-pool.ts): waiting for a connection by the acquire timeout,
+ * each statement by the query timeout, opening a connection by the connect
+ * timeout.
  */
 export class ShardedMysql {
   readonly physicalCount: number;
@@ -98,7 +117,11 @@ export class ShardedMysql {
     this.logger = opts.logger;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.descriptions = opts.dsns.map((dsn, i) => `shard ${i} (${describeDsn(dsn)})`);
-    this.pools = opts.dsns.map((dsn) => {
+    const deadlines = {
+      acquireTimeoutMs: opts.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+      queryTimeoutMs: opts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS,
+    };
+    this.pools = opts.dsns.map((dsn, i) => {
       const pool = mysql.createPool({
         ...connectionOptions(dsn, this.connectTimeoutMs),
         connectionLimit: opts.poolSize,
@@ -114,12 +137,12 @@ export class ShardedMysql {
           if (err) this.logger.warn({ err }, "setting the session time zone failed");
         });
       });
-      return pool;
+      return boundedPool(pool, { ...deadlines, describe: this.descriptions[i]! });
     });
     const unused = this.descriptions.filter((_, p) => !this.shardMap.includes(p));
     if (unused.length > 0) this.logger.warn({ unused }, "physical shards that hold no virtual shard");
     this.logger.info(
-      { shards: this.descriptions, virtualShards: this.virtualShards, shardMap: formatShardMap(this.shardMap), poolSize: opts.poolSize },
+      { shards: this.descriptions, virtualShards: this.virtualShards, shardMap: formatShardMap(this.shardMap), poolSize: opts.poolSize, ...deadlines },
       "mysql shard pools created",
     );
   }
@@ -136,6 +159,9 @@ export class ShardedMysql {
       virtualShards: cfg.MYSQL_VIRTUAL_SHARDS,
       shardMap: cfg.MYSQL_SHARD_MAP,
       poolSize: cfg.MYSQL_POOL_SIZE,
+      connectTimeoutMs: cfg.MYSQL_CONNECT_TIMEOUT_MS,
+      acquireTimeoutMs: cfg.MYSQL_ACQUIRE_TIMEOUT_MS,
+      queryTimeoutMs: cfg.MYSQL_QUERY_TIMEOUT_MS,
       logger,
     });
   }
@@ -232,6 +258,9 @@ export class ShardedMysql {
   /**
    * A dedicated connection to one shard, outside the pool, with the same
    * settings (migrations use it with `multipleStatements`). The caller ends it.
+   * Only opening it is bounded (connect timeout): its statements are not
+   * (migrations run DDL that may legitimately take long, under a lock with
+   * its own timeout).
    */
   async connect(physical: number, extra: { multipleStatements?: boolean } = {}): Promise<Connection> {
     this.pool(physical);
