@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { APPS } from "../deploy/stack/apps.js";
 import { MYSQL_USER, SHARD_DATABASES, TOPICS } from "../deploy/stack/settings.js";
 import { VIRTUAL_SHARDS_DEFAULT, loadConfig } from "../pkg/config/src/index.js";
@@ -21,12 +22,16 @@ import {
   type ComposeService,
 } from "./compose-model.js";
 import { configSchemaOf, readmePorts, requiredKeys } from "./process-contracts.js";
+import { allPanels, dashboardQueries, dashboards } from "./dashboard.js";
+import { METRIC_CONTRACT, contractMetricOf, promqlMetricNames, suiteSources } from "./metric-contract.js";
 
 /** Stand-ins for the secrets a deployment puts in .env. */
-const TEST_SECRETS = { JWT_SECRET: "t".repeat(48), MYSQL_PASSWORD: "test-db-password", MYSQL_ROOT_PASSWORD: "test-root-password" };
+const TEST_SECRETS = {
+  JWT_SECRET: "t".repeat(48), MYSQL_PASSWORD: "test-db-password", MYSQL_ROOT_PASSWORD: "test-root-password", GRAFANA_ADMIN_PASSWORD: "test-grafana-password",
+};
 const ONE_SHOTS = ["migrate", "kafka-init"] as const;
 const INFRA = ["mysql", "redis", "kafka", "etcd"] as const;
-const OBSERVABILITY = ["jaeger", "prometheus"] as const;
+const OBSERVABILITY = ["jaeger", "prometheus", "grafana"] as const;
 
 const files = loadComposeFiles();
 const services = mergeServices(files);
@@ -38,6 +43,45 @@ const service = (name: string): ComposeService => {
 const env = (name: string) =>
   Object.fromEntries(Object.entries(rawEnvironment(service(name))).map(([k, v]) => [k, interpolate(v, TEST_SECRETS)]));
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
+const yaml = (rel: string) => parseYaml(read(rel)) as unknown;
+
+/** A bind mount's host path, resolved from the compose file that declares it; undefined for a named volume. */
+function bindSource(name: string, volume: string): string | undefined {
+  const source = volume.split(":")[0]!;
+  if (!source.startsWith(".") && !source.startsWith("/")) return undefined;
+  return path.resolve(path.dirname(service(name).definedIn as string), source);
+}
+const mountOf = (name: string, target: string) =>
+  (service(name).volumes ?? []).map(String).find((v) => v.split(":")[1] === target);
+
+/** `${env:VAR:-default}` in an OpenTelemetry Collector config, with the compose service's environment. */
+const otelEnv = (value: unknown, vars: Record<string, string>) =>
+  String(value).replace(/\$\{env:(\w+)(?::-([^}]*))?\}/g, (_m, k: string, d?: string) => vars[k] ?? d ?? "");
+const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+
+/** What compose's Jaeger runs with: deploy/jaeger/config.yaml under the jaeger service's environment. */
+function jaegerConfig() {
+  type Endpoint = { endpoint: string };
+  const cfg = yaml("deploy/jaeger/config.yaml") as {
+    service: { extensions: string[]; pipelines: { traces: { receivers: string[]; exporters: string[] } }; telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: unknown } } } }[] } } };
+    extensions: { healthcheckv2: { http: Endpoint }; jaeger_query: { http: Endpoint; storage: { traces: string } }; jaeger_storage: { backends: Record<string, { memory?: { max_traces: unknown } }> } };
+    receivers: { otlp: { protocols: { grpc: Endpoint; http: Endpoint } } };
+  };
+  const vars = env("jaeger");
+  const at = (e: Endpoint) => ({ host: otelEnv(e.endpoint, vars).split(":")[0], port: portOf(otelEnv(e.endpoint, vars)) });
+  const prom = cfg.service.telemetry.metrics.readers[0]!.pull.exporter.prometheus;
+  const store = cfg.extensions.jaeger_query.storage.traces;
+  return {
+    cfg,
+    otlpGrpc: at(cfg.receivers.otlp.protocols.grpc),
+    otlpHttp: at(cfg.receivers.otlp.protocols.http),
+    query: at(cfg.extensions.jaeger_query.http),
+    health: at(cfg.extensions.healthcheckv2.http),
+    metricsHost: otelEnv(prom.host, vars),
+    metricsPort: Number(otelEnv(prom.port, vars)),
+    maxTraces: Number(otelEnv(cfg.extensions.jaeger_storage.backends[store]?.memory?.max_traces, vars)),
+  };
+}
 
 
 describe("docker-compose.yml: files and schema", () => {
@@ -178,16 +222,22 @@ describe("docker-compose.yml: the suite's processes", () => {
     }
   });
 
-  it("Prometheus scrapes every process on its admin port", async () => {
+  it("Prometheus scrapes every process on its admin port, and Jaeger, and loads the alert rules beside its config", async () => {
     const { parse } = await import("yaml");
     const cfg = parse(read("deploy/prometheus/prometheus.yml")) as {
-      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+      rule_files: string[];
+      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[]; static_configs?: { targets: string[] }[] }[];
     };
     expect(service("prometheus").volumes).toContain("../prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro");
     for (const app of APPS) {
       const job = cfg.scrape_configs.find((j) => j.job_name === app.name);
       expect(job?.dns_sd_configs, app.name).toEqual([{ names: [app.name], type: "A", port: Number(env(app.name).ADMIN_PORT) }]);
     }
+    // Relative rule files are read from the config's folder, /etc/prometheus.
+    expect(cfg.rule_files).toEqual(["alerts.yml"]);
+    expect(service("prometheus").volumes).toContain("../prometheus/alerts.yml:/etc/prometheus/alerts.yml:ro");
+    const jaegerMetrics = cfg.scrape_configs.find((j) => j.job_name === "jaeger")?.static_configs?.[0]?.targets;
+    expect(jaegerMetrics).toEqual([`jaeger:${jaegerConfig().metricsPort}`]);
   });
 });
 
@@ -295,6 +345,136 @@ describe("deploy/docker: the image", () => {
       expect(await probe(undefined)).toBe(1);
     } finally {
       server.close();
+    }
+  });
+});
+
+describe("docker-compose.yml: observability", () => {
+  it("every bind-mounted file or folder exists", () => {
+    let mounts = 0;
+    for (const name of Object.keys(services)) {
+      for (const v of (service(name).volumes ?? []).map(String)) {
+        const source = bindSource(name, v);
+        if (!source) continue;
+        mounts++;
+        expect(fs.existsSync(source), `${name}: ${v} (${source})`).toBe(true);
+      }
+    }
+    expect(mounts).toBeGreaterThanOrEqual(6);
+  });
+
+  it("Jaeger v2 from the official image runs deploy/jaeger/config.yaml, healthchecked on /status", () => {
+    const svc = service("jaeger");
+    expect(svc.image).toMatch(/^jaegertracing\/jaeger:2\.\d+\.\d+$/);
+    const cmd = argv(svc.command);
+    const target = cmd[cmd.indexOf("--config") + 1]!;
+    expect(bindSource("jaeger", mountOf("jaeger", target)!)).toBe(path.join(ROOT, "deploy/jaeger/config.yaml"));
+    const j = jaegerConfig();
+    expect(argv(svc.healthcheck?.test)).toEqual(["CMD", "wget", "-qO", "/dev/null", `http://127.0.0.1:${j.health.port}/status`]);
+    expect(j.cfg.service.extensions).toEqual(expect.arrayContaining(["healthcheckv2", "jaeger_query", "jaeger_storage"]));
+  });
+
+  it("Jaeger receives OTLP on 4317/4318 where the apps send it, serves its UI on 16686, keeps a bounded number of traces in memory", () => {
+    const j = jaegerConfig();
+    for (const e of [j.otlpGrpc, j.otlpHttp, j.query, j.health]) expect(e.host, "listens on the container's interfaces").toBe("0.0.0.0");
+    expect([j.otlpGrpc.port, j.otlpHttp.port, j.query.port]).toEqual([4317, 4318, 16686]);
+    expect(j.cfg.service.pipelines.traces.receivers).toContain("otlp");
+    for (const app of APPS) expect(env(app.name).OTEL_EXPORTER_OTLP_ENDPOINT, app.name).toBe(`http://jaeger:${j.otlpHttp.port}`);
+    expect(service("jaeger").ports?.map(String)).toEqual([`127.0.0.1:\${RS_JAEGER_UI_PORT:-16686}:${j.query.port}`]);
+    expect(j.maxTraces).toBeGreaterThan(0);
+    expect(j.maxTraces).toBeLessThanOrEqual(1_000_000);
+  });
+
+  it("Jaeger's own metrics are off 8888 (the gateway's port) and every port the suite uses", () => {
+    const j = jaegerConfig();
+    const suitePorts = new Set([8888, ...APPS.flatMap((a) => [a.admin.port, ...(a.port ? [a.port.port] : [])]), 9090, 3000]);
+    expect(Number.isInteger(j.metricsPort)).toBe(true);
+    expect(suitePorts.has(j.metricsPort), String(j.metricsPort)).toBe(false);
+    expect(j.metricsHost).toBe("0.0.0.0");
+  });
+
+  it("Grafana from the official image is provisioned with the Prometheus datasource and the dashboards folder", () => {
+    const svc = service("grafana");
+    expect(svc.image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
+    expect(dependencies(svc).prometheus?.condition).toBe("service_healthy");
+    expect(bindSource("grafana", mountOf("grafana", "/etc/grafana/provisioning")!)).toBe(path.join(ROOT, "deploy/grafana/provisioning"));
+    const dashboardsMount = mountOf("grafana", "/etc/grafana/dashboards")!;
+    expect(bindSource("grafana", dashboardsMount)).toBe(path.join(ROOT, "deploy/grafana/dashboards"));
+
+    const ds = yaml("deploy/grafana/provisioning/datasources/prometheus.yml") as { datasources: { uid: string; type: string; url: string; isDefault?: boolean }[] };
+    expect(ds.datasources).toHaveLength(1);
+    const prom = ds.datasources[0]!;
+    expect(prom).toMatchObject({ type: "prometheus", url: "http://prometheus:9090", isDefault: true });
+
+    const providers = (yaml("deploy/grafana/provisioning/dashboards/relation-suite.yml") as { providers: { type: string; options: { path: string } }[] }).providers;
+    expect(providers.map((p) => [p.type, p.options.path])).toEqual([["file", "/etc/grafana/dashboards"]]);
+    const home = env("grafana").GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
+    expect(home.startsWith("/etc/grafana/dashboards/")).toBe(true);
+    expect(fs.existsSync(path.join(ROOT, "deploy/grafana/dashboards", path.basename(home)))).toBe(true);
+
+    // Every panel, query and variable names the provisioned datasource.
+    for (const { file, dashboard } of dashboards()) {
+      for (const p of allPanels(dashboard).filter((p) => p.type !== "row")) {
+        expect(p.datasource?.uid, `${file}: ${p.title}`).toBe(prom.uid);
+        for (const t of p.targets ?? []) expect(t.datasource?.uid ?? p.datasource?.uid, `${file}: ${p.title}`).toBe(prom.uid);
+      }
+      for (const v of dashboard.templating?.list ?? []) expect(v.datasource?.uid, `${file}: $${v.name}`).toBe(prom.uid);
+    }
+  });
+
+  it("the dashboard shows each service's request rate, error rate and p50/p99 latency (gRPC and HTTP) and the pipeline", () => {
+    const all = dashboards();
+    expect(all.map((d) => path.basename(d.file))).toContain("relation-suite.json");
+    const ids = all.flatMap((d) => allPanels(d.dashboard).map((p) => `${d.dashboard.uid}/${p.id}`));
+    expect(new Set(ids).size, "panel ids are unique").toBe(ids.length);
+    for (const { dashboard } of all) {
+      for (const p of allPanels(dashboard).filter((p) => p.type !== "row")) expect(p.targets?.length, p.title).toBeGreaterThan(0);
+    }
+    const queries = dashboardQueries();
+    const using = (re: RegExp) => queries.filter((q) => re.test(q.expr));
+    for (const metric of ["grpc_server_handling_seconds", "http_request_duration_seconds"]) {
+      for (const quantile of ["0.5", "0.99"]) {
+        expect(using(new RegExp(`histogram_quantile\\(${quantile}, .*${metric}_bucket`)), `p${quantile} of ${metric}`).not.toHaveLength(0);
+      }
+    }
+    expect(using(/rate\(grpc_server_handled_total/), "gRPC request rate").not.toHaveLength(0);
+    expect(using(/grpc_server_handled_total\{[^}]*grpc_code=~"[^"]*UNAVAILABLE/), "gRPC error rate").not.toHaveLength(0);
+    expect(using(/rate\(http_request_duration_seconds_count/), "HTTP request rate").not.toHaveLength(0);
+    expect(using(/status_code=~"5\.\."/), "HTTP error rate").not.toHaveLength(0);
+    for (const m of ["kafka_consumergroup_lag", "relation_persister_batch_size_bucket", "relation_persister_batch_seconds_bucket", "relation_outbox_entries"]) {
+      expect(using(new RegExp(`\\b${m}\\b`)), m).not.toHaveLength(0);
+    }
+  });
+
+  it("every metric the dashboard and the alert rules query is in the metric contract", () => {
+    const rules = (yaml("deploy/prometheus/alerts.yml") as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+    const uses = [
+      ...rules.map((r) => ({ where: `alerts.yml ${r.alert ?? r.record}`, expr: r.expr })),
+      ...dashboardQueries().map((q) => ({ where: `dashboard ${q.dashboard}: ${q.panel}`, expr: q.expr })),
+    ];
+    const seen = new Set<string>();
+    for (const { where, expr } of uses) {
+      const names = promqlMetricNames(expr);
+      expect(names.length, `${where}: no metric in ${expr}`).toBeGreaterThan(0);
+      for (const name of names) {
+        const known = recorded.has(name) || contractMetricOf(name) !== undefined;
+        expect(known, `${where} queries ${name}, which is not in test/metric-contract.ts`).toBe(true);
+        seen.add(contractMetricOf(name) ?? name);
+      }
+    }
+    // Renaming a metric in the contract without the queries fails here too.
+    expect(promqlMetricNames('sum(rate(grpc_server_handeld_total{job="x"}[5m]))').map(contractMetricOf)).toEqual([undefined]);
+    expect(seen.size).toBeGreaterThanOrEqual(15);
+  });
+
+  it("every metric of the contract that the suite exports is registered by its code under that name", () => {
+    const sources = suiteSources();
+    const suiteMetrics = Object.entries(METRIC_CONTRACT).filter(([, m]) => m.source === "suite").map(([name]) => name);
+    expect(suiteMetrics.length).toBeGreaterThan(15);
+    for (const name of suiteMetrics) {
+      const where = sources.filter((s) => s.text.includes(`"${name}"`)).map((s) => path.relative(ROOT, s.file));
+      expect(where, `no source file names the metric ${name}`).not.toHaveLength(0);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The alert rules, their unit tests and both Prometheus configs (compose's and
  * the one the local stack generates) pass promtool, which Debian's prometheus
- * package installs with the server (deploy/bootstrap.sh).
+ * package installs with the server (deploy/bootstrap.sh). The dashboard's
+ * queries are valid PromQL too: promtool checks them as recording rules.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -11,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { APPS } from "../deploy/stack/apps.js";
 import { ALERT_RULES, LOCAL_SCRAPE_INTERVAL, localPrometheusConfig, prometheusEnabled, writeLocalPrometheusConfig } from "../deploy/stack/prometheus.js";
 import { HOST, ROOT, ports } from "../deploy/stack/settings.js";
+import { dashboardQueries } from "./dashboard.js";
 
 const promtoolVersion = spawnSync("promtool", ["--version"], { encoding: "utf8" });
 const havePromtool = promtoolVersion.status === 0;
@@ -60,6 +62,23 @@ describe.skipIf(!havePromtool)("promtool", () => {
     const r = promtool("check", "config", file);
     expect(r.output).toMatch(/SUCCESS: 1 rule files found/);
     expect(r.status, r.output).toBe(0);
+  });
+
+  it("accepts every query of the Grafana dashboard as PromQL", () => {
+    const queries = dashboardQueries();
+    expect(queries.length).toBeGreaterThan(10);
+    // Grafana's variables as Prometheus would see them after substitution.
+    const rules = {
+      groups: [{
+        name: "dashboard",
+        rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.expr.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".*") })),
+      }],
+    };
+    const file = path.join(scratch, "dashboard-queries.yml");
+    fs.writeFileSync(file, JSON.stringify(rules));
+    const r = promtool("check", "rules", file);
+    expect(r.status, r.output).toBe(0);
+    expect(r.output).toContain(`SUCCESS: ${queries.length} rules found`);
   });
 });
 
