@@ -26,6 +26,7 @@ export {
 } from "./idempotent-producer.js";
 export {
   runBatchConsumer,
+  BatchTimeoutError,
   type BatchConsumer,
   type BatchConsumerOptions,
   type BatchControl,
@@ -34,6 +35,8 @@ export {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_MAX_BYTES_PER_PARTITION,
   DEFAULT_MAX_WAIT_TIME_MS,
+  DEFAULT_BATCH_TIMEOUT_MS,
+  DEFAULT_UNREADY_AFTER_FAILURES,
 } from "./batch-consumer.js";
 export {
   readConsumerLag,
