@@ -1,4 +1,4 @@
-import { createServiceClient, type PromiseClient, type ServiceClient } from "@rs/grpc";
+import { createServiceClient, WRITE_CLASS, type PromiseClient, type ServiceClient } from "@rs/grpc";
 import type { Etcd3 } from "@rs/discovery";
 import { countV1, relationV1, userV1 } from "@rs/idl";
 import type { Logger } from "@rs/logger";
@@ -26,6 +26,9 @@ export interface ClientSettings {
  * Balanced clients of user, relation and count over etcd discovery. Reads and
  * Logout (revoking twice is revoking once) are retried on UNAVAILABLE; Register,
  * Login, Follow and Unfollow are not, so a lost answer is never a second write.
+ * Each client has a breaker for reads and one for writes (Logout counts as a
+ * write), so writes failing on a service's own dependency (relation's Kafka)
+ * never cut the reads off (ADR 0013).
  */
 export function createGatewayClients(cfg: ClientSettings, etcd: Etcd3, logger: Logger): GatewayClients & { close(): Promise<void> } {
   const common = { deadlineMs: cfg.GRPC_DEADLINE_MS, logger };
@@ -33,6 +36,8 @@ export function createGatewayClients(cfg: ClientSettings, etcd: Etcd3, logger: L
     ...common,
     target: { service: cfg.USER_SERVICE_NAME, etcd },
     idempotentMethods: ["getUser", "batchGetUsers", "userExists", "verifyToken", "logout"],
+    // Logout is retried (revoking twice is revoking once) but is a write: its breaker is the writes'.
+    methodClasses: { logout: WRITE_CLASS },
   });
   const relation: ServiceClient<relationV1.RelationServiceClient> = createServiceClient(relationV1.RelationServiceClient, {
     ...common,

@@ -134,7 +134,8 @@ describe("createServiceClient with one address", () => {
     server.state.behaviour = "unavailable";
     const halfOpenAfterMs = 500;
     const c = client({ breaker: { windowMs: 2_000, minimumRps: 1, threshold: 0.5, halfOpenAfterMs } });
-    const breaker = { grpc_service: "echo.v1.EchoService", target: server.address };
+    // Echo is not declared idempotent: its breaker is the client's write breaker.
+    const breaker = { grpc_service: "echo.v1.EchoService", target: server.address, method_class: "write" };
     const breakerMetric = async (name: string, labels: Record<string, string> = {}) =>
       sampleSum(await registrySamples(metricsRegistry), name, { ...breaker, ...labels });
     const opens = await breakerMetric("grpc_client_circuit_breaker_transitions_total", { state: "open" });
@@ -168,6 +169,8 @@ describe("createServiceClient with one address", () => {
   it("rejects an idempotent method name the service does not have", () => {
     // @ts-expect-error: not a method of EchoService
     expect(() => client({ idempotentMethods: ["nope"] })).toThrow(/no unary method nope/);
+    // @ts-expect-error: not a method of EchoService
+    expect(() => client({ methodClasses: { nope: "read" } })).toThrow(/no unary method nope/);
   });
 });
 

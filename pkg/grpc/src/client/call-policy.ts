@@ -77,33 +77,53 @@ const BREAKER_STATE_NAME: Readonly<Record<CircuitState, string>> = {
 };
 
 /**
+ * What a client's calls are grouped by for its breakers: every method has a
+ * class, and each class of each target has a breaker of its own, so failures
+ * of one class (writes failing on the callee's Kafka) never open the circuit
+ * of another (reads). See ADR 0013.
+ */
+export type MethodClass = string;
+/** Class of a method declared idempotent unless the client says otherwise. */
+export const READ_CLASS: MethodClass = "read";
+/** Class of every other method unless the client says otherwise. */
+export const WRITE_CLASS: MethodClass = "write";
+
+/** Labels of one breaker's series. */
+export interface BreakerLabels {
+  readonly grpc_service: string;
+  readonly target: string;
+  readonly method_class: MethodClass;
+}
+
+/**
  * Exports a breaker's state as `grpc_client_circuit_breaker_state` (set at
  * once, then on every change) and counts its changes in
  * `grpc_client_circuit_breaker_transitions_total` by the state entered.
  */
-function observeBreaker(breaker: CircuitBreakerPolicy, labels: { grpc_service: string; target: string }): void {
+function observeBreaker(breaker: CircuitBreakerPolicy, labels: BreakerLabels): void {
   const state = gaugeMetric({
     name: "grpc_client_circuit_breaker_state",
-    help: "State of the client's circuit breaker per service and target: 0 closed, 1 half-open, 2 open",
-    labelNames: ["grpc_service", "target"],
+    help: "State of the client's circuit breaker per service, target and method class: 0 closed, 1 half-open, 2 open",
+    labelNames: ["grpc_service", "target", "method_class"],
   });
   const transitions = counterMetric({
     name: "grpc_client_circuit_breaker_transitions_total",
-    help: "Circuit breaker state changes per service and target, by the state entered (closed, half_open, open)",
-    labelNames: ["grpc_service", "target", "state"],
+    help: "Circuit breaker state changes per service, target and method class, by the state entered (closed, half_open, open)",
+    labelNames: ["grpc_service", "target", "method_class", "state"],
   });
-  state.set(labels, BREAKER_STATE_VALUE[breaker.state]);
+  state.set({ ...labels }, BREAKER_STATE_VALUE[breaker.state]);
   breaker.onStateChange((s) => {
-    state.set(labels, BREAKER_STATE_VALUE[s]);
+    state.set({ ...labels }, BREAKER_STATE_VALUE[s]);
     transitions.inc({ ...labels, state: BREAKER_STATE_NAME[s] });
   });
 }
 
 /**
- * A breaker over the outcome of whole calls (retries included) to one target
- * (an etcd service name or a fixed address) of the gRPC service `grpcService`.
+ * A breaker over the outcome of whole calls (retries included) of one method
+ * class to one target (an etcd service name or a fixed address) of the gRPC
+ * service `grpc_service`.
  */
-export function createBreaker(grpcService: string, target: string, options: BreakerOptions, logger: Logger): CircuitBreakerPolicy {
+export function createBreaker(labels: BreakerLabels, options: BreakerOptions, logger: Logger): CircuitBreakerPolicy {
   const o = { ...BREAKER_DEFAULTS, ...options };
   const breaker = circuitBreaker(
     handleWhen((err) => isServiceError(err) && BREAKER_CODES.has(err.code)),
@@ -112,8 +132,9 @@ export function createBreaker(grpcService: string, target: string, options: Brea
       breaker: new SamplingBreaker({ threshold: o.threshold, duration: o.windowMs, minimumRps: o.minimumRps }),
     },
   );
-  breaker.onBreak(() => logger.warn({ target, halfOpenAfterMs: o.halfOpenAfterMs }, "circuit opened"));
-  breaker.onReset(() => logger.info({ target }, "circuit closed"));
-  observeBreaker(breaker, { grpc_service: grpcService, target });
+  const { target, method_class: methodClass } = labels;
+  breaker.onBreak(() => logger.warn({ target, methodClass, halfOpenAfterMs: o.halfOpenAfterMs }, "circuit opened"));
+  breaker.onReset(() => logger.info({ target, methodClass }, "circuit closed"));
+  observeBreaker(breaker, labels);
   return breaker;
 }

@@ -12,7 +12,17 @@ import { StatusError } from "@rs/errors";
 import type { Logger } from "@rs/logger";
 import { watchService, type Etcd3, type ServiceWatcher } from "@rs/discovery";
 import { callLabels, clientMetrics, codeLabel, secondsSince } from "../grpc-metrics.js";
-import { createBreaker, createRetryPolicy, isServiceError, markRetryable, RETRY_BACKOFF_MAX_MS, type BreakerOptions } from "./call-policy.js";
+import {
+  createBreaker,
+  createRetryPolicy,
+  isServiceError,
+  markRetryable,
+  READ_CLASS,
+  RETRY_BACKOFF_MAX_MS,
+  WRITE_CLASS,
+  type BreakerOptions,
+  type MethodClass,
+} from "./call-policy.js";
 import type { CallOpts, GeneratedClientConstructor, PromiseClient, UnaryMethodName } from "./client-types.js";
 import { EndpointPool, type Endpoint } from "./endpoint-pool.js";
 
@@ -42,7 +52,13 @@ export interface ServiceClientOptions<C> {
   readonly idempotentMethods?: readonly UnaryMethodName<C>[];
   /** Retries after the first attempt (default {@link DEFAULT_MAX_RETRIES}). */
   readonly maxRetries?: number;
-  /** Circuit breaker settings; `false` turns it off. */
+  /**
+   * Breaker class of methods (calls of one class share a breaker; one class's
+   * failures never open another's). Default: {@link READ_CLASS} for
+   * `idempotentMethods`, {@link WRITE_CLASS} for the rest.
+   */
+  readonly methodClasses?: Partial<Readonly<Record<UnaryMethodName<C>, MethodClass>>>;
+  /** Circuit breaker settings (of every class); `false` turns them off. */
   readonly breaker?: BreakerOptions | false;
   readonly logger: Logger;
   /** Default: insecure (plaintext on a private network). */
@@ -64,11 +80,14 @@ export type ServiceClient<C> = PromiseClient<C> & { close(): Promise<void> };
  * - Every call has a deadline, which also bounds its retries.
  * - Only `idempotentMethods` are retried, on UNAVAILABLE, against another
  *   instance when there is one, with backoff, at most `maxRetries` times.
- * - A circuit breaker per target answers UNAVAILABLE at once while open.
+ * - A circuit breaker per target and method class (reads, writes, or the
+ *   classes given in `methodClasses`) answers UNAVAILABLE at once while open;
+ *   a class whose calls fail (writes, on the callee's Kafka) leaves the
+ *   other classes' calls alone (ADR 0013).
  * - Each call counts once in `grpc_client_started_total`,
  *   `grpc_client_handled_total` (by the code it ended with) and
  *   `grpc_client_handling_seconds` (retries included); the breaker's state is
- *   `grpc_client_circuit_breaker_state{grpc_service,target}`.
+ *   `grpc_client_circuit_breaker_state{grpc_service,target,method_class}`.
  */
 export function createServiceClient<C extends Client>(
   ctor: GeneratedClientConstructor<C>,
@@ -88,8 +107,20 @@ export function createServiceClient<C extends Client>(
   for (const name of idempotent) {
     if (!methods.some(([m]) => m === name)) throw new Error(`${ctor.serviceName} has no unary method ${name}`);
   }
+  for (const name of Object.keys(opts.methodClasses ?? {})) {
+    if (!methods.some(([m]) => m === name)) throw new Error(`${ctor.serviceName} has no unary method ${name}`);
+  }
   const retryPolicy = createRetryPolicy(opts.maxRetries ?? DEFAULT_MAX_RETRIES);
-  const breaker: IPolicy | undefined = opts.breaker === false ? undefined : createBreaker(ctor.serviceName, targetName, opts.breaker ?? {}, logger);
+  const classOf = new Map<string, MethodClass>(
+    methods.map(([name]) => [name, (opts.methodClasses as Record<string, MethodClass> | undefined)?.[name] ?? (idempotent.has(name) ? READ_CLASS : WRITE_CLASS)]),
+  );
+  // One breaker per class, made up front so every class's state is exported from the start.
+  const breakers = new Map<MethodClass, IPolicy>();
+  if (opts.breaker !== false) {
+    for (const cls of new Set(classOf.values())) {
+      breakers.set(cls, createBreaker({ grpc_service: ctor.serviceName, target: targetName, method_class: cls }, opts.breaker ?? {}, logger));
+    }
+  }
   const metrics = clientMetrics();
 
   let watcher: ServiceWatcher | undefined;
@@ -180,10 +211,12 @@ export function createServiceClient<C extends Client>(
     const isIdempotent = idempotent.has(name);
     const once = () => attempt(def, request, metadata, deadline, tried, isIdempotent);
     const run = isIdempotent ? () => retryPolicy.execute(once) : once;
+    const cls = classOf.get(name) ?? WRITE_CLASS;
+    const breaker = breakers.get(cls);
     try {
       return await (breaker ? breaker.execute(run) : run());
     } catch (err) {
-      if (isBrokenCircuitError(err)) throw new StatusError(status.UNAVAILABLE, `circuit open for ${targetName}`);
+      if (isBrokenCircuitError(err)) throw new StatusError(status.UNAVAILABLE, `circuit open for ${cls} calls to ${targetName}`);
       throw err;
     }
   };
