@@ -62,7 +62,7 @@ export const gatewayConfigSchema = withJwtKeyRules(
     RATE_LIMIT_IP_REFILL_PER_SECOND: rate().default(GATEWAY_DEFAULTS.ipRate.refillPerSecond).describe("Sustained requests per second from one client address"),
     RATE_LIMIT_AUTH_CAPACITY: env.positiveInt().default(GATEWAY_DEFAULTS.authRate.capacity).describe("Burst of register/login requests from one client address"),
     RATE_LIMIT_AUTH_REFILL_PER_SECOND: rate().default(GATEWAY_DEFAULTS.authRate.refillPerSecond).describe("Sustained register/login requests per second from one client address"),
-    RATE_LIMIT_FAIL_OPEN: env.bool().default(RATE_LIMIT_DEFAULTS.failOpen).describe("When Redis cannot answer the limiter: true lets requests through, false refuses them (ADR 0006)"),
+    RATE_LIMIT_FAIL_OPEN: env.bool().default(RATE_LIMIT_DEFAULTS.failOpen).describe("When Redis cannot answer the per-address/per-user limiters: true lets requests through, false refuses them (503); register/login are refused either way (ADR 0006)"),
     RATE_LIMIT_TIMEOUT_MS: env.positiveInt().default(RATE_LIMIT_DEFAULTS.timeoutMs).describe("Longest wait for the limiter's Redis before it counts as unavailable"),
     RATE_LIMIT_KEY_PREFIX: env.string().default(RATE_LIMIT_DEFAULTS.keyPrefix).describe("Prefix of the token bucket keys in Redis"),
     DOUYIN_LIST_MAX: env.positiveInt().default(GATEWAY_DEFAULTS.douyinListMax).describe("Most users in one /douyin relation list answer (newest first)"),

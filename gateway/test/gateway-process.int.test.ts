@@ -12,6 +12,8 @@ import { buildOpenApiDocument } from "../src/api/openapi.js";
 import { API_VERSION } from "../src/api/api.router.js";
 import { loadGatewayConfig } from "../src/config.js";
 import { privateRedis } from "../../test/support/private-redis.js";
+import { startFaultProxy } from "../../test/support/fault-proxy.js";
+import { infra } from "../../test/infra.js";
 import { unusedClients } from "./support/offline-deps.js";
 import { api, douyin, uniqueName } from "./support/http.js";
 import { startLiveSuite, type LiveSuite } from "./support/live-suite.js";
@@ -184,6 +186,33 @@ describe("the gateway's Redis down", () => {
       expect(ready.status).toBe(503);
     } finally {
       await redis.destroy();
+    }
+  });
+
+  it("register/login fail closed (503 + Retry-After) although RATE_LIMIT_FAIL_OPEN lets other routes through", async () => {
+    const target = new URL(infra().redisUrl);
+    const proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port) });
+    try {
+      const gw = await s.startAnotherGateway({ REDIS_URL: `redis://${proxy.host}:${proxy.port}`, RATE_LIMIT_FAIL_OPEN: "true" });
+      const creds = { username: uniqueName("cl"), password: "secret-pw" };
+      expect((await api(gw.url, "POST", "/user/login", { body: creds })).status).toBe(401);
+      // Redis unreachable: new connections refused, open ones cut.
+      proxy.refuse();
+      proxy.dropConnections();
+      const message = "sign-in is paused: register/login attempts cannot be rate-limited right now, try again later";
+      for (const path of ["/user/login", "/user/register"]) {
+        const r = await api(gw.url, "POST", path, { body: creds });
+        expect(r.status).toBe(503);
+        expect(r.body).toMatchObject({ code: "UNAVAILABLE", error: message });
+        expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+      }
+      const d = await douyin(gw.url, "POST", "/user/login/", creds);
+      expect(d.body).toEqual({ status_code: 503, status_msg: message, user_id: 0, token: "" });
+      expect(Number(d.headers.get("retry-after"))).toBeGreaterThan(0);
+      // The per-address limiter in front of every route still fails open, as configured.
+      expect((await douyin(gw.url, "GET", "/user/", { user_id: user.id })).body).toMatchObject({ status_code: 0, user: { id: user.id } });
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -11,6 +11,12 @@ export interface LimiterSpec {
   readonly refillPerSecond: number;
   readonly keyOf: (req: Request, res: Response) => string | undefined;
   readonly onLimited: (req: Request, res: Response, retryAfterSeconds: number) => void;
+  /**
+   * Refuse requests while Redis cannot answer, whatever `RATE_LIMIT_FAIL_OPEN`
+   * says, with this message (503 + Retry-After). The register/login limiter
+   * does: unthrottled password guessing is worse than no sign-in (ADR 0006).
+   */
+  readonly alwaysFailClosed?: { readonly message: string };
 }
 
 /** Builds a limiter middleware; the app gets one, so tests can count or skip. */
@@ -30,9 +36,20 @@ export interface LimitSettings {
 
 /** Limiters backed by the Redis token bucket of {@link rateLimit} (exact across gateway instances). */
 export function redisLimiterFactory(redis: Redis | Cluster, cfg: LimitSettings, logger: Logger): LimiterFactory {
-  return (spec) =>
-    rateLimit({ ...spec, redis, logger, failOpen: cfg.RATE_LIMIT_FAIL_OPEN, timeoutMs: cfg.RATE_LIMIT_TIMEOUT_MS, keyPrefix: cfg.RATE_LIMIT_KEY_PREFIX });
+  return ({ alwaysFailClosed, ...spec }) =>
+    rateLimit({
+      ...spec,
+      redis,
+      logger,
+      failOpen: alwaysFailClosed ? false : cfg.RATE_LIMIT_FAIL_OPEN,
+      ...(alwaysFailClosed ? { unavailableMessage: alwaysFailClosed.message } : {}),
+      timeoutMs: cfg.RATE_LIMIT_TIMEOUT_MS,
+      keyPrefix: cfg.RATE_LIMIT_KEY_PREFIX,
+    });
 }
+
+/** What register/login answer (503) while their limiter cannot reach Redis. */
+export const CREDENTIALS_UNLIMITED_MESSAGE = "sign-in is paused: register/login attempts cannot be rate-limited right now, try again later";
 
 /** The client address's bucket (the socket peer, or X-Forwarded-For within the trusted hops). */
 export const ipBucket = (req: Request): string => ipKey(req.ip ?? req.socket.remoteAddress ?? "unknown");
@@ -53,13 +70,18 @@ export function familyLimiters(make: LimiterFactory, cfg: LimitSettings, family:
       },
       onLimited,
     }),
-    /** register/login: each costs a bcrypt hash, so a small bucket per address (shared by both families). */
+    /**
+     * register/login: each costs a bcrypt hash, so a small bucket per address
+     * (shared by both families). It fails closed: without it nothing bounds
+     * password guessing.
+     */
     auth: make({
       name: `${family}-auth`,
       capacity: cfg.RATE_LIMIT_AUTH_CAPACITY,
       refillPerSecond: cfg.RATE_LIMIT_AUTH_REFILL_PER_SECOND,
       keyOf: (req) => `auth:${ipBucket(req)}`,
       onLimited,
+      alwaysFailClosed: { message: CREDENTIALS_UNLIMITED_MESSAGE },
     }),
   };
 }

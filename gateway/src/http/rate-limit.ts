@@ -22,6 +22,9 @@ export const RATE_LIMIT_DEFAULTS = {
   keyPrefix: "rl:",
   /** At most one "Redis unavailable" log line per this many ms; the metric counts every request. */
   failureLogIntervalMs: 10_000,
+  /** Retry-After of a request refused because Redis could not answer (failing closed). */
+  unavailableRetryAfterSeconds: 5,
+  unavailableMessage: "rate limiter unavailable, try again later",
 } as const;
 
 const MS_PER_SECOND = 1000;
@@ -149,10 +152,12 @@ export interface RateLimitOptions extends TokenBucketOptions {
   readonly onLimited: (req: Request, res: Response, retryAfterSeconds: number) => void;
   /**
    * When Redis fails or is slower than `timeoutMs`: true lets the request through,
-   * false answers it with UNAVAILABLE (503 through the error handler).
-   * Default {@link RATE_LIMIT_DEFAULTS.failOpen} (true), see ADR 0006.
+   * false answers it with UNAVAILABLE (503 through the error handler) and
+   * `Retry-After`. Default {@link RATE_LIMIT_DEFAULTS.failOpen} (true), see ADR 0006.
    */
   readonly failOpen?: boolean;
+  /** What a request refused that way is told (default {@link RATE_LIMIT_DEFAULTS.unavailableMessage}). */
+  readonly unavailableMessage?: string;
   readonly timeoutMs?: number;
   readonly logger: Logger;
   /** Label of this limiter in metrics and logs, e.g. `api`. */
@@ -245,7 +250,8 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
           next();
         } else {
           count("failed_closed");
-          next(unavailable("rate limiter unavailable, try again later"));
+          res.setHeader("Retry-After", String(RATE_LIMIT_DEFAULTS.unavailableRetryAfterSeconds));
+          next(unavailable(options.unavailableMessage ?? RATE_LIMIT_DEFAULTS.unavailableMessage));
         }
       },
     )
