@@ -6,6 +6,9 @@
  * - `stallReplies()`: requests still reach the server (it executes them), but
  *   nothing comes back until `heal()`: a command that timed out at the client
  *   after the server ran it.
+ * - `stallRepliesFrom(bytes)`: forwards until a request containing `bytes`
+ *   passes (e.g. one script's SHA), then holds replies as above, from that
+ *   request's reply on: the server ran it, the client never hears.
  * - `stall()`: nothing passes either way, sockets stay open (a hung server).
  * - `dropConnections()`: every open connection is reset (a crash or a cut
  *   network); new ones are accepted unless `refuse()` is on.
@@ -32,6 +35,7 @@ export interface FaultProxy {
   /** Connections currently open through the proxy. */
   readonly connections: number;
   stallReplies(): void;
+  stallRepliesFrom(bytes: string | Buffer): void;
   stall(): void;
   refuse(): void;
   dropConnections(): void;
@@ -42,6 +46,7 @@ export interface FaultProxy {
 /** Starts a proxy on a free loopback port in front of `target`. */
 export async function startFaultProxy(target: { host: string; port: number }): Promise<FaultProxy> {
   let mode: ProxyMode = "forward";
+  let trigger: Buffer | undefined;
   const pairs = new Set<Pair>();
   const upBlocked = () => mode === "stall";
   const downBlocked = () => mode === "stall" || mode === "stall_replies";
@@ -49,6 +54,11 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   const flush = (p: Pair) => {
     if (!upBlocked()) for (const b of p.heldUp.splice(0)) p.server.write(b);
     if (!downBlocked()) for (const b of p.heldDown.splice(0)) p.client.write(b);
+  };
+
+  const setMode = (m: ProxyMode) => {
+    mode = m;
+    for (const p of pairs) flush(p);
   };
 
   const server = net.createServer((client) => {
@@ -59,7 +69,14 @@ export async function startFaultProxy(target: { host: string; port: number }): P
     const upstream = net.connect(target.port, target.host);
     const pair: Pair = { client, server: upstream, heldUp: [], heldDown: [] };
     pairs.add(pair);
-    client.on("data", (b: Buffer) => (upBlocked() ? pair.heldUp.push(b) : upstream.write(b)));
+    client.on("data", (b: Buffer) => {
+      if (trigger && b.includes(trigger)) {
+        trigger = undefined;
+        setMode("stall_replies");
+      }
+      if (upBlocked()) pair.heldUp.push(b);
+      else upstream.write(b);
+    });
     upstream.on("data", (b: Buffer) => (downBlocked() ? pair.heldDown.push(b) : client.write(b)));
     const end = () => {
       pairs.delete(pair);
@@ -75,10 +92,6 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   });
   const port = (server.address() as net.AddressInfo).port;
 
-  const setMode = (m: ProxyMode) => {
-    mode = m;
-    for (const p of pairs) flush(p);
-  };
 
   return {
     host: "127.0.0.1",
@@ -90,9 +103,15 @@ export async function startFaultProxy(target: { host: string; port: number }): P
       return pairs.size;
     },
     stallReplies: () => setMode("stall_replies"),
+    stallRepliesFrom(bytes) {
+      trigger = Buffer.from(bytes);
+    },
     stall: () => setMode("stall"),
     refuse: () => setMode("refuse"),
-    heal: () => setMode("forward"),
+    heal() {
+      trigger = undefined;
+      setMode("forward");
+    },
     dropConnections() {
       for (const p of [...pairs]) {
         p.client.resetAndDestroy();

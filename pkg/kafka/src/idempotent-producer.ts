@@ -38,14 +38,28 @@ export interface IdempotentProducerOptions {
   readonly maxBatchBytes?: number;
 }
 
+/** Options of one `send`. */
+export interface SendOptions {
+  /**
+   * When the queue has no room for these messages, wait up to this long for
+   * acknowledgements to make room (in arrival order) instead of refusing at
+   * once; 0 (the default) refuses at once. A background writer that must
+   * publish everything eventually (the persister) waits; a request path
+   * (follow) refuses, so its caller hears "unavailable" at once.
+   */
+  readonly waitForRoomMs?: number;
+}
+
 export interface IdempotentProducer {
+  /** Most messages accepted and not yet acknowledged; one `send` larger than this is always refused. */
+  readonly maxQueuedMessages: number;
   /**
    * Publishes `messages` to `topic` in order. Resolves only once the broker
    * has acknowledged all of them with acks=all; rejects otherwise (the
    * messages may or may not have been written: callers that must know treat a
    * rejection as "not published" and compensate with a newer record).
    */
-  send(topic: string, messages: readonly ProducerMessage[]): Promise<void>;
+  send(topic: string, messages: readonly ProducerMessage[], opts?: SendOptions): Promise<void>;
   /** Publishes what was already accepted, then disconnects. Later sends reject. */
   disconnect(): Promise<void>;
 }
@@ -137,6 +151,35 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
   let running = false;
   let flushing: Promise<void> = Promise.resolve();
   let closed = false;
+  /** Senders waiting for room, oldest first; each needs `n` messages of room. */
+  const roomWaiters: { readonly n: number; readonly ready: () => void }[] = [];
+  /** Room promised to woken waiters that have not enqueued yet. */
+  let reserved = 0;
+  const wakeRoomWaiters = () => {
+    while (roomWaiters.length > 0 && queuedMessages + reserved + roomWaiters[0]!.n <= maxQueued) {
+      const w = roomWaiters.shift()!;
+      reserved += w.n;
+      w.ready();
+    }
+  };
+  /** Resolves when `n` more messages fit behind every earlier waiter; rejects after `waitMs`. */
+  const waitForRoom = (n: number, waitMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = roomWaiters.indexOf(waiter);
+        if (i >= 0) roomWaiters.splice(i, 1);
+        reject(new ProducerBackpressureError(queuedMessages));
+        wakeRoomWaiters();
+      }, waitMs);
+      const waiter = {
+        n,
+        ready: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      roomWaiters.push(waiter);
+    });
 
   /** Takes the longest prefix of the queue that fits one request (at least one entry). */
   const takeBatch = (): Pending[] => {
@@ -182,48 +225,62 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
         for (const p of batch) p.reject(err);
       } finally {
         for (const p of batch) queuedMessages -= p.messages.length;
+        wakeRoomWaiters();
       }
     }
   };
 
+  const send = (topic: string, messages: readonly ProducerMessage[], opts: SendOptions = {}): Promise<void> => {
+    if (closed) return Promise.reject(new Error("producer is disconnected"));
+    if (messages.length === 0) return Promise.resolve();
+    const waitMs = opts.waitForRoomMs ?? 0;
+    const full = roomWaiters.length > 0 || queuedMessages + reserved + messages.length > maxQueued;
+    if (full && (waitMs <= 0 || messages.length > maxQueued)) return Promise.reject(new ProducerBackpressureError(queuedMessages));
+    if (full)
+      return waitForRoom(messages.length, waitMs).then(() => {
+        reserved -= messages.length;
+        return enqueue(topic, messages);
+      });
+    return enqueue(topic, messages);
+  };
+
+  const enqueue = (topic: string, messages: readonly ProducerMessage[]): Promise<void> => {
+    if (closed) return Promise.reject(new Error("producer is disconnected"));
+    const only = messages.length === 1 ? messages[0] : undefined;
+    const span = tracer.startSpan(messagingSpanName("send", topic), {
+      kind: SpanKind.PRODUCER,
+      attributes: messagingAttributes(
+        "send",
+        topic,
+        only ? { "messaging.kafka.message.key": only.key } : { "messaging.batch.message_count": messages.length },
+      ),
+    });
+    const ctx = trace.setSpan(context.active(), span);
+    let bytes = 0;
+    const kafkaMessages: Message[] = messages.map((m) => {
+      bytes += sizeOf(m);
+      return { key: m.key, value: m.value, headers: injectTraceContext({ ...m.headers }, ctx) };
+    });
+    const acked = new Promise<void>((resolve, reject) => {
+      queue.push({ topic, messages: kafkaMessages, bytes, ctx, resolve, reject });
+    });
+    queuedMessages += messages.length;
+    if (!running) {
+      running = true;
+      flushing = flush();
+    }
+    return acked.then(
+      () => endSpan(span),
+      (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      },
+    );
+  };
+
   return {
-    send(topic, messages) {
-      if (closed) return Promise.reject(new Error("producer is disconnected"));
-      if (messages.length === 0) return Promise.resolve();
-      if (queuedMessages + messages.length > maxQueued) return Promise.reject(new ProducerBackpressureError(queuedMessages));
-
-      const only = messages.length === 1 ? messages[0] : undefined;
-      const span = tracer.startSpan(messagingSpanName("send", topic), {
-        kind: SpanKind.PRODUCER,
-        attributes: messagingAttributes(
-          "send",
-          topic,
-          only ? { "messaging.kafka.message.key": only.key } : { "messaging.batch.message_count": messages.length },
-        ),
-      });
-      const ctx = trace.setSpan(context.active(), span);
-      let bytes = 0;
-      const kafkaMessages: Message[] = messages.map((m) => {
-        bytes += sizeOf(m);
-        return { key: m.key, value: m.value, headers: injectTraceContext({ ...m.headers }, ctx) };
-      });
-      const acked = new Promise<void>((resolve, reject) => {
-        queue.push({ topic, messages: kafkaMessages, bytes, ctx, resolve, reject });
-      });
-      queuedMessages += messages.length;
-      if (!running) {
-        running = true;
-        flushing = flush();
-      }
-      return acked.then(
-        () => endSpan(span),
-        (err: unknown) => {
-          endSpan(span, err);
-          throw err;
-        },
-      );
-    },
-
+    maxQueuedMessages: maxQueued,
+    send,
     async disconnect() {
       closed = true;
       await flushing;

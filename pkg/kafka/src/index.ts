@@ -18,6 +18,7 @@ export {
   type IdempotentProducer,
   type IdempotentProducerOptions,
   type ProducerMessage,
+  type SendOptions,
   DEFAULT_PRODUCER_RETRIES,
   DEFAULT_ACK_TIMEOUT_MS,
   DEFAULT_MAX_QUEUED_MESSAGES,

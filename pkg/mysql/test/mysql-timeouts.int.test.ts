@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
 import { startFaultProxy, type FaultProxy } from "../../../test/support/fault-proxy.js";
+import { dsnTarget, dsnThrough } from "../../../test/support/proxied-dsn.js";
 import { MysqlTimeoutError, ShardedMysql, type RowDataPacket } from "../src/index.js";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "./throwaway-databases.js";
 
@@ -24,12 +25,9 @@ let sharded: ShardedMysql;
 
 beforeAll(async () => {
   dbs = await createThrowawayDatabases(1);
-  const target = new URL(dbs.dsns[0]!);
-  proxy = await startFaultProxy({ host: target.hostname, port: Number(target.port || 3306) });
-  target.hostname = proxy.host;
-  target.port = String(proxy.port);
+  proxy = await startFaultProxy(dsnTarget(dbs.dsns[0]!));
   sharded = ShardedMysql.create({
-    dsns: [target.toString()],
+    dsns: [dsnThrough(proxy, dbs.dsns[0]!)],
     virtualShards: 64,
     poolSize: 2,
     logger,

@@ -60,7 +60,7 @@ export async function startCountConsumer(config: CountConsumerConfig, opts: { lo
       lifecycle.add("stop consuming", () => consumer.stop());
 
       return {
-        checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis)],
+        checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis), consumer.readiness],
         exposed: { changes },
       };
     },

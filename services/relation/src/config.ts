@@ -31,6 +31,11 @@ export const RELATION_DEFAULTS = {
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
   OUTBOX_LOCK_MS: 30_000,
+  PENDING_SWEEP_AFTER_MS: 10_000,
+  PENDING_SWEEP_INTERVAL_MS: 1_000,
+  PENDING_SWEEP_BATCH: 100,
+  PENDING_SWEEP_LEASE_MS: 30_000,
+  PENDING_SWEEP_MAX_BACKOFF_MS: 5 * 60 * 1000,
   LOAD_ATTEMPTS: 3,
   KAFKA_CLIENT_RETRIES: 3,
   KAFKA_PRODUCER_RETRIES: 2,
@@ -61,6 +66,17 @@ export const relationConfigSchema = z.object({
   OUTBOX_RETRY_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_RETRY_INTERVAL_MS).describe("How often queued undo events are retried while Kafka was unreachable"),
   OUTBOX_BATCH: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_BATCH).describe("Most queued events published per user and per pass of the outbox retrier"),
   OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
+  PENDING_SWEEP_AFTER_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PENDING_SWEEP_AFTER_MS)
+    .describe("A pending transition older than this may have lost its event (reply lost to a Redis stall, a crash before the publish): the sweeper publishes it again"),
+  PENDING_SWEEP_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_INTERVAL_MS).describe("How often the pending sweeper looks for due users"),
+  PENDING_SWEEP_BATCH: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_BATCH).describe("Users the pending sweeper claims per pass"),
+  PENDING_SWEEP_LEASE_MS: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_LEASE_MS).describe("How long one instance's claim on a user keeps other instances' sweepers off it"),
+  PENDING_SWEEP_MAX_BACKOFF_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PENDING_SWEEP_MAX_BACKOFF_MS)
+    .describe("Longest wait between two republishes of a user's old pending entries (while the persister lags they stay pending; the wait doubles up to this)"),
   LOAD_ATTEMPTS: env.positiveInt().default(RELATION_DEFAULTS.LOAD_ATTEMPTS).describe("How often a request reloads following:{A} when it was evicted again before use, before answering UNAVAILABLE"),
   BACKLOG_SAMPLE_INTERVAL_MS: env
     .positiveInt()

@@ -24,4 +24,8 @@ export const relationMetrics = {
   outboxFailures: counter("relation_outbox_failures_total", "Outbox publish attempts that failed", [] as const),
   /** fans:{B} steps that failed after an acknowledged transition (the persister repeats them). */
   fanStepFailures: counter("relation_fan_step_failures_total", "fans:{B} steps that failed", [] as const),
+  /** Pending transitions the sweeper published again because they were older than the sweep delay (their first event may be lost). */
+  pendingSwept: counter("relation_pending_swept_total", "Pending transitions republished by the pending sweeper", [] as const),
+  /** Sweeper looks at a user, by outcome: published, young (checked again later), empty (dropped from the index), failed. */
+  pendingChecks: counter("relation_pending_checks_total", "Users the pending sweeper looked at, by outcome", ["outcome"] as const),
 };

@@ -20,6 +20,7 @@ import type { RelationConfig } from "./config.js";
 import { FansWindow } from "./domain/fans-window.js";
 import { FollowingLoader } from "./domain/following-loader.js";
 import { OutboxDrainer } from "./domain/outbox-drainer.js";
+import { PendingSweeper } from "./domain/pending-sweeper.js";
 import { RelationLists } from "./domain/relation-lists.js";
 import { RelationQueries } from "./domain/relation-queries.js";
 import { RelationWriter } from "./domain/relation-writer.js";
@@ -87,13 +88,41 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       // after the gRPC drain (steps run in reverse): no request can queue anything any more
       lifecycle.add("stop outbox drainer", () => drainer.stop());
 
+      const sweep = {
+        sweepAfterMs: config.PENDING_SWEEP_AFTER_MS,
+        maxBackoffMs: config.PENDING_SWEEP_MAX_BACKOFF_MS,
+      };
+      const sweeper = new PendingSweeper({
+        ...sweep,
+        index: cache.pendingIndex,
+        pending: cache,
+        publisher,
+        intervalMs: config.PENDING_SWEEP_INTERVAL_MS,
+        batch: config.PENDING_SWEEP_BATCH,
+        leaseMs: config.PENDING_SWEEP_LEASE_MS,
+        logger,
+      });
+      sweeper.start();
+      lifecycle.add("stop pending sweeper", () => sweeper.stop());
+
       const backlog = startBacklogGauges({ redis, keys: cache.keys, logger, intervalMs: config.BACKLOG_SAMPLE_INTERVAL_MS });
       lifecycle.add("stop backlog gauges", () => backlog.stop());
 
       const loader = new FollowingLoader(cache, store, config.LOAD_ATTEMPTS);
       const fansWindow = new FansWindow(fans, store, config.LOAD_ATTEMPTS);
       const queries = new RelationQueries(cache, loader);
-      const writer = new RelationWriter({ cache, fans, loader, users, publisher, drainer, followingCap: config.FOLLOWING_CAP, logger });
+      const writer = new RelationWriter({
+        cache,
+        fans,
+        loader,
+        users,
+        publisher,
+        drainer,
+        pendingIndex: cache.pendingIndex,
+        sweepAfterMs: sweep.sweepAfterMs,
+        followingCap: config.FOLLOWING_CAP,
+        logger,
+      });
       const lists = new RelationLists({ cache, loader, fansWindow, queries, store, users });
 
       return {

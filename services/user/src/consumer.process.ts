@@ -77,7 +77,7 @@ export async function startUserConsumer(config: UserConsumerConfig, opts: { logg
       lifecycle.add("stop consuming", () => consumer.stop());
 
       return {
-        checks: [{ name: "mysql-shards", check: () => sharded.ping() }, redisReadiness(redis)],
+        checks: [{ name: "mysql-shards", check: () => sharded.ping() }, redisReadiness(redis), consumer.readiness],
         exposed: { counts },
       };
     },

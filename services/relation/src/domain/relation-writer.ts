@@ -10,6 +10,9 @@
  * one, and both are queued in A's outbox in the same script (the failed one may
  * not have reached Kafka), so every transition in Redis gets its event; the
  * client hears UNAVAILABLE and the outbox drainer publishes the queue.
+ * Before each decision the user is marked in the pending index, so a
+ * transition whose reply or publish was lost (Redis stall, crash, failed undo)
+ * is found and published by the pending sweeper within seconds.
  */
 import { failedPrecondition, invalidArgument, notFound, unavailable } from "@rs/errors";
 import type { Logger } from "@rs/logger";
@@ -17,6 +20,7 @@ import type { FansCache } from "../adapters/redis/fans-cache.js";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { relationMetrics } from "../relation.metrics.js";
 import type { FollowingLoader } from "./following-loader.js";
+import type { PendingIndexPort } from "./pending-sweeper.js";
 import { runFanStep, type OutboxDrainer } from "./outbox-drainer.js";
 import type { TransitionPublisher, UserDirectory } from "./ports.js";
 import type { RelationAction, RelationTransition } from "./relation-transition.js";
@@ -28,6 +32,10 @@ export interface RelationWriterDeps {
   readonly users: UserDirectory;
   readonly publisher: TransitionPublisher;
   readonly drainer: OutboxDrainer;
+  /** Marked before each decision; the sweeper looks at the user once the mark is due. */
+  readonly pendingIndex: Pick<PendingIndexPort, "mark">;
+  /** How long after a decision the sweeper may consider its event lost. */
+  readonly sweepAfterMs: number;
   /** Most users one user may follow. */
   readonly followingCap: number;
   readonly logger: Logger;
@@ -62,7 +70,11 @@ export class RelationWriter {
 
   private async write(from: number, to: number, action: RelationAction, source: number): Promise<WriteOutcome> {
     const { cache, followingCap } = this.d;
-    const r = await this.d.loader.withLoaded(from, () => cache.applyTransition(from, to, action, this.now(), source, followingCap));
+    const r = await this.d.loader.withLoaded(from, async () => {
+      // First the mark, then the decision: no transition is recorded unmarked.
+      await this.d.pendingIndex.mark(from, this.now() + this.d.sweepAfterMs);
+      return cache.applyTransition(from, to, action, this.now(), source, followingCap);
+    });
     if (r.status === "noop") {
       relationMetrics.writes.inc({ action, outcome: "noop" });
       return { changed: false };
@@ -92,8 +104,8 @@ export class RelationWriter {
       // nothing to undo, but the failed event must still go out (duplicates are harmless).
       if (undo.status === "noop") await this.d.cache.outbox.pushOutbox(t);
     } catch (err) {
-      // Redis failed too: the transition stays pending without an event until a
-      // reconciler republishes pending entries; say so loudly.
+      // Redis failed too: the transition stays pending without an event until
+      // the pending sweeper republishes it (the user was marked before the decision).
       this.d.logger.error({ err, from: t.from, to: t.to, version: t.version }, "undoing an unpublished transition failed");
       return;
     }

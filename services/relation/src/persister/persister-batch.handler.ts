@@ -7,6 +7,14 @@
  * chunks it heartbeats; if the group is rebalancing, the heartbeat rejects and
  * the batch fails at once (nothing is committed, the new owner of the
  * partition gets it again and finds the finished chunks already written).
+ *
+ * A batch that outlives the consumer's budget is abandoned (failed, delivered
+ * again): its signal is aborted, and the handler then starts nothing more, no
+ * chunk's shard transactions and no chunk's Redis steps or count.changed. What
+ * was already under way ends as a whole (a shard transaction commits or rolls
+ * back) and every step is idempotent by version (rows, pending clears, fans
+ * steps, counts downstream), so the redelivery, which starts only after the
+ * abandoned handler settled, finds at most whole finished steps.
  */
 import { requestIdsOfHeaders, type BatchControl, type ConsumedBatch } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
@@ -60,13 +68,16 @@ export function persisterBatchHandler(opts: PersisterBatchHandlerOptions): (batc
     // resolves, and its offsets are committed, only when every stage of every
     // chunk is done.
     const finishing: Promise<void>[] = [];
+    const abandoned = () => ctl.signal?.throwIfAborted();
     for (let i = 0; i < events.length; i += opts.chunkEvents) {
       if (i > 0) await ctl.heartbeat();
+      abandoned();
       const chunk = events.slice(i, i + opts.chunkEvents);
       const chunkStamps = stamps.slice(i, i + opts.chunkEvents);
       const started = process.hrtime.bigint();
       const written = await opts.persister.writeShards(chunk);
       if (finishing.length >= FINISHING) await finishing.shift();
+      abandoned();
       const tail = opts.persister.finish(chunk, written).then(() => {
         const now = Date.now();
         if (opts.metrics) {

@@ -69,6 +69,8 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
         sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
         maxBytesPerPartition: config.KAFKA_MAX_BYTES_PER_PARTITION,
         partitionsConsumedConcurrently: config.PERSIST_PARTITIONS_CONCURRENTLY,
+        batchTimeoutMs: config.PERSIST_BATCH_TIMEOUT_MS,
+        unreadyAfterFailures: config.PERSIST_UNREADY_AFTER_FAILURES,
         logger,
         handle: persisterBatchHandler({ persister, chunkEvents: config.PERSIST_CHUNK_EVENTS, logger, metrics, onPersisted: opts.onPersisted }),
       });
@@ -82,7 +84,7 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
       lifecycle.add("stop the reconciler", () => periodic.stop());
 
       return {
-        checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis)],
+        checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis), consumer.readiness],
         exposed: { persister, consumer, reconciler, periodic },
       };
     },

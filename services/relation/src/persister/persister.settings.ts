@@ -5,6 +5,7 @@
  * service; kept here so the persister's defaults live beside its code.
  */
 import { env } from "@rs/config";
+import { DEFAULT_BATCH_TIMEOUT_MS, DEFAULT_UNREADY_AFTER_FAILURES } from "@rs/kafka";
 import { DEFAULT_LOCK_WAIT_TIMEOUT_S, DEFAULT_TXN_ATTEMPTS } from "./shard-transaction.js";
 
 export const PERSISTER_DEFAULTS = {
@@ -16,6 +17,9 @@ export const PERSISTER_DEFAULTS = {
   PERSIST_LOCK_WAIT_TIMEOUT_S: DEFAULT_LOCK_WAIT_TIMEOUT_S,
   /** Partition batches persisted at once: while one waits on its post-commit steps, another writes. */
   PERSIST_PARTITIONS_CONCURRENTLY: 2,
+  /** A partition batch taking longer is abandoned and delivered again (a hung store must not hold a partition). */
+  PERSIST_BATCH_TIMEOUT_MS: DEFAULT_BATCH_TIMEOUT_MS,
+  PERSIST_UNREADY_AFTER_FAILURES: DEFAULT_UNREADY_AFTER_FAILURES,
   /** Kafka's default session (the broker accepts 6 s to 5 min). */
   KAFKA_SESSION_TIMEOUT_MS: 30_000,
   /** ~7,000 transitions of ~70 bytes per partition per fetch: a few chunks, well under a second. */
@@ -36,6 +40,14 @@ export const persisterSettings = {
     .positiveInt()
     .default(PERSISTER_DEFAULTS.PERSIST_PARTITIONS_CONCURRENTLY)
     .describe("Batches of different partitions one instance persists at the same time (a partition's own events stay in order)"),
+  PERSIST_BATCH_TIMEOUT_MS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.PERSIST_BATCH_TIMEOUT_MS)
+    .describe("Budget of one partition batch: past it the batch fails (nothing committed), the handler stops at its next step, and the batch is delivered again"),
+  PERSIST_UNREADY_AFTER_FAILURES: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.PERSIST_UNREADY_AFTER_FAILURES)
+    .describe("Batches of one partition failing in a row (errors or budget) after which /readyz reports not ready"),
   KAFKA_SESSION_TIMEOUT_MS: env.positiveInt().default(PERSISTER_DEFAULTS.KAFKA_SESSION_TIMEOUT_MS).describe("Consumer group session timeout; heartbeats continue during a batch"),
   KAFKA_MAX_BYTES_PER_PARTITION: env.positiveInt().default(PERSISTER_DEFAULTS.KAFKA_MAX_BYTES_PER_PARTITION).describe("Most bytes fetched per partition at once: bounds a batch"),
   RECONCILE_INTERVAL_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_INTERVAL_MS).describe("How often the persister runs the reconciler (one instance per shard at a time); 0 = never"),

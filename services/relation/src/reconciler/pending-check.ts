@@ -7,7 +7,10 @@
  *   persister's compare-and-delete was lost), so it is cleared the same way;
  * - the entry is newer than the row and older than the grace period: its
  *   transition was acknowledged in Redis but its event never got persisted, so
- *   it is written to both shards (the newer version wins) and then cleared.
+ *   it goes through every step the persister runs for an event: both shards
+ *   (the newer version wins), the pending overlay cleared, the fans:{B} step,
+ *   and count.changed for the counts it moved. (The relation service's pending
+ *   sweeper republishes such entries within seconds; this is the backstop.)
  *
  * On Redis Cluster, run it against each master (SCAN is per node).
  */
@@ -32,7 +35,7 @@ const MIN_SCAN_COUNT = 1_000;
 export interface PendingCheckDeps {
   readonly redis: Redis;
   readonly cache: Pick<RelationCache, "pendingEntries" | "clearPending" | "keys">;
-  readonly persister: Pick<RelationPersister, "writeShards">;
+  readonly persister: Pick<RelationPersister, "writeShards" | "afterCommit">;
 }
 
 function userOfKey(key: string): number | undefined {
@@ -75,15 +78,16 @@ async function checkUser(ctx: ReconcileContext, deps: PendingCheckDeps, a: numbe
   }
   if (ctx.dryRun) return;
   if (unpersisted.length > 0) {
-    const written = await deps.persister.writeShards(unpersisted.map((e) => toEvent(a, e)));
+    const events = unpersisted.map((e) => toEvent(a, e));
+    const written = await deps.persister.writeShards(events);
+    await deps.persister.afterCommit(events, written);
     await ctx.publish(written.counts);
     ctx.report.fix("pending_unpersisted", unpersisted.length);
   }
-  const clear = [...stale, ...unpersisted];
-  if (clear.length > 0) {
+  if (stale.length > 0) {
     await deps.cache.clearPending(
       a,
-      clear.map((e) => ({ to: e.to, version: e.version })),
+      stale.map((e) => ({ to: e.to, version: e.version })),
     );
     ctx.report.fix("pending_stale", stale.length);
   }

@@ -33,7 +33,7 @@ export interface ReconcilerDeps {
   readonly mysql: ShardedMysql;
   readonly redis: Redis;
   readonly cache: Pick<RelationCache, "pendingEntries" | "clearPending" | "keys">;
-  readonly persister: Pick<RelationPersister, "writeShards">;
+  readonly persister: Pick<RelationPersister, "writeShards" | "afterCommit">;
   readonly counts: CountChangeSink;
   readonly logger: Logger;
   readonly txnAttempts?: number;

@@ -19,6 +19,8 @@ const SPECS = {
   followingCount: { file: "following-count", keys: 1, prelude: "common" },
   ackOutbox: { file: "ack-outbox", keys: 1, prelude: "common" },
   releaseLock: { file: "release-lock", keys: 1, prelude: "common" },
+  pendingClaim: { file: "pending-claim", keys: 1, prelude: "common" },
+  pendingSettle: { file: "pending-settle", keys: 1, prelude: "common" },
   fansApply: { file: "fans-apply", keys: 2, prelude: "fans" },
   fansLoad: { file: "fans-load", keys: 2, prelude: "fans" },
   fansPage: { file: "fans-page", keys: 2, prelude: "fans" },

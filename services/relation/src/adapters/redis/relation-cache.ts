@@ -32,6 +32,7 @@ import {
 import { RelationScripts, type ScriptArg } from "./lua-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
+import { PendingIndex } from "./pending-index.js";
 import { replyArray, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
 /** How often {@link RelationCache.ensureLoaded} re-reads the database when the persister keeps moving. */
@@ -90,6 +91,7 @@ function assertTime(name: string, v: number): void {
 export class RelationCache {
   readonly keys: RelationKeys;
   readonly outbox: RelationOutbox;
+  readonly pendingIndex: PendingIndex;
   private readonly scripts: RelationScripts;
   private readonly ttlMs: number;
   private readonly ttlJitterMs: number;
@@ -102,6 +104,7 @@ export class RelationCache {
     this.keys = relationKeys(opts.keyPrefix);
     this.scripts = new RelationScripts(redis);
     this.outbox = new RelationOutbox(redis, this.keys, this.scripts);
+    this.pendingIndex = new PendingIndex(redis, this.keys, this.scripts);
     this.ttlMs = opts.ttlMs ?? DEFAULT_CACHE_TTL_MS;
     this.ttlJitterMs = opts.ttlJitterMs ?? DEFAULT_CACHE_TTL_JITTER_MS;
     this.loadMaxAttempts = opts.loadMaxAttempts ?? DEFAULT_LOAD_MAX_ATTEMPTS;

@@ -15,6 +15,12 @@ export interface RelationKeys {
   outbox(userId: number): string;
   /** Sorted set: users with a non-empty outbox (score first enqueue ms); its own slot. */
   outboxIndex(): string;
+  /**
+   * Sorted set: users that may hold pending transitions without an event
+   * (member user id, score when to check them, ms); its own slot. Written by
+   * the writer before each decision, read by the pending sweeper.
+   */
+  pendingIndex(): string;
   /** String: the instance publishing A's outbox right now (a lease, so two never publish the same event). */
   outboxLock(userId: number): string;
   /** Sorted set: the newest N fans of B (member fan id, score follow time ms) + sentinel. */
@@ -34,6 +40,7 @@ export function relationKeys(prefix: string): RelationKeys {
     pending: tagged("pending"),
     outbox: tagged("outbox"),
     outboxIndex: () => `${prefix}outbox-index`,
+    pendingIndex: () => `${prefix}pending-index`,
     outboxLock: tagged("outbox-lock"),
     fans: tagged("fans"),
     fansVersions: tagged("fansv"),

@@ -1,0 +1,87 @@
+/**
+ * The pending index: which users may hold a pending transition that has no
+ * event yet, and when to look at them. Closes the window between the Lua
+ * decision and the publish: a reply lost to a Redis stall, a relation process
+ * that dies before publishing, an undo that failed too.
+ *
+ * - The writer marks A (`ZADD`, score = now + the sweep delay) right before each
+ *   decision script, so no transition is recorded without a mark.
+ * - The sweeper claims due users atomically (their score moves to the end of a
+ *   lease, a value no mark can equal), looks at `pending:{A}`, and settles each
+ *   user by compare-and-set: drop it (nothing pending), or schedule the next
+ *   look. A writer that marked A meanwhile wins, so a decision that lands after
+ *   the sweeper looked keeps A in the index.
+ *
+ * One key, its own slot: on Redis Cluster each command touches only it.
+ */
+import type { Redis } from "ioredis";
+import { isUserId } from "../../domain/relation-transition.js";
+import type { RelationScripts } from "./lua-scripts.js";
+import type { RelationKeys } from "./relation-keys.js";
+import { replyInt, UnexpectedReplyError } from "./script-replies.js";
+
+/** Keys examined per SCAN step while rebuilding the index. */
+const SCAN_BATCH = 1_000;
+
+export interface PendingClaim {
+  readonly users: number[];
+  /** The score the claimed users hold; pass it back to {@link PendingIndex.settle}. */
+  readonly claimScore: string;
+}
+
+export class PendingIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RelationKeys,
+    private readonly scripts: RelationScripts,
+  ) {}
+
+  /** Marks A to be looked at from `dueAtMs` on (replaces any earlier schedule). */
+  async mark(a: number, dueAtMs: number): Promise<void> {
+    await this.redis.zadd(this.keys.pendingIndex(), Math.floor(dueAtMs), String(a));
+  }
+
+  /** Claims at most `limit` users due by `nowMs` for `leaseMs`. */
+  async claimDue(nowMs: number, leaseMs: number, limit: number): Promise<PendingClaim> {
+    const claimScore = `${Math.floor(nowMs + leaseMs)}.5`;
+    const reply = await this.scripts.run("pendingClaim", [this.keys.pendingIndex()], [Math.floor(nowMs), claimScore, limit]);
+    // an empty claim is an empty array, which replyArray refuses
+    if (!Array.isArray(reply)) throw new UnexpectedReplyError("pendingClaim", reply);
+    const users = reply.map(Number).filter(isUserId);
+    return { users, claimScore };
+  }
+
+  /** After a look at A: schedule the next one at `nextDueMs`, or drop A (`undefined`), unless a writer marked A since. */
+  async settle(a: number, claimScore: string, nextDueMs: number | undefined): Promise<boolean> {
+    const next = nextDueMs === undefined ? "" : Math.floor(nextDueMs);
+    return replyInt("pendingSettle", await this.scripts.run("pendingSettle", [this.keys.pendingIndex()], [a, claimScore, next])) === 1;
+  }
+
+  /** Users in the index (a gauge of the sweeper's backlog). */
+  size(): Promise<number> {
+    return this.redis.zcard(this.keys.pendingIndex());
+  }
+
+  /**
+   * Marks every user with a non-empty pending overlay as due now: pending
+   * entries written before the index existed, or whose mark was lost with a
+   * Redis restart. SCAN is per node: on a cluster, run it against each master.
+   */
+  async rebuild(nowMs: number): Promise<number> {
+    let cursor = "0";
+    let found = 0;
+    const match = `${this.keys.prefix}pending:{*}`;
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", match, "COUNT", SCAN_BATCH);
+      cursor = next;
+      for (const key of keys) {
+        const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
+        if (!isUserId(id)) continue;
+        // NX: a user already scheduled keeps its schedule
+        await this.redis.zadd(this.keys.pendingIndex(), "NX", Math.floor(nowMs), String(id));
+        found++;
+      }
+    } while (cursor !== "0");
+    return found;
+  }
+}
