@@ -19,9 +19,7 @@ import { isUserId } from "../../domain/relation-transition.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyInt, UnexpectedReplyError } from "./script-replies.js";
-
-/** Keys examined per SCAN step while rebuilding the index. */
-const SCAN_BATCH = 1_000;
+import { forEachUserKey } from "./scan-user-keys.js";
 
 export interface PendingClaim {
   readonly users: number[];
@@ -68,20 +66,10 @@ export class PendingIndex {
    * Redis restart. SCAN is per node: on a cluster, run it against each master.
    */
   async rebuild(nowMs: number): Promise<number> {
-    let cursor = "0";
-    let found = 0;
-    const match = `${this.keys.prefix}pending:{*}`;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", match, "COUNT", SCAN_BATCH);
-      cursor = next;
-      for (const key of keys) {
-        const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
-        if (!isUserId(id)) continue;
-        // NX: a user already scheduled keeps its schedule
-        await this.redis.zadd(this.keys.pendingIndex(), "NX", Math.floor(nowMs), String(id));
-        found++;
-      }
-    } while (cursor !== "0");
-    return found;
+    return forEachUserKey(this.redis, `${this.keys.prefix}pending:{*}`, async (id) => {
+      // NX: a user already scheduled keeps its schedule
+      await this.redis.zadd(this.keys.pendingIndex(), "NX", Math.floor(nowMs), String(id));
+      return true;
+    });
   }
 }

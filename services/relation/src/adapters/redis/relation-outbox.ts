@@ -16,9 +16,7 @@ import { decodeTransition, encodeTransition, isUserId, type RelationTransition }
 import type { RelationKeys } from "./relation-keys.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import { replyInt } from "./script-replies.js";
-
-/** Keys examined per SCAN step while rebuilding the index. */
-const SCAN_BATCH = 1_000;
+import { forEachUserKey } from "./scan-user-keys.js";
 
 export class RelationOutbox {
   constructor(
@@ -93,20 +91,10 @@ export class RelationOutbox {
    * start-up; on Redis Cluster run it against each master.
    */
   async rebuildOutboxIndex(): Promise<number> {
-    let cursor = "0";
-    let found = 0;
-    const match = `${this.keys.prefix}outbox:{*}`;
-    do {
-      const [next, keys] = await this.redis.scan(cursor, "MATCH", match, "COUNT", SCAN_BATCH);
-      cursor = next;
-      for (const key of keys) {
-        const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
-        if (isUserId(id) && (await this.redis.llen(key)) > 0) {
-          await this.index(id);
-          found++;
-        }
-      }
-    } while (cursor !== "0");
-    return found;
+    return forEachUserKey(this.redis, `${this.keys.prefix}outbox:{*}`, async (id, key) => {
+      if ((await this.redis.llen(key)) === 0) return false;
+      await this.index(id);
+      return true;
+    });
   }
 }

@@ -1,0 +1,24 @@
+/**
+ * Walks the keys of one kind (`<prefix><kind>:{<user id>}`) with SCAN and hands
+ * each user id to `visit`; returns how many `visit` counted. SCAN is per node:
+ * on Redis Cluster, run it against each master.
+ */
+import type { Redis } from "ioredis";
+import { isUserId } from "../../domain/relation-transition.js";
+
+/** Keys examined per SCAN step. */
+const SCAN_BATCH = 1_000;
+
+export async function forEachUserKey(redis: Redis, match: string, visit: (userId: number, key: string) => Promise<boolean>): Promise<number> {
+  let cursor = "0";
+  let counted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", match, "COUNT", SCAN_BATCH);
+    cursor = next;
+    for (const key of keys) {
+      const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
+      if (isUserId(id) && (await visit(id, key))) counted++;
+    }
+  } while (cursor !== "0");
+  return counted;
+}
