@@ -34,9 +34,13 @@ export const GATEWAY_DEFAULTS = {
   authRate: { capacity: 10, refillPerSecond: 0.5 },
   /** How many users one /douyin list answer carries (the app API has no paging). */
   douyinListMax: 100,
-  /** Deepest `page * pageSize` the seed's page routes serve (each page walks the cursor from the start). */
-  pageMaxOffset: 2_000,
+  /** Deepest `page * pageSize` the seed's page routes serve (each page walks the cursor from the start: at most 10 full calls). */
+  pageMaxOffset: 1_000,
+  /** One deadline for all the calls of a walk (page routes, /douyin lists): a few calls' worth, not 10 × GRPC_DEADLINE_MS. */
+  listWalkDeadlineMs: 3_000,
   pageSizeMax: 100,
+  /** Neither list depth setting may go past this: each walk is at most this / 100 full calls. */
+  listDepthLimit: 5_000,
 } as const;
 
 /** The gateway's settings; each key is the environment variable it comes from. */
@@ -65,8 +69,20 @@ export const gatewayConfigSchema = withJwtKeyRules(
     RATE_LIMIT_FAIL_OPEN: env.bool().default(RATE_LIMIT_DEFAULTS.failOpen).describe("When Redis cannot answer the per-address/per-user limiters: true lets requests through, false refuses them (503); register/login are refused either way (ADR 0006)"),
     RATE_LIMIT_TIMEOUT_MS: env.positiveInt().default(RATE_LIMIT_DEFAULTS.timeoutMs).describe("Longest wait for the limiter's Redis before it counts as unavailable"),
     RATE_LIMIT_KEY_PREFIX: env.string().default(RATE_LIMIT_DEFAULTS.keyPrefix).describe("Prefix of the token bucket keys in Redis"),
-    DOUYIN_LIST_MAX: env.positiveInt().default(GATEWAY_DEFAULTS.douyinListMax).describe("Most users in one /douyin relation list answer (newest first)"),
-    PAGE_MAX_OFFSET: env.positiveInt().default(GATEWAY_DEFAULTS.pageMaxOffset).describe("Deepest page*pageSize served by the page/pageSize routes; deeper pages use the cursor routes"),
+    DOUYIN_LIST_MAX: env
+      .positiveInt()
+      .max(GATEWAY_DEFAULTS.listDepthLimit, `must be at most ${GATEWAY_DEFAULTS.listDepthLimit}`)
+      .default(GATEWAY_DEFAULTS.douyinListMax)
+      .describe("Most users in one /douyin relation list answer (newest first)"),
+    PAGE_MAX_OFFSET: env
+      .positiveInt()
+      .max(GATEWAY_DEFAULTS.listDepthLimit, `must be at most ${GATEWAY_DEFAULTS.listDepthLimit}`)
+      .default(GATEWAY_DEFAULTS.pageMaxOffset)
+      .describe("Deepest page*pageSize served by the page/pageSize routes (400 beyond); deeper pages use the cursor routes"),
+    LIST_WALK_DEADLINE_MS: env
+      .positiveInt()
+      .default(GATEWAY_DEFAULTS.listWalkDeadlineMs)
+      .describe("One deadline for all the calls a page/pageSize route or a /douyin list makes walking cursors from the start (504 beyond)"),
   }),
   ["verify"],
 );

@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiRelationUser, CursorPage, SeedPage, SeedResult, UserCounts } from "../src/api/api-schemas.js";
 import { api, douyin, uniqueName } from "./support/http.js";
+import { metricsRegistry } from "@rs/runtime";
+import { registrySamples, sampleSum } from "../../test/support/prometheus-text.js";
 import { startLiveSuite, type LiveSuite } from "./support/live-suite.js";
 
 let s: LiveSuite;
@@ -218,5 +220,54 @@ describe("/douyin relation routes", () => {
       expect(r.body).toMatchObject({ status_code: code });
       expect(Object.keys(r.body).sort()).toEqual(["status_code", "status_msg"]);
     }
+  });
+});
+
+describe("list walks are bounded per request", () => {
+  const LIST_SIZE = 150;
+  let a: Account;
+  /** ListFollowing calls the gateways of this process started so far. */
+  const listCalls = async () =>
+    sampleSum(await registrySamples(metricsRegistry), "grpc_client_started_total", { grpc_service: "relation.v1.RelationService", grpc_method: "ListFollowing" });
+  beforeAll(async () => {
+    a = await register("deep");
+    const targets: Account[] = [];
+    for (let i = 0; i < LIST_SIZE; i += 10) targets.push(...(await Promise.all(Array.from({ length: 10 }, (_, j) => register(`dt${i + j}`)))));
+    for (let i = 0; i < LIST_SIZE; i += 10) await Promise.all(targets.slice(i, i + 10).map((b) => follow(a, b)));
+  }, 120_000);
+
+  it("a page past the maximum depth is 400 before any call; the OpenAPI documents say where the bounds are", async () => {
+    const before = await listCalls();
+    const r = await api(s.url, "GET", "/relation/get_follower", { token: a.token, query: { userId: a.id, page: 11, pageSize: 100 } });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe("page: too deep (page*pageSize must be at most 1000); use the cursor route (/api/relation/following)");
+    expect(await listCalls()).toBe(before);
+    const doc = (await (await fetch(`${s.url}/api/openapi.json`)).json()) as { paths: Record<string, { get: { description: string; parameters: Array<{ name: string; description: string }> } }> };
+    const op = doc.paths["/api/relation/get_follower"]!.get;
+    expect(op.parameters.find((p) => p.name === "page")?.description).toMatch(/page\*pageSize at most 1000, 400 beyond/);
+    expect(op.description).toMatch(/504 when the walk takes longer than 3000 ms/);
+    const douyinDoc = (await (await fetch(`${s.url}/douyin/openapi.json`)).json()) as { paths: Record<string, { get: { description: string } }> };
+    expect(douyinDoc.paths["/douyin/relation/follow/list/"]!.get.description).toMatch(/504 when the walk takes longer than 3000 ms/);
+  });
+
+  it("the walk of a deep page has one deadline for all its calls: past it, 504 and no further page is fetched", async () => {
+    // Page 2 of 75 needs two ListFollowing calls (100, then 50 to reach items 76..150).
+    const before = await listCalls();
+    const ok = await api(s.url, "GET", "/relation/get_follower", { token: a.token, query: { userId: a.id, page: 2, pageSize: 75 } });
+    expect(ok.status).toBe(200);
+    expect(SeedPage.parse(ok.body).userList).toHaveLength(75);
+    expect((await listCalls()) - before).toBe(2);
+
+    const hurried = await s.startAnotherGateway({ LIST_WALK_DEADLINE_MS: "1" });
+    const start = await listCalls();
+    const t0 = Date.now();
+    const r = await api(hurried.url, "GET", "/relation/get_follower", { token: a.token, query: { userId: a.id, page: 2, pageSize: 75 } });
+    expect(r.status).toBe(504);
+    expect(r.body).toMatchObject({ code: "DEADLINE_EXCEEDED", error: "listing took longer than 1 ms; ask for a shallower page or use the cursor route" });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect((await listCalls()) - start).toBeLessThanOrEqual(1);
+    // /douyin lists walk the same way, under the same deadline.
+    const d = await douyin(hurried.url, "GET", "/relation/follow/list/", { token: a.token, user_id: a.id });
+    expect(d.body).toMatchObject({ status_code: 504, user_list: [] });
   });
 });

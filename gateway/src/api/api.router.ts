@@ -9,7 +9,7 @@ import { errorHandler } from "../http/error-handler.js";
 import { familyLimiters, type LimiterFactory, type LimitSettings } from "../http/limits.js";
 import { DOUYIN_PREFIX } from "../douyin/douyin-openapi.js";
 import { API_PREFIX, DOCS_PATH, OPENAPI_PATH, buildOpenApiDocument } from "./openapi.js";
-import { relationRoutes } from "./relation.routes.js";
+import { relationRoutes, type PageRouteSettings } from "./relation.routes.js";
 import { mountRoutes, type ApiRoute } from "./route-spec.js";
 import { userRoutes } from "./user.routes.js";
 
@@ -26,12 +26,12 @@ export interface ApiDeps {
   readonly clients: GatewayClients;
   readonly verifier: TokenVerifier;
   readonly limiter: LimiterFactory;
-  readonly config: LimitSettings & { readonly PAGE_MAX_OFFSET: number; readonly HTTP_BODY_LIMIT: string };
+  readonly config: LimitSettings & PageRouteSettings & { readonly HTTP_BODY_LIMIT: string };
   readonly logger: Logger;
 }
 
 /** Every /api route declaration, in matching order. */
-export const apiRoutes = (clients: GatewayClients, config: { readonly PAGE_MAX_OFFSET: number }): ApiRoute[] => [
+export const apiRoutes = (clients: GatewayClients, config: PageRouteSettings): ApiRoute[] => [
   ...userRoutes(clients),
   ...relationRoutes(clients, config),
 ];

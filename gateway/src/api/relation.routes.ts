@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { invalidArgument } from "@rs/errors";
 import type { GatewayClients } from "../clients/service-clients.js";
-import { RPC_PAGE_MAX, readWindow } from "../clients/list-window.js";
+import { RPC_PAGE_MAX, readWindow, type WalkSettings } from "../clients/list-window.js";
 import { assertActingAs } from "../http/auth.js";
 import { cursorSchema, intSchema, userIdSchema } from "../http/params.js";
 import { CursorPage, SeedPage, SeedResult, apiRelationUser } from "./api-schemas.js";
@@ -27,18 +27,22 @@ const cursorQuery = () =>
     cursor: cursorSchema().optional(),
     limit: intSchema(1, RPC_PAGE_MAX, "Page size").optional(),
   });
-const pageQuery = z.strictObject({
-  userId: userIdSchema("Whose list (default: the caller)").optional(),
-  page: intSchema(1, Number.MAX_SAFE_INTEGER, "Page number, from 1").optional(),
-  pageSize: intSchema(1, RPC_PAGE_MAX, `Users per page (default ${DEFAULT_PAGE_SIZE})`).optional(),
-});
+const pageQuery = (maxOffset: number) =>
+  z.strictObject({
+    userId: userIdSchema("Whose list (default: the caller)").optional(),
+    page: intSchema(1, Number.MAX_SAFE_INTEGER, `Page number, from 1; page*pageSize at most ${maxOffset}, 400 beyond (use the cursor route)`).optional(),
+    pageSize: intSchema(1, RPC_PAGE_MAX, `Users per page (default ${DEFAULT_PAGE_SIZE})`).optional(),
+  });
+
+/** Settings of the page routes: how deep they go, and the deadline of their walk. */
+export type PageRouteSettings = WalkSettings & { readonly PAGE_MAX_OFFSET: number };
 const followBody = z.strictObject({
   followUserId: userIdSchema("The user to follow or unfollow"),
   userId: actorId(),
   source: intSchema(0, MAX_SOURCE, "Where in the app the follow came from; stored with the edge").optional(),
 });
 
-export function relationRoutes(clients: GatewayClients, cfg: { readonly PAGE_MAX_OFFSET: number }): ApiRoute[] {
+export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings): ApiRoute[] {
   const { relation } = clients;
 
   const cursorList = (path: string, rpc: ListRpc, operationId: string, summary: string) =>
@@ -58,25 +62,29 @@ export function relationRoutes(clients: GatewayClients, cfg: { readonly PAGE_MAX
       },
     });
 
-  const seedPage = (path: string, rpc: ListRpc, operationId: string, summary: string) =>
+  const seedPage = (path: string, rpc: ListRpc, operationId: string, summary: string, cursorRoute: string) =>
     defineRoute({
       method: "get",
       path,
       operationId,
       summary,
-      description: `Served on top of the keyset-paged list; pages up to page*pageSize = PAGE_MAX_OFFSET (${cfg.PAGE_MAX_OFFSET} by default config) only, deeper ones use the cursor route.`,
+      description:
+        `Served by walking the keyset-paged list from its start: pages up to page*pageSize = PAGE_MAX_OFFSET (${cfg.PAGE_MAX_OFFSET}) only, ` +
+        `400 beyond (deeper ones use the cursor route ${cursorRoute}); 504 when the walk takes longer than ${cfg.LIST_WALK_DEADLINE_MS} ms (LIST_WALK_DEADLINE_MS) in all.`,
       tag: "relation",
       auth: "bearer",
-      query: pageQuery,
+      query: pageQuery(cfg.PAGE_MAX_OFFSET),
       response: SeedPage,
       handle: async ({ query, me }) => {
         const viewer = me().userId;
         const page = query.page ?? 1;
         const size = query.pageSize ?? DEFAULT_PAGE_SIZE;
         const skip = (page - 1) * size;
-        if (skip + size > cfg.PAGE_MAX_OFFSET) throw invalidArgument(`page: too deep (page*pageSize must be at most ${cfg.PAGE_MAX_OFFSET}); use the cursor route`);
+        if (skip + size > cfg.PAGE_MAX_OFFSET) {
+          throw invalidArgument(`page: too deep (page*pageSize must be at most ${cfg.PAGE_MAX_OFFSET}); use the cursor route (/api${cursorRoute})`);
+        }
         const userId = query.userId ?? viewer;
-        const w = await readWindow((cursor, limit) => relation[rpc]({ userId, cursor, limit, viewerId: viewer }), skip, size);
+        const w = await readWindow((cursor, limit, deadlineMs) => relation[rpc]({ userId, cursor, limit, viewerId: viewer }, { deadlineMs }), skip, size, cfg);
         return { userList: w.users.map(apiRelationUser), totalCount: w.totalCount };
       },
     });
@@ -106,8 +114,8 @@ export function relationRoutes(clients: GatewayClients, cfg: { readonly PAGE_MAX
   return [
     write("/relation/follow", "follow", "Follow a user (the seed's route); a follow already in place succeeds with changed=false"),
     write("/relation/unfollow", "unfollow", "Unfollow a user; unfollowing someone not followed succeeds with changed=false"),
-    seedPage("/relation/get_follower", "listFollowing", "getFollowerPage", "The users `userId` follows, by page (the seed's route and naming)"),
-    seedPage("/relation/get_fans", "listFans", "getFansPage", "The users who follow `userId`, by page (the seed's route)"),
+    seedPage("/relation/get_follower", "listFollowing", "getFollowerPage", "The users `userId` follows, by page (the seed's route and naming)", "/relation/following"),
+    seedPage("/relation/get_fans", "listFans", "getFansPage", "The users who follow `userId`, by page (the seed's route)", "/relation/fans"),
     cursorList("/relation/following", "listFollowing", "listFollowing", "The users `userId` follows, newest first, cursor-paged"),
     cursorList("/relation/fans", "listFans", "listFans", "The users who follow `userId`, newest first, cursor-paged"),
     cursorList("/relation/friends", "listFriends", "listFriends", "Mutual follows of `userId`, newest first, cursor-paged"),

@@ -13,7 +13,7 @@ import { invalidArgument, notFound } from "@rs/errors";
 import type { Logger } from "@rs/logger";
 import { OPENAPI_PATH } from "../api/openapi.js";
 import type { GatewayClients } from "../clients/service-clients.js";
-import { RPC_PAGE_MAX, readWindow, type PageFetch } from "../clients/list-window.js";
+import { RPC_PAGE_MAX, readWindow, type PageFetch, type WalkSettings } from "../clients/list-window.js";
 import { assertActingAs, paramTokenAuth, principalOf, requirePrincipal } from "../http/auth.js";
 import type { LimiterFactory, LimitSettings } from "../http/limits.js";
 import { familyLimiters } from "../http/limits.js";
@@ -27,7 +27,7 @@ export interface DouyinDeps {
   readonly clients: GatewayClients;
   readonly verifier: TokenVerifier;
   readonly limiter: LimiterFactory;
-  readonly config: LimitSettings & { readonly DOUYIN_LIST_MAX: number; readonly HTTP_BODY_LIMIT: string };
+  readonly config: LimitSettings & DouyinListSettings & { readonly HTTP_BODY_LIMIT: string };
   readonly logger: Logger;
 }
 
@@ -36,8 +36,11 @@ export const DOUYIN_FOLLOW_SOURCE = 1;
 
 type RelationList = "listFollowing" | "listFans" | "listFriends";
 
+/** Settings of the list routes: how many users they answer, and the deadline of their walk. */
+export type DouyinListSettings = WalkSettings & { readonly DOUYIN_LIST_MAX: number };
+
 /** Every /douyin route declaration, in matching order. */
-export function douyinRoutes(clients: GatewayClients, config: { readonly DOUYIN_LIST_MAX: number }): DouyinRoute[] {
+export function douyinRoutes(clients: GatewayClients, config: DouyinListSettings): DouyinRoute[] {
   const credentialsRoute = (call: "register" | "login", summary: string, errors: number[]) =>
     defineDouyinRoute({
       method: "post",
@@ -62,7 +65,9 @@ export function douyinRoutes(clients: GatewayClients, config: { readonly DOUYIN_
       path,
       operationId: `douyin_${rpc}`,
       summary,
-      description: `The first ${config.DOUYIN_LIST_MAX} entries, newest first; is_follow is relative to the caller.`,
+      description:
+        `The first ${config.DOUYIN_LIST_MAX} entries (DOUYIN_LIST_MAX), newest first; is_follow is relative to the caller. ` +
+        `The list is walked from its start in calls of up to ${RPC_PAGE_MAX}: status_code 504 when the walk takes longer than ${config.LIST_WALK_DEADLINE_MS} ms (LIST_WALK_DEADLINE_MS) in all.`,
       tag: "relation",
       token: "required",
       params: listParams,
@@ -71,8 +76,9 @@ export function douyinRoutes(clients: GatewayClients, config: { readonly DOUYIN_
       handle: async (p, _req, res) => {
         const me = requirePrincipal(res);
         const userId = p.user_id ?? me.userId;
-        const fetch: PageFetch = (cursor, limit) => clients.relation[rpc]({ userId, cursor, limit: Math.min(limit, RPC_PAGE_MAX), viewerId: me.userId });
-        const { users } = await readWindow(fetch, 0, config.DOUYIN_LIST_MAX);
+        const fetch: PageFetch = (cursor, limit, deadlineMs) =>
+          clients.relation[rpc]({ userId, cursor, limit: Math.min(limit, RPC_PAGE_MAX), viewerId: me.userId }, { deadlineMs });
+        const { users } = await readWindow(fetch, 0, config.DOUYIN_LIST_MAX, config);
         return { user_list: users.map(friends ? douyinFriendOfRelation : douyinUserOfRelation) };
       },
     });
