@@ -31,6 +31,9 @@ export const RELATION_DEFAULTS = {
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
   OUTBOX_LOCK_MS: 30_000,
+  /** ~16 failed writes per user; with OUTBOX_MAX_USERS at most ~320 000 entries (~30 MB). */
+  OUTBOX_MAX_ENTRIES_PER_USER: 32,
+  OUTBOX_MAX_USERS: 10_000,
   PENDING_SWEEP_AFTER_MS: 10_000,
   PENDING_SWEEP_INTERVAL_MS: 1_000,
   PENDING_SWEEP_BATCH: 100,
@@ -65,6 +68,15 @@ export const relationConfigSchema = z.object({
   KAFKA_RETRY_MAX_MS: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_RETRY_MAX_MS).describe("Longest back-off between Kafka retries"),
   OUTBOX_RETRY_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_RETRY_INTERVAL_MS).describe("How often queued undo events are retried while Kafka was unreachable"),
   OUTBOX_BATCH: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_BATCH).describe("Most queued events published per user and per pass of the outbox retrier"),
+  OUTBOX_MAX_ENTRIES_PER_USER: env
+    .positiveInt()
+    .min(2, "must be at least 2 (a failed write queues two entries)")
+    .default(RELATION_DEFAULTS.OUTBOX_MAX_ENTRIES_PER_USER)
+    .describe("Unpublished entries one user's outbox may hold (a failed write queues two); a write that could exceed it is refused with UNAVAILABLE before it changes anything"),
+  OUTBOX_MAX_USERS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.OUTBOX_MAX_USERS)
+    .describe("Users with unpublished entries queued beyond which writes of users with an empty outbox are refused with UNAVAILABLE (bounds the outboxes' memory with OUTBOX_MAX_ENTRIES_PER_USER)"),
   OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
   PENDING_SWEEP_AFTER_MS: env
     .positiveInt()

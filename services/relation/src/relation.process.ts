@@ -14,6 +14,7 @@ import { RelationReadsRepository } from "./adapters/mysql/relation-reads.reposit
 import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publisher.js";
 import { startBacklogGauges } from "./adapters/redis/backlog-gauges.js";
 import { FansCache } from "./adapters/redis/fans-cache.js";
+import { OutboxBounds } from "./adapters/redis/outbox-bounds.js";
 import { RelationCache } from "./adapters/redis/relation-cache.js";
 import { UserServiceDirectory } from "./adapters/user/user-directory.js";
 import type { RelationConfig } from "./config.js";
@@ -82,6 +83,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         lockMs: config.OUTBOX_LOCK_MS,
         batch: config.OUTBOX_BATCH,
         intervalMs: config.OUTBOX_RETRY_INTERVAL_MS,
+        bounds: new OutboxBounds(redis, cache.keys, { maxUsers: config.OUTBOX_MAX_USERS, maxEntriesPerUser: config.OUTBOX_MAX_ENTRIES_PER_USER }),
         logger,
       });
       drainer.start();

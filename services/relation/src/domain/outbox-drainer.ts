@@ -5,8 +5,10 @@
  * in Redis), so a queued event is not sent twice by two instances; a periodic
  * pass over the outbox index picks up what a request could not send at once.
  */
+import { unavailable } from "@rs/errors";
 import type { Logger } from "@rs/logger";
 import type { FansCache } from "../adapters/redis/fans-cache.js";
+import { OutboxFullError, type OutboxBounds } from "../adapters/redis/outbox-bounds.js";
 import type { RelationOutbox } from "../adapters/redis/relation-outbox.js";
 import { relationMetrics } from "../relation.metrics.js";
 import type { TransitionPublisher } from "./ports.js";
@@ -22,6 +24,8 @@ export interface OutboxDrainerOptions {
   /** Entries per publish, and users per pass. */
   readonly batch: number;
   readonly intervalMs: number;
+  /** The outboxes' bound, checked before each write ({@link OutboxDrainer.admit}); none: unbounded. */
+  readonly bounds?: OutboxBounds;
   readonly logger: Logger;
 }
 
@@ -70,6 +74,22 @@ export class OutboxDrainer {
     clearTimeout(this.timer);
     await this.pass;
     await Promise.allSettled([...this.kicks]);
+  }
+
+  /**
+   * Before a write of A is decided: refuses it with UNAVAILABLE when the
+   * outboxes are at their bound (a failed publish could not be queued), so
+   * it changes nothing instead of growing the queue.
+   */
+  async admit(a: number, action: string): Promise<void> {
+    try {
+      await this.o.bounds?.checkRoom(a);
+    } catch (err) {
+      if (!(err instanceof OutboxFullError)) throw err;
+      relationMetrics.writes.inc({ action, outcome: "outbox_full" });
+      if (err.scope === "user") this.kick(a);
+      throw unavailable(`the ${action} was not recorded: ${err.message} while the event bus does not take events; nothing changed, retry later`);
+    }
   }
 
   /** Tries to publish A's outbox now, in the background (after a failed publish). */

@@ -70,6 +70,7 @@ export class RelationWriter {
 
   private async write(from: number, to: number, action: RelationAction, source: number): Promise<WriteOutcome> {
     const { cache, followingCap } = this.d;
+    await this.d.drainer.admit(from, action);
     const r = await this.d.loader.withLoaded(from, async () => {
       // First the mark, then the decision: no transition is recorded unmarked.
       await this.d.pendingIndex.mark(from, this.now() + this.d.sweepAfterMs);
