@@ -1,5 +1,5 @@
 import { env, etcdSettings, grpcServerSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
-import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
 import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
 import { BACKLOG_DEFAULTS } from "./adapters/redis/backlog-gauges.js";
 import { persisterSettings } from "./persister/persister.settings.js";
@@ -19,6 +19,10 @@ export const relationCacheSettings = {
   FANS_TOMBSTONES: env.positiveInt().min(2, "must be at least 2").default(DEFAULT_FANS_TOMBSTONES).describe("Unfollow tombstones kept per fans window before the oldest are pruned"),
   CACHE_TTL_MS: env.positiveInt().default(DEFAULT_CACHE_TTL_MS).describe("Base lifetime of following:{A} and fans:{B} (one day, as in the seed design)"),
   CACHE_TTL_JITTER_MS: env.nonNegativeInt().default(DEFAULT_CACHE_TTL_JITTER_MS).describe("Up to this much is added at random to each cache lifetime, so keys loaded together do not expire together"),
+  CACHE_EMPTY_TTL_MS: env
+    .positiveInt()
+    .default(DEFAULT_EMPTY_CACHE_TTL_MS)
+    .describe("Lifetime of following:{A} or fans:{B} loaded without rows (reads of arbitrary ids load such lists; they must not stay a day)"),
   RELATION_EVENTS_TOPIC: env.string().default("relation.events").describe("Kafka topic of follow/unfollow transitions"),
 };
 

@@ -68,7 +68,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       });
       lifecycle.add("close user client", () => userClient.close());
 
-      const ttl = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS };
+      const ttl = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS, emptyTtlMs: config.CACHE_EMPTY_TTL_MS };
       const cache = new RelationCache(redis, ttl);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
       producer = await createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: "reconciler", logger }));
       counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC);
     }
-    const cacheOpts = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS };
+    const cacheOpts = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS, emptyTtlMs: config.CACHE_EMPTY_TTL_MS };
     const cache = new RelationCache(redis, cacheOpts);
     const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
     const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };

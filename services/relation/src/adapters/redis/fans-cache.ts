@@ -14,7 +14,7 @@
 import type { Redis } from "ioredis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
-import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, jitteredTtlMs } from "./cache-ttl.js";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { MAX_PAGE_LIMIT, toPage, type NotLoaded } from "./following-reads.js";
 import { RelationScripts } from "./lua-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
@@ -37,6 +37,8 @@ export interface FansCacheOptions {
   readonly tombstoneLimit?: number;
   readonly ttlMs?: number;
   readonly ttlJitterMs?: number;
+  /** Lifetime of a window loaded empty (default {@link DEFAULT_EMPTY_CACHE_TTL_MS}). */
+  readonly emptyTtlMs?: number;
 }
 
 /** One active row of `fans` for B. */
@@ -87,6 +89,7 @@ export class FansCache {
   private readonly scripts: RelationScripts;
   private readonly ttlMs: number;
   private readonly ttlJitterMs: number;
+  private readonly emptyTtlMs: number;
 
   constructor(redis: Redis, opts: FansCacheOptions) {
     this.keys = relationKeys(opts.keyPrefix);
@@ -97,6 +100,7 @@ export class FansCache {
     if (!Number.isSafeInteger(this.tombstoneLimit) || this.tombstoneLimit < 2) throw new RangeError(`tombstoneLimit must be an integer ≥ 2`);
     this.ttlMs = opts.ttlMs ?? DEFAULT_CACHE_TTL_MS;
     this.ttlJitterMs = opts.ttlJitterMs ?? DEFAULT_CACHE_TTL_JITTER_MS;
+    this.emptyTtlMs = opts.emptyTtlMs ?? DEFAULT_EMPTY_CACHE_TTL_MS;
   }
 
   private slot(b: number): string[] {
@@ -119,7 +123,9 @@ export class FansCache {
    * is how the script learns that B has more fans than it keeps.
    */
   async load(b: number, rows: readonly FanRow[]): Promise<FansLoadResult> {
-    const args: (string | number)[] = [this.windowSize, this.tombstoneLimit, jitteredTtlMs(this.ttlMs, this.ttlJitterMs)];
+    // no fans (maybe not a user at all): short-lived, so arbitrary ids do not fill Redis for a day
+    const ttl = loadTtlMs(rows.length, { ttlMs: this.ttlMs, ttlJitterMs: this.ttlJitterMs, emptyTtlMs: this.emptyTtlMs });
+    const args: (string | number)[] = [this.windowSize, this.tombstoneLimit, ttl];
     for (const row of rows) {
       if (!isUserId(row.from) || !Number.isSafeInteger(row.timeMs) || row.timeMs <= 0) throw new RangeError("fan rows need positive ids and times");
       args.push(row.from, row.timeMs, row.version);

@@ -16,7 +16,7 @@ import {
   type RelationAction,
   type RelationTransition,
 } from "../../domain/relation-transition.js";
-import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, jitteredTtlMs } from "./cache-ttl.js";
+import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import {
   allFollowing,
   batchIsFollowing,
@@ -43,6 +43,8 @@ export interface RelationCacheOptions {
   readonly keyPrefix: string;
   readonly ttlMs?: number;
   readonly ttlJitterMs?: number;
+  /** Lifetime of following:{A} loaded without rows (default {@link DEFAULT_EMPTY_CACHE_TTL_MS}). */
+  readonly emptyTtlMs?: number;
   readonly loadMaxAttempts?: number;
 }
 
@@ -95,6 +97,7 @@ export class RelationCache {
   private readonly scripts: RelationScripts;
   private readonly ttlMs: number;
   private readonly ttlJitterMs: number;
+  private readonly emptyTtlMs: number;
   private readonly loadMaxAttempts: number;
 
   constructor(
@@ -107,6 +110,7 @@ export class RelationCache {
     this.pendingIndex = new PendingIndex(redis, this.keys, this.scripts);
     this.ttlMs = opts.ttlMs ?? DEFAULT_CACHE_TTL_MS;
     this.ttlJitterMs = opts.ttlJitterMs ?? DEFAULT_CACHE_TTL_JITTER_MS;
+    this.emptyTtlMs = opts.emptyTtlMs ?? DEFAULT_EMPTY_CACHE_TTL_MS;
     this.loadMaxAttempts = opts.loadMaxAttempts ?? DEFAULT_LOAD_MAX_ATTEMPTS;
   }
 
@@ -131,7 +135,9 @@ export class RelationCache {
    */
   async load(a: number, rows: readonly FollowRow[], dbMaxVersion: number, epochSeen: string): Promise<LoadResult> {
     assertId("user id", a);
-    const args: ScriptArg[] = [epochSeen, dbMaxVersion, this.ttl()];
+    // loaded empty (maybe not a user at all): short-lived, so arbitrary ids do not fill Redis for a day
+    const ttl = loadTtlMs(rows.length, { ttlMs: this.ttlMs, ttlJitterMs: this.ttlJitterMs, emptyTtlMs: this.emptyTtlMs });
+    const args: ScriptArg[] = [epochSeen, dbMaxVersion, ttl];
     for (const r of rows) {
       assertId("row to", r.to);
       assertTime("row time", r.timeMs);
