@@ -10,6 +10,7 @@ import { DATA_DIR, HOST, ROOT, ports, type PortSetting } from "./settings.js";
 import { portInUse, type ProcessSpec } from "./processes.js";
 import { prometheus, prometheusEnabled } from "./prometheus.js";
 import { jaeger, jaegerEnabled } from "./jaeger.js";
+import { redisMemoryArgs } from "./redis-memory.js";
 
 export interface InfraServer {
   readonly name: string;
@@ -94,6 +95,8 @@ export const redis: InfraServer = {
         "--appendonly", "yes",
         "--appendfsync", "everysec",
         "--save", "",
+        // bounded memory, evicting only keys with a lifetime (redis-memory.ts)
+        ...redisMemoryArgs(),
         "--daemonize", "no",
       ],
     };

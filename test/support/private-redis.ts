@@ -22,8 +22,8 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-/** Starts a private redis-server and waits until it accepts connections. */
-export async function privateRedis(): Promise<PrivateRedis> {
+/** Starts a private redis-server (with `extraArgs` after its own) and waits until it accepts connections. */
+export async function privateRedis(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-redis-test-"));
   let child: ChildProcess | undefined;
@@ -32,7 +32,7 @@ export async function privateRedis(): Promise<PrivateRedis> {
     new Promise<void>((resolve, reject) => {
       const proc = spawn(
         "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
+        ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extraArgs],
         { stdio: ["ignore", "pipe", "pipe"] },
       );
       child = proc;
