@@ -5,8 +5,8 @@
  */
 import { isStatusError, unavailable } from "@rs/errors";
 
-/** ioredis: no connection and no offline queue, a command that timed out, a closed connection. */
-const REDIS_DOWN = [/Stream isn't writeable/, /Command timed out/, /Connection is closed/, /Reached the max retries per request limit/];
+/** ioredis: no connection and no offline queue, a command that timed out, a closed connection; Redis at maxmemory with nothing left to evict. */
+const REDIS_DOWN = [/Stream isn't writeable/, /Command timed out/, /Connection is closed/, /Reached the max retries per request limit/, /^OOM command not allowed/];
 /** mysql2 / Node socket codes of an unreachable or lost database connection. */
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "PROTOCOL_CONNECTION_LOST", "ER_CON_COUNT_ERROR"]);
 

@@ -18,8 +18,8 @@ const MYSQL_UNREACHABLE_CODES = new Set([
   "ER_SERVER_SHUTDOWN",
 ]);
 
-/** ioredis messages of a client that has no usable connection (no offline queue: it fails at once). */
-const REDIS_UNREACHABLE = /Stream isn't writeable|Connection is closed|Command timed out|connect ECONNREFUSED|MaxRetriesPerRequest/i;
+/** ioredis messages of a client that has no usable connection (no offline queue: it fails at once), or of a Redis at maxmemory with nothing left to evict. */
+const REDIS_UNREACHABLE = /Stream isn't writeable|Connection is closed|Command timed out|connect ECONNREFUSED|MaxRetriesPerRequest|^OOM command not allowed/i;
 const POOL_QUEUE_FULL = /Queue limit reached/;
 
 /** `err` as UNAVAILABLE when it says a store is unreachable; otherwise unchanged. */
