@@ -9,10 +9,12 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
-import { createIdempotentProducer, createKafka, type IdempotentProducer, type Kafka } from "@rs/kafka";
+import { countV1 } from "@rs/idl";
+import { createIdempotentProducer, createKafka, runBatchConsumer, type BatchConsumer, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql, type RowDataPacket } from "@rs/mysql";
 import { infra } from "../../../test/infra.js";
+import { waitFor } from "../../../test/support/wait-for.js";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { loadPersisterConfig, type PersisterConfig } from "../src/config.js";
 import type { EdgeEvent } from "../src/persister/edge-fold.js";
@@ -265,3 +267,49 @@ export async function waitForConvergence(sharded: ShardedMysql, model: GraphMode
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Waits until `consumer`'s group has committed every partition up to its high watermark (lag 0 everywhere). */
+export async function waitForNoLag(consumer: Pick<BatchConsumer, "readLag">, timeoutMs: number): Promise<void> {
+  await waitFor(
+    "the group to commit every partition up to its high watermark",
+    async () => {
+      const lags = await consumer.readLag();
+      return lags.length > 0 && lags.every((l) => l.lag === 0 && (l.highWatermark === 0 || l.committed === l.highWatermark));
+    },
+    timeoutMs,
+  );
+}
+
+/** A reader of the count.changed topic from its start: every record it got, in arrival order. */
+export interface CountsReader {
+  readonly records: countV1.CountChanged[];
+  /** Waits until it has read every record the topic holds now (each partition up to its high watermark). */
+  caughtUp(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function readCounts(w: PipelineWorld): Promise<CountsReader> {
+  const records: countV1.CountChanged[] = [];
+  const readUpTo = new Map<number, number>();
+  const consumer = await runBatchConsumer({
+    kafka: w.kafka,
+    groupId: w.group("counts-reader"),
+    topics: w.countsTopic,
+    fromBeginning: true,
+    logger,
+    async handle(batch) {
+      for (const m of batch.messages) {
+        records.push(countV1.CountChanged.decode(m.value!));
+        readUpTo.set(batch.partition, Math.max(readUpTo.get(batch.partition) ?? 0, Number(m.offset) + 1));
+      }
+    },
+  });
+  return {
+    records,
+    async caughtUp(timeoutMs = 15_000) {
+      const high = await w.kafkaAdmin.fetchTopicOffsets(w.countsTopic);
+      await waitFor(`the count.changed reader to reach the high watermarks`, () => high.every((p) => (readUpTo.get(p.partition) ?? 0) >= Number(p.high)), timeoutMs);
+    },
+    stop: () => consumer.stop(),
+  };
+}

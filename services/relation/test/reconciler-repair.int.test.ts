@@ -10,34 +10,22 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countV1 } from "@rs/idl";
-import { runBatchConsumer, type BatchConsumer } from "@rs/kafka";
 import type { RowDataPacket } from "@rs/mysql";
 import { encodePending } from "../src/domain/relation-transition.js";
 import { startPersister } from "../src/persister/persister.process.js";
-import { createPipelineWorld, differences, GraphModel, logger, sleep, snapshot, waitForConvergence, type PipelineWorld } from "./persister-fixture.js";
+import { createPipelineWorld, differences, GraphModel, logger, readCounts, snapshot, waitForConvergence, type CountsReader, type PipelineWorld } from "./persister-fixture.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = path.join(ROOT, "services/relation/src/reconciler/cli.ts");
 const TEN_MINUTES_MS = 10 * 60 * 1000;
 
 let w: PipelineWorld;
-let countsConsumer: BatchConsumer;
-const published: countV1.CountChanged[] = [];
+let counts: CountsReader;
 const model = new GraphModel(40);
 
 beforeAll(async () => {
   w = await createPipelineWorld("reconcile");
-  countsConsumer = await runBatchConsumer({
-    kafka: w.kafka,
-    groupId: w.group("counts-reader"),
-    topics: w.countsTopic,
-    fromBeginning: true,
-    logger,
-    async handle(batch) {
-      for (const m of batch.messages) published.push(countV1.CountChanged.decode(m.value!));
-    },
-  });
+  counts = await readCounts(w);
   await w.produce(model.transitions(800));
   const p = await startPersister(w.config(), { logger });
   try {
@@ -48,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await countsConsumer?.stop();
+  await counts?.stop();
   await w?.cleanup();
 });
 
@@ -111,6 +99,9 @@ describe("reconciler", () => {
     expect(await snapshot(w.sharded)).toEqual(before);
     expect(await w.admin.hlen(pendingKey(a1))).toBe(1);
 
+    // every count.changed of the persister read before the repair, so the old versions are known
+    await counts.caughtUp();
+    const published = counts.records;
     const publishedBefore = published.length;
     const fix = await cli(["--grace-ms", "0", "--batch-rows", "50"]);
     expect(fix.stderr).toBe("");
@@ -122,8 +113,8 @@ describe("reconciler", () => {
     expect(differences(await snapshot(w.sharded), model)).toEqual([]);
     expect(await w.admin.exists(pendingKey(a1), pendingKey(a3))).toBe(0);
 
-    // The repaired counts went out on count.changed, with versions above the old ones.
-    await sleep(1_000);
+    // The repaired counts went out on count.changed (acknowledged before the command exited), with versions above the old ones.
+    await counts.caughtUp();
     const repaired = published.slice(publishedBefore);
     const wrongFix = repaired.find((c) => c.userId === wrongUser && c.name === "following");
     expect(wrongFix?.value).toBe(model.followingCounts().get(wrongUser) ?? 0);
