@@ -12,6 +12,10 @@ import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { FansCache } from "../adapters/redis/fans-cache.js";
 import { RelationCache } from "../adapters/redis/relation-cache.js";
+import { RelationScripts } from "../adapters/redis/lua-scripts.js";
+import { RelationReadsRepository } from "../adapters/mysql/relation-reads.repository.js";
+import { checkCachedLists } from "../reconciler/cached-lists-check.js";
+import { RedisLossWatch } from "./redis-loss-watch.js";
 import type { PersisterConfig } from "../config.js";
 import { startPeriodicReconcile, type PeriodicReconcile } from "../reconciler/periodic-reconcile.js";
 import { Reconciler } from "../reconciler/reconciler.js";
@@ -29,6 +33,7 @@ export interface PersisterInternals {
   readonly consumer: BatchConsumer;
   readonly reconciler: Reconciler;
   readonly periodic: PeriodicReconcile;
+  readonly lossWatch: RedisLossWatch;
 }
 
 export interface StartPersisterOptions {
@@ -83,9 +88,22 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
       });
       lifecycle.add("stop the reconciler", () => periodic.stop());
 
+      const lossWatch = new RedisLossWatch({
+        redis,
+        keys: cache.keys,
+        scripts: new RelationScripts(redis),
+        intervalMs: config.REDIS_LOSS_CHECK_INTERVAL_MS,
+        readLag: () => consumer.readLag(),
+        catchUpMaxMs: config.CACHE_VERIFY_CATCH_UP_MAX_MS,
+        verify: (signal) => checkCachedLists({ redis, keys: cache.keys, store: new RelationReadsRepository(mysql), pending: cache, logger }, { signal }),
+        logger,
+      });
+      if (config.REDIS_LOSS_CHECK_INTERVAL_MS > 0) lossWatch.start();
+      lifecycle.add("stop the Redis loss watch", () => lossWatch.stop());
+
       return {
         checks: [{ name: "mysql-shards", check: () => mysql.ping() }, redisReadiness(redis), consumer.readiness],
-        exposed: { persister, consumer, reconciler, periodic },
+        exposed: { persister, consumer, reconciler, periodic, lossWatch },
       };
     },
   });

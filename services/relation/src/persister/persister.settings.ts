@@ -28,6 +28,8 @@ export const PERSISTER_DEFAULTS = {
   RECONCILE_BATCH_ROWS: 1_000,
   RECONCILE_GRACE_MS: 60_000,
   RECONCILE_PAUSE_MS: 10,
+  REDIS_LOSS_CHECK_INTERVAL_MS: 5_000,
+  CACHE_VERIFY_CATCH_UP_MAX_MS: 120_000,
 } as const;
 
 export const persisterSettings = {
@@ -54,4 +56,12 @@ export const persisterSettings = {
   RECONCILE_BATCH_ROWS: env.positiveInt().default(PERSISTER_DEFAULTS.RECONCILE_BATCH_ROWS).describe("Rows the reconciler reads per keyset step (bounds its memory)"),
   RECONCILE_GRACE_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_GRACE_MS).describe("Differences younger than this are left to the persister (in flight), not repaired"),
   RECONCILE_PAUSE_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_PAUSE_MS).describe("Pause between the reconciler's keyset steps, so it yields to the persister"),
+  REDIS_LOSS_CHECK_INTERVAL_MS: env
+    .nonNegativeInt()
+    .default(PERSISTER_DEFAULTS.REDIS_LOSS_CHECK_INTERVAL_MS)
+    .describe("How often the persister compares Redis's run_id with the keyspace's marker; a restart or flush has the cached lists checked against the shards. 0 = never"),
+  CACHE_VERIFY_CATCH_UP_MAX_MS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.CACHE_VERIFY_CATCH_UP_MAX_MS)
+    .describe("After a possible Redis data loss, longest wait for the persister to persist every event published before it, before the cached lists are checked anyway"),
 };

@@ -21,6 +21,7 @@ const SPECS = {
   releaseLock: { file: "release-lock", keys: 1, prelude: "common" },
   pendingClaim: { file: "pending-claim", keys: 1, prelude: "common" },
   pendingSettle: { file: "pending-settle", keys: 1, prelude: "common" },
+  redisRunMark: { file: "redis-run-mark", keys: 1, prelude: "common" },
   fansApply: { file: "fans-apply", keys: 2, prelude: "fans" },
   fansLoad: { file: "fans-load", keys: 2, prelude: "fans" },
   fansPage: { file: "fans-page", keys: 2, prelude: "fans" },

@@ -21,6 +21,8 @@ export interface RelationKeys {
    * the writer before each decision, read by the pending sweeper.
    */
   pendingIndex(): string;
+  /** String: the run_id of the Redis process this keyspace was last seen in (a restart shows as a change). */
+  redisRun(): string;
   /** String: the instance publishing A's outbox right now (a lease, so two never publish the same event). */
   outboxLock(userId: number): string;
   /** Sorted set: the newest N fans of B (member fan id, score follow time ms) + sentinel. */
@@ -41,6 +43,7 @@ export function relationKeys(prefix: string): RelationKeys {
     outbox: tagged("outbox"),
     outboxIndex: () => `${prefix}outbox-index`,
     pendingIndex: () => `${prefix}pending-index`,
+    redisRun: () => `${prefix}redis-run`,
     outboxLock: tagged("outbox-lock"),
     fans: tagged("fans"),
     fansVersions: tagged("fansv"),
