@@ -6,7 +6,9 @@
  * records are skipped without stalling the partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readConsumerLag } from "@rs/kafka";
 import type { RowDataPacket } from "@rs/mysql";
+import { waitForNoLag } from "../../../test/support/wait-for.js";
 import { createCountWorld, randomId, sleep, type CountClient, type CountWorld } from "./count-fixture.js";
 
 let w: CountWorld;
@@ -64,7 +66,8 @@ describe("count-consumer", () => {
       { userId: u, name: "follower", value: 10, version: 1_000 },
       { userId: u, name: "follower", value: 3, version: 900 },
     ]);
-    await sleep(1_000);
+    // the consumer has handled them once its group committed every partition up to the high watermark
+    await waitForNoLag(() => readConsumerLag(w.kafka, w.env().COUNT_CONSUMER_GROUP!, [w.topic]));
     expect(await stored(u, "follower")).toEqual({ value: 11, version: 1_001 });
     expect((await client.getCounts({ userId: u })).counts?.followerCount).toBe(11);
   });

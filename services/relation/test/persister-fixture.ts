@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { countV1 } from "@rs/idl";
-import { createIdempotentProducer, createKafka, runBatchConsumer, type BatchConsumer, type IdempotentProducer, type Kafka } from "@rs/kafka";
+import { createIdempotentProducer, createKafka, runBatchConsumer, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql, type RowDataPacket } from "@rs/mysql";
 import { infra } from "../../../test/infra.js";
@@ -267,18 +267,6 @@ export async function waitForConvergence(sharded: ShardedMysql, model: GraphMode
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Waits until `consumer`'s group has committed every partition up to its high watermark (lag 0 everywhere). */
-export async function waitForNoLag(consumer: Pick<BatchConsumer, "readLag">, timeoutMs: number): Promise<void> {
-  await waitFor(
-    "the group to commit every partition up to its high watermark",
-    async () => {
-      const lags = await consumer.readLag();
-      return lags.length > 0 && lags.every((l) => l.lag === 0 && (l.highWatermark === 0 || l.committed === l.highWatermark));
-    },
-    timeoutMs,
-  );
-}
 
 /** A reader of the count.changed topic from its start: every record it got, in arrival order. */
 export interface CountsReader {

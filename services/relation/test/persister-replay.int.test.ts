@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePending } from "../src/domain/relation-transition.js";
+import { waitForNoLag } from "../../../test/support/wait-for.js";
 import { startPersister } from "../src/persister/persister.process.js";
-import { createPipelineWorld, GraphModel, logger, readCounts, snapshot, waitForConvergence, waitForNoLag, type CountsReader, type PipelineWorld } from "./persister-fixture.js";
+import { createPipelineWorld, GraphModel, logger, readCounts, snapshot, waitForConvergence, type CountsReader, type PipelineWorld } from "./persister-fixture.js";
 
 const USERS = 60;
 const TRANSITIONS = 3_000;
@@ -61,7 +62,7 @@ describe("relation-persister", () => {
     try {
       expect(await waitForConvergence(w.sharded, model, CONVERGE_MS)).toEqual([]);
       // the offsets of the last batch are committed only after its Redis steps and count.changed
-      await waitForNoLag(p.internals.consumer, CONVERGE_MS);
+      await waitForNoLag(() => p.internals.consumer.readLag(), CONVERGE_MS);
     } finally {
       await p.stop();
     }
@@ -84,7 +85,7 @@ describe("relation-persister", () => {
     // A new group starts at offset 0 and reads everything again.
     const p = await startPersister(w.config({ PERSISTER_GROUP: w.group("replayer"), PERSIST_CHUNK_EVENTS: "100" }), { logger });
     try {
-      await waitForNoLag(p.internals.consumer, CONVERGE_MS);
+      await waitForNoLag(() => p.internals.consumer.readLag(), CONVERGE_MS);
     } finally {
       await p.stop();
     }
