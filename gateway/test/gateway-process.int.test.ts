@@ -13,6 +13,7 @@ import { API_VERSION } from "../src/api/api.router.js";
 import { loadGatewayConfig } from "../src/config.js";
 import { privateRedis } from "../../test/support/private-redis.js";
 import { startFaultProxy } from "../../test/support/fault-proxy.js";
+import { waitFor } from "../../test/support/wait-for.js";
 import { infra } from "../../test/infra.js";
 import { unusedClients } from "./support/offline-deps.js";
 import { api, douyin, uniqueName } from "./support/http.js";
@@ -69,10 +70,11 @@ describe("request ids", () => {
     const gw = await s.startAnotherGateway({}, { logger: pino({ level: "debug", base: { service: "gateway" } }, sink) });
     await douyin(gw.url, "GET", "/user/", { token: user.token }, "query");
     await fetch(`${gw.url}/douyin/user/?token=forged.${user.token.split(".")[1]}.sig`, { headers: { "x-request-id": "forged-1" } });
-    await new Promise((r) => setTimeout(r, 50));
-    const requestLines = lines.filter((l) => l.msg === "request");
-    expect(requestLines.length).toBeGreaterThanOrEqual(2);
-    for (const l of requestLines) expect(l.requestId).toEqual(expect.any(String));
+    // the access line is written when the response has finished, maybe after the client read it
+    const requestLines = () => lines.filter((l) => l.msg === "request");
+    await waitFor("both requests' access lines", () => requestLines().length >= 2 && lines.some((l) => l.requestId === "forged-1" && l.msg === "request"), 5_000);
+    expect(requestLines().length).toBeGreaterThanOrEqual(2);
+    for (const l of requestLines()) expect(l.requestId).toEqual(expect.any(String));
     const forged = lines.filter((l) => l.requestId === "forged-1");
     expect(forged.map((l) => l.msg)).toEqual(expect.arrayContaining(["token refused", "request"]));
     const text = JSON.stringify(lines);

@@ -3,6 +3,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../../test/support/wait-for.js";
 
 // The runner keeps pids and logs under RS_DATA_DIR; point it at a scratch folder.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-stack-test-"));
@@ -29,7 +30,8 @@ describe("the local stack's process handling", () => {
   it("stops exactly the process it started, and forgets a pid whose command line no longer matches", async () => {
     const marker = `rs-marker-${process.pid}`;
     const pid = startProcess({ name: "sleeper", command: "sh", args: ["-c", `sleep 30 # ${marker}`], marker });
-    await new Promise((r) => setTimeout(r, 100));
+    // the pid is known at once; its command line matches once the shell has started
+    await waitFor("the sleeper to run", () => runningPid("sleeper") === pid, 5_000);
     expect(runningPid("sleeper")).toBe(pid);
     expect(await stopProcess("sleeper", 2_000)).toBe(true);
     expect(runningPid("sleeper")).toBeUndefined();
