@@ -9,6 +9,7 @@ import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
+import { ShardCountsRepository } from "./adapters/mysql/shard-counts.repository.js";
 import { CounterCache } from "./adapters/redis/counter-cache.js";
 import type { CountConfig } from "./config.js";
 import { countReadsMetrics } from "./count.metrics.js";
@@ -55,7 +56,8 @@ export async function startCountService(config: CountConfig, opts: { logger?: Lo
       const cache = new CounterCache(redis, counterCacheOptions(config));
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);
       const store = new CountersRepository(mysql, logger);
-      const reads = new CountReadsService({ store, cache, logger, observer: countReadsMetrics });
+      const authority = new ShardCountsRepository(mysql, logger);
+      const reads = new CountReadsService({ store, cache, logger, observer: countReadsMetrics, authority });
 
       return {
         services: [{ definition: withSafeDecoding(countV1.CountServiceService), implementation: countHandlers(reads) }],

@@ -1,7 +1,7 @@
 /**
  * The read use case with in-memory stand-ins for the store and the cache:
  * cache hits skip MySQL, misses are read once per call and per counter
- * (singleflight across calls), filled into the cache (absent = 0), and an
+ * (singleflight across calls), filled into the cache (absent = the authority's value, or 0), and an
  * unavailable cache degrades to MySQL instead of failing.
  */
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { counterKeyString, type CounterKey } from "../src/domain/counter-key.js"
 const logger = createLogger("count-unit", "silent");
 const k = (entityId: number, name = "following"): CounterKey => ({ entityType: "user", entityId, name });
 
-function sut(stored: Record<string, number>, opts: { cacheDown?: boolean; delayMs?: number } = {}) {
+function sut(stored: Record<string, number>, opts: { cacheDown?: boolean; delayMs?: number; authority?: Record<string, number> } = {}) {
   const reads: string[][] = [];
   const cached = new Map<string, number>();
   const store: CounterStore = {
@@ -32,7 +32,14 @@ function sut(stored: Record<string, number>, opts: { cacheDown?: boolean; delayM
       for (const e of entries) if (!cached.has(counterKeyString(e.key))) cached.set(counterKeyString(e.key), e.value);
     },
   };
-  return { service: new CountReadsService({ store, cache, logger }), reads, cached };
+  const authorityAsked: string[][] = [];
+  const authority: CounterStore | undefined = opts.authority && {
+    async read(keys) {
+      authorityAsked.push(keys.map(counterKeyString));
+      return new Map(keys.map(counterKeyString).filter((s) => s in opts.authority!).map((s) => [s, opts.authority![s]!]));
+    },
+  };
+  return { service: new CountReadsService({ store, cache, logger, authority }), reads, cached, authorityAsked };
 }
 
 describe("CountReadsService", () => {
@@ -55,5 +62,12 @@ describe("CountReadsService", () => {
   it("answers from MySQL when the cache is unavailable", async () => {
     const { service } = sut({ [counterKeyString(k(5, "follower"))]: 4 }, { cacheDown: true });
     expect(await service.getUserCounts([5])).toEqual([{ userId: 5, followingCount: 0, followerCount: 4 }]);
+  });
+
+  it("reads a counter with no row from its authority (not 0), caches that, and asks it only for absent rows", async () => {
+    const { service, cached, authorityAsked } = sut({ [counterKeyString(k(6))]: 2 }, { authority: { [counterKeyString(k(7))]: 5 } });
+    expect(await service.getCounters([k(6), k(7), k(8)])).toEqual([2, 5, 0]);
+    expect(authorityAsked).toEqual([[counterKeyString(k(7)), counterKeyString(k(8))]]);
+    expect(cached.get(counterKeyString(k(7)))).toBe(5);
   });
 });

@@ -3,6 +3,9 @@
  * what is missing, with singleflight per counter (concurrent misses of one
  * counter make one read) and one query per shard for all misses of a call.
  * If Redis is unavailable the reads go to MySQL (slower, still exact).
+ * A counter with no row in the store is read from its authority when it has
+ * one (a user's following/follower count: the relation shards' exact count),
+ * so a counter whose count.changed never arrived does not read 0.
  */
 import { Singleflight } from "@rs/cache";
 import type { Logger } from "@rs/logger";
@@ -32,10 +35,17 @@ export class CountReadsService {
   private readonly inflight = new Singleflight<string, number>();
 
   constructor(
-    private readonly deps: { store: CounterStore; cache: CounterCachePort; logger: Logger; observer?: CountReadsObserver },
+    private readonly deps: {
+      store: CounterStore;
+      cache: CounterCachePort;
+      logger: Logger;
+      observer?: CountReadsObserver;
+      /** Where counters absent from the store are read instead (only those it knows; the rest are 0). */
+      authority?: CounterStore;
+    },
   ) {}
 
-  /** Values in the order of `keys`; a counter never written is 0. */
+  /** Values in the order of `keys`; a counter never written is its authority's value, or 0 without one. */
   async getCounters(keys: readonly CounterKey[]): Promise<number[]> {
     let cached: (number | undefined)[];
     try {
@@ -64,8 +74,9 @@ export class CountReadsService {
   }
 
   /**
-   * Reads the missing counters from MySQL and caches them (absent rows as 0, so
-   * a counter nobody has yet does not go to MySQL each time). Counters already
+   * Reads the missing counters from MySQL and caches them (absent rows as their
+   * authority's value or 0, so a counter nobody has yet does not go to MySQL
+   * each time; the fill never overwrites a value the consumer wrote). Counters already
    * being read by another call join that read.
    */
   private async load(missing: readonly CounterKey[]): Promise<Map<string, number>> {
@@ -91,6 +102,10 @@ export class CountReadsService {
   private async readAndFill(keys: readonly CounterKey[]): Promise<Map<string, number>> {
     if (keys.length === 0) return new Map();
     const values = await this.deps.store.read(keys);
+    const absent = keys.filter((k) => !values.has(counterKeyString(k)));
+    if (absent.length > 0 && this.deps.authority) {
+      for (const [k, v] of await this.deps.authority.read(absent)) values.set(k, v);
+    }
     try {
       await this.deps.cache.fill(keys.map((key) => ({ key, value: values.get(counterKeyString(key)) ?? 0 })));
     } catch (err) {
