@@ -13,3 +13,5 @@ export {
 export { MAX_BATCH } from "./grpc/count.grpc.js";
 export { CounterCache, COUNT_CACHE_DEFAULTS, type CounterCacheOptions } from "./adapters/redis/counter-cache.js";
 export { USER_ENTITY, FOLLOWING, FOLLOWER, type CounterKey, type CounterChange } from "./domain/counter-key.js";
+export { CountersRepository } from "./adapters/mysql/counters.repository.js";
+export { CountChangesService } from "./domain/count-changes.service.js";

@@ -3,6 +3,7 @@ import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_
 import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
 import { BACKLOG_DEFAULTS } from "./adapters/redis/backlog-gauges.js";
 import { persisterSettings } from "./persister/persister.settings.js";
+import { downstreamCountSettings } from "./reconciler/downstream.settings.js";
 
 /**
  * The relation cache's layout in Redis. Every process that touches the relation
@@ -115,6 +116,7 @@ export const persisterConfigSchema = z.object({
   ...kafkaSettings,
   ...relationCacheSettings,
   ...persisterSettings,
+  ...downstreamCountSettings,
 });
 
 export type PersisterConfig = z.infer<typeof persisterConfigSchema>;

@@ -1,6 +1,6 @@
 /**
  * The persistence pipeline against the real servers, isolated per test file:
- * throwaway shard databases (relation + count schemas), private topics for
+ * throwaway shard databases (relation, count and user schemas), private topics for
  * relation events and count changes, a unique Redis prefix and private consumer
  * groups. Also a model of the follow graph to produce transitions from and to
  * check the stores against, and a snapshot of every row for replay checks.
@@ -58,6 +58,8 @@ export async function createPipelineWorld(label: string): Promise<PipelineWorld>
     [
       { name: "count", dir: path.join(HERE, "../../count/migrations") },
       { name: "relation", dir: path.join(HERE, "../migrations") },
+      // The copies of the counts the reconciler checks (users' counters): every shard database holds all schemas.
+      { name: "user", dir: path.join(HERE, "../../user/migrations") },
     ],
     logger,
   );
@@ -82,6 +84,8 @@ export async function createPipelineWorld(label: string): Promise<PipelineWorld>
     ADMIN_PORT: "0",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     RELATION_KEY_PREFIX: redis.prefix,
+    COUNT_KEY_PREFIX: `${redis.prefix}cnt:`,
+    USER_REDIS_KEY_PREFIX: `${redis.prefix}user:`,
     RELATION_EVENTS_TOPIC: eventsTopic,
     COUNT_CHANGED_TOPIC: countsTopic,
     PERSISTER_GROUP: `test-persister-${tag}`,

@@ -18,6 +18,7 @@ import { checkCachedLists } from "../reconciler/cached-lists-check.js";
 import { RedisLossWatch } from "./redis-loss-watch.js";
 import type { PersisterConfig } from "../config.js";
 import { startPeriodicReconcile, type PeriodicReconcile } from "../reconciler/periodic-reconcile.js";
+import { downstreamStores } from "../reconciler/downstream-stores.js";
 import { Reconciler } from "../reconciler/reconciler.js";
 import { CountChangedPublisher } from "./count-changed.publisher.js";
 import type { EdgeEvent } from "./edge-fold.js";
@@ -63,7 +64,8 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
       const metrics = persisterMetrics();
       const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
       const persister = new RelationPersister({ mysql, cache, fans, counts, logger, metrics, ...txn });
-      const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, ...txn });
+      const downstream = downstreamStores(config, mysql, redis, logger);
+      const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, downstream, ...txn });
 
       const consumer = await runBatchConsumer({
         kafka,

@@ -4,7 +4,13 @@
  *   node --import tsx services/relation/src/reconciler/cli.ts [options]
  *
  *   --dry-run             report only, change nothing (takes no lock, needs no Kafka)
- *   --checks a,b          any of pending,edges,counts (default: all, in that order)
+ *   --checks a,b          any of pending,edges,counts,counters,profiles (default: all, in that order);
+ *                         counters = the count service's store, profiles = users.follow_count/follower_count,
+ *                         both against the shards' following_counts/follower_counts
+ *   --rebuild-counts      rebuild the count store and the profile counters from the shards: the
+ *                         counters and profiles checks with no grace period, progress on stderr
+ *                         (shard, count, user reached). Writes only what differs, with the shards'
+ *                         versions: safe to stop and run again (--shards skips finished shards)
  *   --shards 0,1          physical shards to scan (default: all)
  *   --batch-rows N        rows per keyset step (default RECONCILE_BATCH_ROWS)
  *   --grace-ms N          leave differences younger than this alone (default RECONCILE_GRACE_MS)
@@ -13,7 +19,7 @@
  *
  * Connection settings come from the environment, exactly as for the persister
  * (MYSQL_SHARD_DSNS, REDIS_URL, KAFKA_BROKERS, RELATION_KEY_PREFIX,
- * COUNT_CHANGED_TOPIC, ...). Exit status: 0 done (nothing found, or all
+ * COUNT_CHANGED_TOPIC, COUNT_KEY_PREFIX, USER_REDIS_KEY_PREFIX, ...). Exit status: 0 done (nothing found, or all
  * repaired), 2 a dry run found divergence, 3 another reconciler holds the
  * lock, 1 error.
  */
@@ -27,8 +33,10 @@ import { RelationCache } from "../adapters/redis/relation-cache.js";
 import { loadPersisterConfig } from "../config.js";
 import { CountChangedPublisher, type CountChangeSink } from "../persister/count-changed.publisher.js";
 import { RelationPersister } from "../persister/relation-persister.js";
+import { downstreamStores } from "./downstream-stores.js";
+import type { ReconcileProgress } from "./reconcile-context.js";
 import { formatReport, totalFound } from "./reconcile-report.js";
-import { RECONCILE_CHECKS, ReconcileBusyError, Reconciler, type ReconcileCheck } from "./reconciler.js";
+import { DOWNSTREAM_CHECKS, RECONCILE_CHECKS, ReconcileBusyError, Reconciler, type ReconcileCheck } from "./reconciler.js";
 
 const EXIT_DIVERGENCE = 2;
 const EXIT_BUSY = 3;
@@ -48,10 +56,14 @@ function listFlag<T extends string>(name: string, raw: string | undefined, allow
   return items as T[];
 }
 
+const formatProgress = (p: ReconcileProgress) =>
+  `rebuild ${p.check} ${p.name} shard ${p.physical}: through user ${p.through} (${p.scanned} compared, ${p.written} written)`;
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       "dry-run": { type: "boolean", default: false },
+      "rebuild-counts": { type: "boolean", default: false },
       checks: { type: "string" },
       shards: { type: "string" },
       "batch-rows": { type: "string" },
@@ -63,10 +75,13 @@ async function main(): Promise<number> {
   });
   const config = loadPersisterConfig();
   const dryRun = values["dry-run"] === true;
-  const checks = listFlag<ReconcileCheck>("checks", values.checks, RECONCILE_CHECKS);
+  const rebuild = values["rebuild-counts"] === true;
+  if (rebuild && values.checks !== undefined) throw new Error("--rebuild-counts runs the counters and profiles checks; it takes no --checks");
+  const checks = rebuild ? [...DOWNSTREAM_CHECKS] : listFlag<ReconcileCheck>("checks", values.checks, RECONCILE_CHECKS);
   const shards = listFlag<string>("shards", values.shards)?.map((s) => intFlag("shards", s, 0));
   const batchRows = intFlag("batch-rows", values["batch-rows"], config.RECONCILE_BATCH_ROWS);
-  const graceMs = intFlag("grace-ms", values["grace-ms"], config.RECONCILE_GRACE_MS);
+  // A rebuild writes the shards' own (value, version): a count.changed still on its way carries the same or newer.
+  const graceMs = rebuild ? 0 : intFlag("grace-ms", values["grace-ms"], config.RECONCILE_GRACE_MS);
   const pauseMs = intFlag("pause-ms", values["pause-ms"], config.RECONCILE_PAUSE_MS);
   if (batchRows < 1) throw new Error("--batch-rows must be at least 1");
 
@@ -88,8 +103,10 @@ async function main(): Promise<number> {
     const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
     const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
     const persister = new RelationPersister({ mysql, cache, fans, counts, logger, ...txn });
-    const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, ...txn });
-    const report = await reconciler.run({ dryRun, checks, shards, batchRows, graceMs, pauseMs });
+    const downstream = downstreamStores(config, mysql, redis, logger);
+    const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, downstream, ...txn });
+    const progress = rebuild ? (p: ReconcileProgress) => process.stderr.write(`${formatProgress(p)}\n`) : undefined;
+    const report = await reconciler.run({ dryRun, checks, shards, batchRows, graceMs, pauseMs, progress });
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);
     return dryRun && totalFound(report) > 0 ? EXIT_DIVERGENCE : 0;
   } finally {

@@ -26,8 +26,21 @@ async function nextIds(db: PoolConnection, sql: string, after: number, limit: nu
   return rows.map((r) => Number(r.id));
 }
 
+/**
+ * One keyset step over the union of two id streams (`sqlA`, `sqlB`: `… WHERE id > ? ORDER BY id LIMIT ?`):
+ * the ids of both up to `bound`, the smaller of the two streams' last ids when a stream filled its
+ * page (everything up to it is complete in both), Infinity when both ran out.
+ */
+export async function unionStep(conn: PoolConnection, sqlA: string, sqlB: string, after: number, limit: number): Promise<{ ids: number[]; bound: number }> {
+  const a = await nextIds(conn, sqlA, after, limit);
+  const b = await nextIds(conn, sqlB, after, limit);
+  const bound = Math.min(a.length === limit ? a.at(-1)! : Infinity, b.length === limit ? b.at(-1)! : Infinity);
+  const ids = [...new Set([...a, ...b])].filter((id) => id <= bound).sort((x, y) => x - y);
+  return { ids, bound };
+}
+
 /** Runs `fn` in a read-only REPEATABLE READ transaction: one consistent snapshot for all its reads. */
-async function inSnapshot<T>(ctx: ReconcileContext, physical: number, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+export async function inSnapshot<T>(ctx: ReconcileContext, physical: number, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
   const conn = await ctx.mysql.pool(physical).getConnection();
   try {
     await conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
@@ -49,11 +62,7 @@ export async function checkCounts(ctx: ReconcileContext, physical: number, side:
   let after = 0;
   for (;;) {
     const step1 = await inSnapshot(ctx, physical, async (conn) => {
-      const owners = await nextIds(conn, ownersSql, after, ctx.batchRows);
-      const counted = await nextIds(conn, countsSql, after, ctx.batchRows);
-      // Everything up to the smaller of the two streams' last ids is complete in both.
-      const bound = Math.min(owners.length === ctx.batchRows ? owners.at(-1)! : Infinity, counted.length === ctx.batchRows ? counted.at(-1)! : Infinity);
-      const ids = [...new Set([...owners, ...counted])].filter((id) => id <= bound).sort((a, b) => a - b);
+      const { ids, bound } = await unionStep(conn, ownersSql, countsSql, after, ctx.batchRows);
       const [actual, stored] = ids.length > 0 ? await Promise.all([countActive(conn, side, ids), readCounts(conn, side, ids, false)]) : [new Map(), new Map()];
       return { ids, bound, actual, stored };
     });

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@rs/logger";
 import type { PoolConnection, ShardedMysql } from "@rs/mysql";
-import type { CountChange } from "../persister/edge-side.repository.js";
+import type { CountChange, CountName } from "../persister/edge-side.repository.js";
 import type { ReportBuilder } from "./reconcile-report.js";
 
 export interface ReconcileContext {
@@ -23,8 +23,25 @@ export interface ReconcileContext {
   readonly signal?: AbortSignal;
   /** A READ COMMITTED transaction on one shard, retried on deadlocks and concurrent inserts. */
   txn<T>(physical: number, fn: (conn: PoolConnection) => Promise<T>): Promise<T>;
-  /** Publishes counts changed by a repair on count.changed. */
+  /**
+   * Publishes counts changed by a repair on count.changed, retried; if that
+   * keeps failing, writes them to the downstream stores directly instead.
+   */
   publish(changes: readonly CountChange[]): Promise<void>;
+  /** Told after each keyset step of a downstream check (the rebuild command prints it). */
+  readonly progress?: (p: ReconcileProgress) => void;
+}
+
+/** How far a downstream check got on one shard: users up to `through` are done. */
+export interface ReconcileProgress {
+  readonly check: string;
+  readonly name: CountName;
+  readonly physical: number;
+  readonly through: number;
+  /** Users compared so far on this shard. */
+  readonly scanned: number;
+  /** Copies written so far on this shard. */
+  readonly written: number;
 }
 
 /** Thrown when the run was asked to stop (shutdown). */

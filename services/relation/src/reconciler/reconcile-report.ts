@@ -22,6 +22,14 @@ export const FINDING_KINDS = [
   "pending_stale",
   /** A pending entry older than the grace period and newer than `follows`: its event never got persisted. */
   "pending_unpersisted",
+  /** The count service's `counters` row of a user's following count differs from following_counts (or is missing, or its version is ahead). */
+  "following_counter_wrong",
+  /** The count service's `counters` row of a user's follower count differs from follower_counts. */
+  "follower_counter_wrong",
+  /** users.follow_count differs from following_counts (or its version is ahead). */
+  "profile_following_wrong",
+  /** users.follower_count differs from follower_counts. */
+  "profile_follower_wrong",
 ] as const;
 
 export type FindingKind = (typeof FINDING_KINDS)[number];
@@ -44,11 +52,20 @@ export interface ReconcileReport {
     followerCounts: number;
     pendingUsers: number;
     pendingEntries: number;
+    /** Users whose `counters` rows were compared, per count name. */
+    counters: number;
+    /** Users whose redundant counters in `users` were compared, per count name. */
+    profiles: number;
   };
   readonly found: Record<FindingKind, number>;
   readonly fixed: Record<FindingKind, number>;
   /** Differences younger than the grace period, left to the persister. */
   readonly skippedRecent: number;
+  /**
+   * Repaired counts whose count.changed could not be published (after retries);
+   * they were written to the count store and the users' counters directly.
+   */
+  readonly unpublished: number;
   readonly samples: Finding[];
 }
 
@@ -56,10 +73,11 @@ const zeros = (): Record<FindingKind, number> => Object.fromEntries(FINDING_KIND
 
 /** A report being filled in by the checks. */
 export class ReportBuilder {
-  readonly scanned = { followsRows: 0, fansRows: 0, followingCounts: 0, followerCounts: 0, pendingUsers: 0, pendingEntries: 0 };
+  readonly scanned = { followsRows: 0, fansRows: 0, followingCounts: 0, followerCounts: 0, pendingUsers: 0, pendingEntries: 0, counters: 0, profiles: 0 };
   readonly found = zeros();
   readonly fixed = zeros();
   skippedRecent = 0;
+  unpublished = 0;
   readonly samples: Finding[] = [];
   private readonly t0 = Date.now();
 
@@ -82,6 +100,7 @@ export class ReportBuilder {
       found: { ...this.found },
       fixed: { ...this.fixed },
       skippedRecent: this.skippedRecent,
+      unpublished: this.unpublished,
       samples: [...this.samples],
     };
   }
@@ -96,12 +115,14 @@ export function formatReport(r: ReconcileReport): string {
     `reconcile ${r.dryRun ? "(dry run) " : ""}finished in ${r.durationMs} ms`,
     `scanned: ${r.scanned.followsRows} follows rows, ${r.scanned.fansRows} fans rows, ` +
       `${r.scanned.followingCounts} following counts, ${r.scanned.followerCounts} follower counts, ` +
-      `${r.scanned.pendingEntries} pending entries of ${r.scanned.pendingUsers} users`,
+      `${r.scanned.pendingEntries} pending entries of ${r.scanned.pendingUsers} users, ` +
+      `${r.scanned.counters} count-store and ${r.scanned.profiles} profile counters`,
   ];
   const kinds = FINDING_KINDS.filter((k) => r.found[k] > 0);
   if (kinds.length === 0) lines.push("found: nothing, the stores agree");
   for (const k of kinds) lines.push(`found ${k}: ${r.found[k]}${r.dryRun ? "" : `, fixed ${r.fixed[k]}`}`);
   if (r.skippedRecent > 0) lines.push(`left to the persister (younger than the grace period): ${r.skippedRecent}`);
+  if (r.unpublished > 0) lines.push(`count.changed not published for ${r.unpublished} counts (written to the count store and the profiles directly)`);
   for (const s of r.samples) lines.push(`  ${s.kind}: ${s.detail}`);
   return lines.join("\n");
 }

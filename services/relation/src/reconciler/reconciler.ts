@@ -6,7 +6,8 @@
  * disaster, and the persister runs it periodically. See docs/adr/0011.
  *
  * Order matters: lost transitions from the overlay first (they change edges),
- * then the edges (repairs move counts by their transitions), then the counts.
+ * then the edges (repairs move counts by their transitions), then the counts,
+ * then their copies downstream (the count store and the users' counters).
  * One repairing run at a time in the whole deployment (a named lock in the
  * first shard); dry runs take no lock.
  */
@@ -17,16 +18,20 @@ import type { Connection, RowDataPacket, ShardedMysql } from "@rs/mysql";
 import { metricsRegistry } from "@rs/runtime";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import type { CountChangeSink } from "../persister/count-changed.publisher.js";
-import { FANS_SIDE, FOLLOWS_SIDE } from "../persister/edge-side.repository.js";
+import { FANS_SIDE, FOLLOWS_SIDE, type CountChange } from "../persister/edge-side.repository.js";
 import type { RelationPersister } from "../persister/relation-persister.js";
 import { inShardTransaction } from "../persister/shard-transaction.js";
 import { checkCounts } from "./count-check.js";
+import { checkDownstream } from "./downstream-check.js";
+import type { DownstreamCheck, DownstreamCountStore } from "./downstream-stores.js";
 import { checkEdges } from "./edge-check.js";
 import { checkPending } from "./pending-check.js";
-import type { ReconcileContext } from "./reconcile-context.js";
+import type { ReconcileContext, ReconcileProgress } from "./reconcile-context.js";
 import { FINDING_KINDS, ReportBuilder, type ReconcileReport } from "./reconcile-report.js";
 
-export const RECONCILE_CHECKS = ["pending", "edges", "counts"] as const;
+export const RECONCILE_CHECKS = ["pending", "edges", "counts", "counters", "profiles"] as const;
+/** The checks that compare (and rebuild) the copies of the counts: the count store and the users' counters. */
+export const DOWNSTREAM_CHECKS = ["counters", "profiles"] as const satisfies readonly DownstreamCheck[];
 export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number];
 
 export interface ReconcilerDeps {
@@ -38,6 +43,12 @@ export interface ReconcilerDeps {
   readonly logger: Logger;
   readonly txnAttempts?: number;
   readonly lockWaitTimeoutS?: number;
+  /** The copies of the counts (checks "counters" and "profiles"; a check whose store is not given is skipped). */
+  readonly downstream?: readonly DownstreamCountStore[];
+  /** Attempts of a repair's count.changed publish before its counts are written downstream directly (default 3). */
+  readonly publishAttempts?: number;
+  /** Wait before the first retry of a publish (doubles). */
+  readonly publishRetryMs?: number;
 }
 
 export interface ReconcileOptions {
@@ -52,6 +63,8 @@ export interface ReconcileOptions {
   readonly pauseMs: number;
   readonly signal?: AbortSignal;
   readonly now?: () => number;
+  /** Told after each keyset step of the downstream checks. */
+  readonly progress?: (p: ReconcileProgress) => void;
 }
 
 /** Another repairing run holds the lock. */
@@ -63,6 +76,8 @@ export class ReconcileBusyError extends Error {
 }
 
 const LOCK_SHARD = 0;
+const DEFAULT_PUBLISH_ATTEMPTS = 3;
+const DEFAULT_PUBLISH_RETRY_MS = 200;
 
 const found: Counter<"kind"> =
   (metricsRegistry.getSingleMetric("relation_reconciler_found_total") as Counter<"kind"> | undefined) ??
@@ -97,7 +112,8 @@ export class Reconciler {
             attempts: this.deps.txnAttempts,
             lockWaitTimeoutS: this.deps.lockWaitTimeoutS,
           }),
-        publish: (changes) => this.deps.counts.publish(changes),
+        publish: (changes) => this.publishOrWrite(changes, report),
+        progress: opts.progress,
       };
       if (checks.has("pending")) await checkPending(ctx, this.deps);
       if (checks.has("edges")) {
@@ -110,6 +126,13 @@ export class Reconciler {
           await checkCounts(ctx, p, FANS_SIDE);
         }
       }
+      for (const store of this.deps.downstream ?? []) {
+        if (!checks.has(store.check)) continue;
+        for (const p of shards) {
+          await checkDownstream(ctx, p, FOLLOWS_SIDE, store);
+          await checkDownstream(ctx, p, FANS_SIDE, store);
+        }
+      }
     } finally {
       await lock?.release();
     }
@@ -119,6 +142,34 @@ export class Reconciler {
       if (result.fixed[k] > 0) fixed.inc({ kind: k }, result.fixed[k]);
     }
     return result;
+  }
+
+  /**
+   * count.changed for repaired counts, retried with back-off. A repair is
+   * committed before its publish, and the next pass finds the shards right, so
+   * a publish that keeps failing must not be dropped: its counts are then
+   * written to the downstream stores directly (the consumers' rule, so no newer
+   * value is overwritten), and the report says how many went unpublished.
+   */
+  private async publishOrWrite(changes: readonly CountChange[], report: ReportBuilder): Promise<void> {
+    if (changes.length === 0) return;
+    const attempts = Math.max(1, this.deps.publishAttempts ?? DEFAULT_PUBLISH_ATTEMPTS);
+    let failure: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await this.deps.counts.publish(changes);
+        return;
+      } catch (err) {
+        failure = err;
+        this.deps.logger.warn({ err, attempt, counts: changes.length }, "reconciler: count.changed publish failed");
+        if (attempt < attempts) await new Promise((r) => setTimeout(r, (this.deps.publishRetryMs ?? DEFAULT_PUBLISH_RETRY_MS) * 2 ** (attempt - 1)));
+      }
+    }
+    const stores = this.deps.downstream ?? [];
+    if (stores.length === 0) throw failure;
+    for (const store of stores) await store.apply(changes);
+    report.unpublished += changes.length;
+    this.deps.logger.error({ err: failure, counts: changes.length }, "reconciler: count.changed not published; repaired counts written to the count store and the profiles directly");
   }
 
   /** The deployment-wide run lock: a MySQL named lock on a dedicated connection (released if the process dies). */
