@@ -7,14 +7,15 @@
 #   ./dev.sh bench NAME  start the servers, run bench/NAME.ts (installs ghz and grpcurl)
 #   ./dev.sh reconcile [--dry-run | --rebuild-counts]  compare and repair follows, fans, counts and their copies
 #   ./dev.sh trace ID|REQUEST-ID|last [ROUTE]  print a trace from Jaeger as a waterfall
+#   ./dev.sh chaos [--short]  fault harness on its own instance of the stack (docs/reliability.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 source deploy/bootstrap.sh
 cmd="${1:-up}"
 shift || true
 case "$cmd" in
-  up | test | stop | status | infra | bench | reconcile | trace) ;;
-  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME | reconcile [--dry-run | --rebuild-counts] | trace TRACE-ID|REQUEST-ID|last [ROUTE]" >&2; exit 2 ;;
+  up | test | stop | status | infra | bench | reconcile | trace | chaos) ;;
+  *) echo "usage: ./dev.sh up [-d] | test [vitest args] | stop | status | infra | bench NAME | reconcile [--dry-run | --rebuild-counts] | trace TRACE-ID|REQUEST-ID|last [ROUTE] | chaos [--short]" >&2; exit 2 ;;
 esac
 bootstrap "$cmd"
 exec node --import tsx deploy/stack/cli.ts "$cmd" "$@"

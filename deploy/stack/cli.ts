@@ -4,7 +4,7 @@
  * `test` starts what is not running, runs every test and stops what it
  * started; `stop` stops everything recorded under .data/run; `status` lists it.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { ALL_INFRA, INFRA, type InfraServer } from "./infra.js";
@@ -15,7 +15,8 @@ import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
 import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
 import { migrateAll } from "./migrate.js";
-import { DATA_DIR, HOST, ROOT, infraEnv } from "./settings.js";
+import { DATA_DIR, HOST, ROOT, infraEnv, ports } from "./settings.js";
+import { chaosEnv } from "./chaos/env.js";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
 const say = (s: string) => process.stdout.write(`${bold("==>")} ${s}\n`);
@@ -146,11 +147,36 @@ async function test(args: string[]): Promise<number> {
         process.stderr.write(`smoke failed: ${(err as Error).message}\n`);
         failed = true;
       }
+      say("chaos --short: faults injected into a separate instance of the stack (docs/reliability.md, Fault harness)");
+      if ((await chaos(["--short"])) !== 0) {
+        process.stderr.write("chaos --short failed: a fault phase lost or diverged acknowledged writes, did not converge, or answered a 5xx other than 503 (table and reasons above)\n");
+        failed = true;
+      }
     }
     return failed ? 1 : 0;
   } finally {
     await cleanup();
   }
+}
+
+/**
+ * The fault harness (deploy/stack/chaos/main.ts) on its own instance of the
+ * stack: its data under .data/chaos and every port moved by
+ * RS_CHAOS_PORT_OFFSET (10000), so the default stack is never touched. Ctrl-C
+ * reaches the harness, which stops what it started before exiting.
+ */
+function chaos(args: string[]): Promise<number> {
+  const offset = Number(process.env.RS_CHAOS_PORT_OFFSET ?? 10_000);
+  const env = { ...process.env, ...chaosEnv(ports, { root: ROOT, offset }) };
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "deploy/stack/chaos/main.ts"), ...args], { cwd: ROOT, stdio: "inherit", env });
+    const ignore = () => undefined;
+    process.on("SIGINT", ignore);
+    child.on("exit", (code, signal) => {
+      process.off("SIGINT", ignore);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
 }
 
 /** Runs bench/<name>.ts against the local servers (started if needed, stopped after). */
@@ -216,6 +242,9 @@ async function main(): Promise<void> {
       return;
     case "bench":
       process.exitCode = await bench(args);
+      return;
+    case "chaos":
+      process.exitCode = await chaos(args);
       return;
     case "reconcile":
       // The reconciler against the local stack's servers, which must be running.
