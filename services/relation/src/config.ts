@@ -39,6 +39,7 @@ export const RELATION_DEFAULTS = {
   /** ~16 failed writes per user; with OUTBOX_MAX_USERS at most ~320 000 entries (~30 MB). */
   OUTBOX_MAX_ENTRIES_PER_USER: 32,
   OUTBOX_MAX_USERS: 10_000,
+  PUBLISH_DEADLINE_MS: 1_500,
   PENDING_SWEEP_AFTER_MS: 10_000,
   PENDING_SWEEP_INTERVAL_MS: 1_000,
   PENDING_SWEEP_BATCH: 100,
@@ -83,6 +84,10 @@ export const relationConfigSchema = z.object({
     .default(RELATION_DEFAULTS.OUTBOX_MAX_USERS)
     .describe("Users with unpublished entries queued beyond which writes of users with an empty outbox are refused with UNAVAILABLE (bounds the outboxes' memory with OUTBOX_MAX_ENTRIES_PER_USER)"),
   OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
+  PUBLISH_DEADLINE_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PUBLISH_DEADLINE_MS)
+    .describe("Longest wait for Kafka's acknowledgement of a follow/unfollow; past it the change is undone and the client hears UNAVAILABLE (keep it under the gateway's GRPC_DEADLINE_MS, 2 s, so the answer is definite)"),
   PENDING_SWEEP_AFTER_MS: env
     .positiveInt()
     .default(RELATION_DEFAULTS.PENDING_SWEEP_AFTER_MS)

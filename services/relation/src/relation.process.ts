@@ -122,6 +122,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         drainer,
         pendingIndex: cache.pendingIndex,
         sweepAfterMs: sweep.sweepAfterMs,
+        publishDeadlineMs: config.PUBLISH_DEADLINE_MS,
         followingCap: config.FOLLOWING_CAP,
         logger,
       });

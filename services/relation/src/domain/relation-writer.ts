@@ -20,7 +20,19 @@ import type { FansCache } from "../adapters/redis/fans-cache.js";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { relationMetrics } from "../relation.metrics.js";
 import type { FollowingLoader } from "./following-loader.js";
-import type { PendingIndexPort } from "./pending-sweeper.js";
+import { entryBirthMs, type PendingIndexPort } from "./pending-sweeper.js";
+
+/** Decisions one request makes at most when concurrent requests keep undoing the transition it waited for. */
+const JOIN_ATTEMPTS = 3;
+/** How often a request polls a transition another instance is publishing. */
+const IN_FLIGHT_POLL_MS = 25;
+/** Slack for the clocks of Redis (versions) and of this process. */
+const CLOCK_MARGIN_MS = 1_000;
+/** Default of {@link RelationWriterDeps.publishDeadlineMs}. */
+export const DEFAULT_PUBLISH_DEADLINE_MS = 1_500;
+
+const inFlightKey = (from: number, to: number, version: number) => `${from}:${to}:${version}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 import { runFanStep, type OutboxDrainer } from "./outbox-drainer.js";
 import type { TransitionPublisher, UserDirectory } from "./ports.js";
 import type { RelationAction, RelationTransition } from "./relation-transition.js";
@@ -36,6 +48,8 @@ export interface RelationWriterDeps {
   readonly pendingIndex: Pick<PendingIndexPort, "mark">;
   /** How long after a decision the sweeper may consider its event lost. */
   readonly sweepAfterMs: number;
+  /** Longest wait for Kafka's ack of a transition; past it the transition is undone (default 1.5 s). */
+  readonly publishDeadlineMs?: number;
   /** Most users one user may follow. */
   readonly followingCap: number;
   readonly logger: Logger;
@@ -49,9 +63,13 @@ export interface WriteOutcome {
 
 export class RelationWriter {
   private readonly now: () => number;
+  private readonly publishDeadlineMs: number;
+  /** Publishes of this process in flight, by transition: resolve to whether Kafka acknowledged. */
+  private readonly inFlight = new Map<string, Promise<boolean>>();
 
   constructor(private readonly d: RelationWriterDeps) {
     this.now = d.now ?? Date.now;
+    this.publishDeadlineMs = d.publishDeadlineMs ?? DEFAULT_PUBLISH_DEADLINE_MS;
   }
 
   /** `from` follows `to` (ids already validated as user ids). */
@@ -69,6 +87,14 @@ export class RelationWriter {
   }
 
   private async write(from: number, to: number, action: RelationAction, source: number): Promise<WriteOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.writeOnce(from, to, action, source);
+      if (outcome !== "retry") return outcome;
+      if (attempt >= JOIN_ATTEMPTS) throw unavailable(`the ${action} of ${from}→${to} keeps being changed by concurrent requests; retry`);
+    }
+  }
+
+  private async writeOnce(from: number, to: number, action: RelationAction, source: number): Promise<WriteOutcome | "retry"> {
     const { cache, followingCap } = this.d;
     await this.d.drainer.admit(from, action);
     const r = await this.d.loader.withLoaded(from, async () => {
@@ -77,6 +103,7 @@ export class RelationWriter {
       return cache.applyTransition(from, to, action, this.now(), source, followingCap);
     });
     if (r.status === "noop") {
+      if ((await this.awaitInFlight(from, to, action)) === "retry") return "retry";
       relationMetrics.writes.inc({ action, outcome: "noop" });
       return { changed: false };
     }
@@ -85,7 +112,7 @@ export class RelationWriter {
       throw failedPrecondition(`following limit reached: a user may follow at most ${followingCap} users; unfollow someone first`);
     }
     try {
-      await this.d.publisher.publish([r.transition]);
+      await this.publishWithin(r.transition);
     } catch (err) {
       relationMetrics.writes.inc({ action, outcome: "publish_failed" });
       this.d.logger.warn({ err, from, to, action, version: r.version }, "publishing a transition failed; undoing it");
@@ -95,6 +122,63 @@ export class RelationWriter {
     relationMetrics.writes.inc({ action, outcome: "changed" });
     await runFanStep(this.d.fans, r.transition, this.d.logger);
     return { changed: true };
+  }
+
+  /**
+   * A no-op may rest on a transition another request decided a moment ago and
+   * is still publishing: if that publish fails, the transition is undone, and
+   * "already so" would have been a wrong answer. So the request waits for the
+   * outcome: the publish in this process (its promise), or, for one in another
+   * instance, until its publisher notes Kafka's ack (`p:<to>` in meta:{A}) or
+   * the publish deadline has passed for it. Acknowledged, persisted, or still
+   * there after the deadline (its publisher died: the sweeper sends it): it
+   * stands. Replaced (undone, or changed by yet another request): decide again.
+   * See docs/adr/0015-no-op-waits-for-in-flight-publish.md.
+   */
+  private async awaitInFlight(from: number, to: number, action: RelationAction): Promise<"done" | "retry"> {
+    const first = await this.d.cache.inFlightState(from, to);
+    const e = first.entry;
+    if (!e || e.action !== action || first.publishedVersion === e.version) return "done";
+    const local = this.inFlight.get(inFlightKey(from, to, e.version));
+    if (local) return (await local) ? "done" : "retry";
+    const settledBy = entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS;
+    while (this.now() < settledBy) {
+      await sleep(IN_FLIGHT_POLL_MS);
+      const cur = await this.d.cache.inFlightState(from, to);
+      if (!cur.entry || cur.publishedVersion === e.version) return "done";
+      if (cur.entry.version !== e.version) return "retry";
+    }
+    return "done";
+  }
+
+  /**
+   * Publishes within the publish deadline; past it the publish counts as
+   * failed (it may still land: the undo that follows has a newer version and
+   * wins). Other requests of this process waiting on the transition learn
+   * the outcome from {@link inFlight}.
+   */
+  private async publishWithin(t: RelationTransition): Promise<void> {
+    const key = inFlightKey(t.from, t.to, t.version);
+    let settle!: (ok: boolean) => void;
+    this.inFlight.set(key, new Promise<boolean>((resolve) => (settle = resolve)));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`publish not acknowledged within ${this.publishDeadlineMs} ms`)), this.publishDeadlineMs);
+    });
+    const publish = this.d.publisher.publish([t]);
+    publish.catch(() => undefined); // its late failure after the deadline is already handled
+    try {
+      await Promise.race([publish, deadline]);
+      settle(true);
+      // for waiting requests of other instances; one command, not awaited by the answer
+      this.d.cache.markPublished(t.from, t.to, t.version).catch((err: unknown) => this.d.logger.debug({ err }, "noting a publish failed"));
+    } catch (err) {
+      settle(false);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(key);
+    }
   }
 
   /** Undoes a transition whose publish failed and hands its queue to the drainer. */

@@ -15,6 +15,7 @@ const SPECS = {
   applyTransition: { file: "apply-transition", keys: 3, prelude: "common" },
   undoTransition: { file: "undo-transition", keys: 4, prelude: "common" },
   clearPending: { file: "clear-pending", keys: 2, prelude: "common" },
+  markPublished: { file: "mark-published", keys: 2, prelude: "common" },
   followingPage: { file: "following-page", keys: 1, prelude: "common" },
   followingCount: { file: "following-count", keys: 1, prelude: "common" },
   ackOutbox: { file: "ack-outbox", keys: 1, prelude: "common" },

@@ -244,6 +244,23 @@ export class RelationCache {
     return { cleared: replyInt("clearPending", r[0]), epoch: replyString("clearPending", r[1]) };
   }
 
+  /** Notes that Kafka acknowledged A→to's pending transition `version` (see mark-published.lua). */
+  async markPublished(a: number, to: number, version: number): Promise<void> {
+    await this.scripts.run("markPublished", [this.keys.pending(a), this.keys.meta(a)], [to, version]);
+  }
+
+  /** A→to's pending transition and whether Kafka acknowledged it yet (as far as its publisher noted). */
+  async inFlightState(a: number, to: number): Promise<{ entry: PendingEntry | undefined; publishedVersion: number | undefined }> {
+    const [raw, published] = await Promise.all([this.redis.hget(this.keys.pending(a), String(to)), this.redis.hget(this.keys.meta(a), `p:${to}`)]);
+    return { entry: raw === null ? undefined : decodePending(to, raw), publishedVersion: published === null ? undefined : Number(published) };
+  }
+
+  /** A→to's unpersisted transition, if any. */
+  async pendingEntry(a: number, to: number): Promise<PendingEntry | undefined> {
+    const raw = await this.redis.hget(this.keys.pending(a), String(to));
+    return raw === null ? undefined : decodePending(to, raw);
+  }
+
   /** A's unpersisted transitions, one per followee. */
   async pendingEntries(a: number): Promise<PendingEntry[]> {
     const raw = await this.redis.hgetall(this.keys.pending(a));

@@ -7,7 +7,11 @@ export interface RelationKeys {
   readonly prefix: string;
   /** Sorted set: A's active follows (member followee id, score follow time ms) + sentinel. */
   following(userId: number): string;
-  /** Hash: `v` version counter, `e` persist epoch of A. Expires with following:{A}. */
+  /**
+   * Hash: `v` version counter, `e` persist epoch of A, `p:<to>` the version of
+   * A→to's pending transition once Kafka acknowledged it (for requests of other
+   * instances waiting on that publish). Expires with following:{A}.
+   */
   meta(userId: number): string;
   /** Hash: followee id → A's newest unpersisted transition of that edge. Never expires. */
   pending(userId: number): string;

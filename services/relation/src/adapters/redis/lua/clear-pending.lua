@@ -11,6 +11,7 @@ for i = 2, #ARGV, 2 do
   local e = decode_pending(redis.call('HGET', pending, ARGV[i]))
   if e and e.version == tonumber(ARGV[i + 1]) then
     redis.call('HDEL', pending, ARGV[i])
+    redis.call('HDEL', meta, 'p:' .. ARGV[i])
     cleared = cleared + 1
   end
 end
