@@ -41,6 +41,10 @@ export interface CachedListsOptions {
   readonly signal?: AbortSignal;
   /** Look at about this share of the keys (0..1], for sampling; 1 = every key. */
   readonly sample?: number;
+  /** Report only: keep the keys that differ. */
+  readonly dryRun?: boolean;
+  /** Told of each key that differs. */
+  readonly onDiffer?: (kind: "following" | "fans", user: number) => void;
 }
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b.size && [...a].every((x) => b.has(x));
@@ -95,6 +99,8 @@ export async function checkCachedLists(deps: CachedListsDeps, options: CachedLis
     if (!take()) return false;
     report.followingChecked++;
     if (await followingMatches(deps, a)) return false;
+    options.onDiffer?.("following", a);
+    if (options.dryRun) return false;
     await redis.del(keys.following(a));
     report.followingDropped++;
     logger.warn({ user: a }, "following:{A} differed from the shards and the pending overlay; dropped, the next read reloads it");
@@ -105,6 +111,8 @@ export async function checkCachedLists(deps: CachedListsDeps, options: CachedLis
     if (!take()) return false;
     report.fansChecked++;
     if (await fansMatches(deps, b)) return false;
+    options.onDiffer?.("fans", b);
+    if (options.dryRun) return false;
     // both halves go together (fans-common.lua drops a half that survived alone)
     await redis.del(keys.fans(b), keys.fansVersions(b));
     report.fansDropped++;

@@ -4,9 +4,11 @@
  *   node --import tsx services/relation/src/reconciler/cli.ts [options]
  *
  *   --dry-run             report only, change nothing (takes no lock, needs no Kafka)
- *   --checks a,b          any of pending,edges,counts,counters,profiles (default: all, in that order);
+ *   --checks a,b          any of pending,edges,counts,counters,profiles,cached (default: all, in that order);
  *                         counters = the count service's store, profiles = users.follow_count/follower_count,
- *                         both against the shards' following_counts/follower_counts
+ *                         both against the shards' following_counts/follower_counts; cached = the cached
+ *                         lists in Redis (following:{A}, fans:{B}) against the shards, a sample of them
+ *   --cached-sample F     share of the cached lists the cached check compares (0..1, default 0.05; 1 = all)
  *   --rebuild-counts      rebuild the count store and the profile counters from the shards: the
  *                         counters and profiles checks with no grace period, progress on stderr
  *                         (shard, count, user reached). Writes only what differs, with the shards'
@@ -69,6 +71,7 @@ async function main(): Promise<number> {
       "batch-rows": { type: "string" },
       "grace-ms": { type: "string" },
       "pause-ms": { type: "string" },
+      "cached-sample": { type: "string" },
       json: { type: "boolean", default: false },
     },
     strict: true,
@@ -84,6 +87,8 @@ async function main(): Promise<number> {
   const graceMs = rebuild ? 0 : intFlag("grace-ms", values["grace-ms"], config.RECONCILE_GRACE_MS);
   const pauseMs = intFlag("pause-ms", values["pause-ms"], config.RECONCILE_PAUSE_MS);
   if (batchRows < 1) throw new Error("--batch-rows must be at least 1");
+  const cachedSample = values["cached-sample"] === undefined ? undefined : Number(values["cached-sample"]);
+  if (cachedSample !== undefined && !(cachedSample > 0 && cachedSample <= 1)) throw new Error("--cached-sample takes a share above 0 and at most 1");
 
   const logger = createLogger("reconciler", process.env.LOG_LEVEL ?? "warn");
   const mysql = ShardedMysql.fromConfig(config, logger);
@@ -104,7 +109,7 @@ async function main(): Promise<number> {
     const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
     const persister = new RelationPersister({ mysql, cache, fans, counts, logger, ...txn });
     const downstream = downstreamStores(config, mysql, redis, logger);
-    const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, downstream, ...txn });
+    const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, downstream, ...txn, ...(cachedSample !== undefined ? { cachedListsSample: cachedSample } : {}) });
     const progress = rebuild ? (p: ReconcileProgress) => process.stderr.write(`${formatProgress(p)}\n`) : undefined;
     const report = await reconciler.run({ dryRun, checks, shards, batchRows, graceMs, pauseMs, progress });
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);

@@ -30,6 +30,10 @@ export const FINDING_KINDS = [
   "profile_following_wrong",
   /** users.follower_count differs from follower_counts. */
   "profile_follower_wrong",
+  /** A cached following:{A} differs from A's `follows` rows with the pending overlay applied (dropped: the next read reloads it). */
+  "cached_following_wrong",
+  /** A cached fans:{B} window differs from B's newest `fans` rows (dropped: the next read reloads it). */
+  "cached_fans_wrong",
 ] as const;
 
 export type FindingKind = (typeof FINDING_KINDS)[number];
@@ -56,6 +60,8 @@ export interface ReconcileReport {
     counters: number;
     /** Users whose redundant counters in `users` were compared, per count name. */
     profiles: number;
+    /** Cached list keys (following:{A}, fans:{B}) compared with the shards. */
+    cachedLists: number;
   };
   readonly found: Record<FindingKind, number>;
   readonly fixed: Record<FindingKind, number>;
@@ -73,7 +79,7 @@ const zeros = (): Record<FindingKind, number> => Object.fromEntries(FINDING_KIND
 
 /** A report being filled in by the checks. */
 export class ReportBuilder {
-  readonly scanned = { followsRows: 0, fansRows: 0, followingCounts: 0, followerCounts: 0, pendingUsers: 0, pendingEntries: 0, counters: 0, profiles: 0 };
+  readonly scanned = { followsRows: 0, fansRows: 0, followingCounts: 0, followerCounts: 0, pendingUsers: 0, pendingEntries: 0, counters: 0, profiles: 0, cachedLists: 0 };
   readonly found = zeros();
   readonly fixed = zeros();
   skippedRecent = 0;
@@ -116,7 +122,7 @@ export function formatReport(r: ReconcileReport): string {
     `scanned: ${r.scanned.followsRows} follows rows, ${r.scanned.fansRows} fans rows, ` +
       `${r.scanned.followingCounts} following counts, ${r.scanned.followerCounts} follower counts, ` +
       `${r.scanned.pendingEntries} pending entries of ${r.scanned.pendingUsers} users, ` +
-      `${r.scanned.counters} count-store and ${r.scanned.profiles} profile counters`,
+      `${r.scanned.counters} count-store and ${r.scanned.profiles} profile counters, ${r.scanned.cachedLists} cached lists`,
   ];
   const kinds = FINDING_KINDS.filter((k) => r.found[k] > 0);
   if (kinds.length === 0) lines.push("found: nothing, the stores agree");

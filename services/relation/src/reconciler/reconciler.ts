@@ -21,6 +21,8 @@ import type { CountChangeSink } from "../persister/count-changed.publisher.js";
 import { FANS_SIDE, FOLLOWS_SIDE, type CountChange } from "../persister/edge-side.repository.js";
 import type { RelationPersister } from "../persister/relation-persister.js";
 import { inShardTransaction } from "../persister/shard-transaction.js";
+import { RelationReadsRepository } from "../adapters/mysql/relation-reads.repository.js";
+import { checkCachedLists } from "./cached-lists-check.js";
 import { checkCounts } from "./count-check.js";
 import { checkDownstream } from "./downstream-check.js";
 import type { DownstreamCheck, DownstreamCountStore } from "./downstream-stores.js";
@@ -29,7 +31,7 @@ import { checkPending } from "./pending-check.js";
 import type { ReconcileContext, ReconcileProgress } from "./reconcile-context.js";
 import { FINDING_KINDS, ReportBuilder, type ReconcileReport } from "./reconcile-report.js";
 
-export const RECONCILE_CHECKS = ["pending", "edges", "counts", "counters", "profiles"] as const;
+export const RECONCILE_CHECKS = ["pending", "edges", "counts", "counters", "profiles", "cached"] as const;
 /** The checks that compare (and rebuild) the copies of the counts: the count store and the users' counters. */
 export const DOWNSTREAM_CHECKS = ["counters", "profiles"] as const satisfies readonly DownstreamCheck[];
 export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number];
@@ -49,6 +51,8 @@ export interface ReconcilerDeps {
   readonly publishAttempts?: number;
   /** Wait before the first retry of a publish (doubles). */
   readonly publishRetryMs?: number;
+  /** Share of the cached list keys the "cached" check compares with the shards (default 0.05; 1 = all). */
+  readonly cachedListsSample?: number;
 }
 
 export interface ReconcileOptions {
@@ -76,6 +80,8 @@ export class ReconcileBusyError extends Error {
 }
 
 const LOCK_SHARD = 0;
+/** Share of the cached list keys a reconciler run compares by default: a sample, since every key costs a shard query. */
+const DEFAULT_CACHED_LISTS_SAMPLE = 0.05;
 const DEFAULT_PUBLISH_ATTEMPTS = 3;
 const DEFAULT_PUBLISH_RETRY_MS = 200;
 
@@ -133,6 +139,7 @@ export class Reconciler {
           await checkDownstream(ctx, p, FANS_SIDE, store);
         }
       }
+      if (checks.has("cached")) await this.checkCached(report, dryRun, opts.signal);
     } finally {
       await lock?.release();
     }
@@ -142,6 +149,27 @@ export class Reconciler {
       if (result.fixed[k] > 0) fixed.inc({ kind: k }, result.fixed[k]);
     }
     return result;
+  }
+
+  /**
+   * A sample of the cached lists against the shards (reconciler/cached-lists-check.ts):
+   * a key that differs is dropped and reloads on its next read. The full pass
+   * runs after a possible Redis data loss (persister/redis-loss-watch.ts).
+   */
+  private async checkCached(report: ReportBuilder, dryRun: boolean, signal: AbortSignal | undefined): Promise<void> {
+    const { redis, cache, mysql, logger } = this.deps;
+    const r = await checkCachedLists(
+      { redis, keys: cache.keys, store: new RelationReadsRepository(mysql), pending: cache, logger },
+      {
+        sample: this.deps.cachedListsSample ?? DEFAULT_CACHED_LISTS_SAMPLE,
+        dryRun,
+        ...(signal ? { signal } : {}),
+        onDiffer: (kind, user) => report.find(kind === "following" ? "cached_following_wrong" : "cached_fans_wrong", `${kind}:{${user}}`),
+      },
+    );
+    report.scanned.cachedLists += r.followingChecked + r.fansChecked;
+    report.fix("cached_following_wrong", r.followingDropped);
+    report.fix("cached_fans_wrong", r.fansDropped);
   }
 
   /**
