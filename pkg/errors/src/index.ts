@@ -1,8 +1,12 @@
 /**
  * Typed gRPC status errors. Use cases throw these; the gRPC server helper sends
- * them as they are and turns anything else into INTERNAL without its text.
+ * them as they are, answers a store outage UNAVAILABLE and turns anything else
+ * into INTERNAL, never with its text.
  */
 import { status, Metadata, type StatusObject } from "@grpc/grpc-js";
+import { isStoreOutage, STORE_OUTAGE_DETAILS } from "./store-outage.js";
+
+export { isStoreOutage, STORE_OUTAGE_DETAILS } from "./store-outage.js";
 
 export { status as Code } from "@grpc/grpc-js";
 
@@ -38,13 +42,15 @@ export function isStatusError(err: unknown): err is { code: status; details?: st
 
 /**
  * Turns any thrown value into the status sent to a client. Known status errors
- * keep their code and message; anything else becomes INTERNAL with a fixed text,
- * so no stack, SQL or host name leaks out.
+ * keep their code and message; a store outage ({@link isStoreOutage}) becomes
+ * UNAVAILABLE and anything else INTERNAL, each with a fixed text, so no stack,
+ * SQL or host name leaks out.
  */
 export function toStatus(err: unknown): { code: status; details: string } {
   if (err instanceof StatusError) return { code: err.code, details: err.details };
   if (isStatusError(err) && err.code !== status.OK && err.code !== status.UNKNOWN && err.code !== status.INTERNAL) {
     return { code: err.code, details: err.details ?? err.message };
   }
+  if (isStoreOutage(err)) return { code: status.UNAVAILABLE, details: STORE_OUTAGE_DETAILS };
   return { code: status.INTERNAL, details: "internal error" };
 }

@@ -1,6 +1,5 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { isDependencyOutage, mapOutages } from "../src/grpc/dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId, viewerId } from "../src/grpc/request-validation.js";
 import { encodeCursor } from "../src/domain/cursor.js";
 import { codeOf } from "../../../test/support/status-code.js";
@@ -48,20 +47,5 @@ describe("request validation", () => {
   it("checks every field of a page request", () => {
     expect(pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: 0 })).toEqual({ user: 4, page: { cursor: undefined, limit: 10, viewer: 0 } });
     expect(codeOf(() => pageRequest({ userId: 4, cursor: "", limit: 10, viewerId: -2 }))).toBe(status.INVALID_ARGUMENT);
-  });
-});
-
-describe("store outages", () => {
-  it("recognises lost Redis and MySQL connections", () => {
-    expect(isDependencyOutage(new Error("Stream isn't writeable and enableOfflineQueue options is false"))).toBe(true);
-    expect(isDependencyOutage(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))).toBe(true);
-    expect(isDependencyOutage(new Error("boom"))).toBe(false);
-    expect(isDependencyOutage("Stream isn't writeable")).toBe(false);
-  });
-
-  it("answers UNAVAILABLE for an outage and leaves other errors alone", async () => {
-    await expect(mapOutages(() => Promise.reject(new Error("Command timed out")))).rejects.toMatchObject({ code: status.UNAVAILABLE });
-    await expect(mapOutages(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
-    await expect(mapOutages(() => Promise.resolve(3))).resolves.toBe(3);
   });
 });

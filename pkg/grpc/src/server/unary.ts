@@ -25,9 +25,11 @@ let metrics: ReturnType<typeof serverMetrics> | undefined;
 /**
  * Turns `async (req, call) => res` into a grpc-js unary handler. This is the
  * one place errors become statuses: a thrown {@link StatusError} (or another
- * gRPC status, e.g. from a downstream call) keeps its code and message;
- * anything else is logged with its stack and answered as INTERNAL with a fixed
- * text, so no SQL, stack or host name reaches a client. Every call is counted
+ * gRPC status, e.g. from a downstream call) keeps its code and message; a
+ * store outage (MySQL, Redis or Kafka unreachable, timed out or full:
+ * `isStoreOutage` of `@rs/errors`) is answered UNAVAILABLE, for every service
+ * alike; anything else is logged with its stack and answered as INTERNAL. Both
+ * with a fixed text, so no SQL, stack or host name reaches a client. Every call is counted
  * in the `grpc_server_*` metrics (started, handled by code, handling seconds,
  * messages received and sent) of the process's registry.
  */

@@ -1,6 +1,7 @@
 /**
  * The relation.v1 handlers: decode and validate, call a use case, encode. No
- * Redis, SQL or Kafka here.
+ * Redis, SQL or Kafka here; a store outage a use case throws becomes
+ * UNAVAILABLE in `unary` (`@rs/grpc`), like in every service.
  */
 import { assertDecoded, unary } from "@rs/grpc";
 import type { relationV1 } from "@rs/idl";
@@ -9,7 +10,6 @@ import type { RelationLists, UserListPage } from "../domain/relation-lists.js";
 import type { RelationQueries } from "../domain/relation-queries.js";
 import type { RelationWriter } from "../domain/relation-writer.js";
 import { profileOf } from "../domain/user-profile.js";
-import { mapOutages } from "./dependency-errors.js";
 import { cursor, listLimit, pageRequest, targetIds, userId } from "./request-validation.js";
 
 export interface RelationUseCases {
@@ -33,44 +33,44 @@ export function relationHandlers(u: RelationUseCases): relationV1.RelationServic
       assertDecoded(req);
       const from = userId("from_user_id", req.fromUserId);
       const to = userId("to_user_id", req.toUserId);
-      return mapOutages(() => u.writer.follow(from, to, req.source));
+      return u.writer.follow(from, to, req.source);
     }),
     unfollow: unary(async (req) => {
       assertDecoded(req);
       const from = userId("from_user_id", req.fromUserId);
       const to = userId("to_user_id", req.toUserId);
-      return mapOutages(() => u.writer.unfollow(from, to));
+      return u.writer.unfollow(from, to);
     }),
     isFollowing: unary(async (req) => {
       assertDecoded(req);
       const from = userId("from_user_id", req.fromUserId);
       const to = userId("to_user_id", req.toUserId);
-      return { following: await mapOutages(() => u.queries.isFollowing(from, to)) };
+      return { following: await u.queries.isFollowing(from, to) };
     }),
     batchIsFollowing: unary(async (req) => {
       assertDecoded(req);
       const from = userId("from_user_id", req.fromUserId);
       const targets = targetIds(req.toUserIds);
-      return { following: await mapOutages(() => u.queries.batchIsFollowing(from, targets)) };
+      return { following: await u.queries.batchIsFollowing(from, targets) };
     }),
     isMutual: unary(async (req) => {
       assertDecoded(req);
       const a = userId("user_a", req.userA);
       const b = userId("user_b", req.userB);
-      const s = await mapOutages(() => u.queries.isMutual(a, b));
+      const s = await u.queries.isMutual(a, b);
       return { aFollowsB: s.aFollowsB, bFollowsA: s.bFollowsA, mutual: s.mutual };
     }),
     listFollowing: unary(async (req) => {
       const { user, page } = pageRequest(req);
-      return encodePage(await mapOutages(() => u.lists.following(user, page)));
+      return encodePage(await u.lists.following(user, page));
     }),
     listFans: unary(async (req) => {
       const { user, page } = pageRequest(req);
-      return encodePage(await mapOutages(() => u.lists.fans(user, page)));
+      return encodePage(await u.lists.fans(user, page));
     }),
     listFriends: unary(async (req) => {
       const { user, page } = pageRequest(req);
-      return encodePage(await mapOutages(() => u.lists.friends(user, page)));
+      return encodePage(await u.lists.friends(user, page));
     }),
     listCommonFollowing: unary(async (req) => {
       assertDecoded(req);
@@ -78,7 +78,7 @@ export function relationHandlers(u: RelationUseCases): relationV1.RelationServic
       const target = userId("target_id", req.targetId);
       const after = cursor(req.cursor);
       const limit = listLimit(req.limit);
-      return encodePage(await mapOutages(() => u.lists.commonFollowing(viewer, target, after, limit)));
+      return encodePage(await u.lists.commonFollowing(viewer, target, after, limit));
     }),
   };
 }

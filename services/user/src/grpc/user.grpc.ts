@@ -1,14 +1,14 @@
 /**
  * user.v1.UserService handlers: decode the request, call a use case, encode
  * the answer. Errors are status errors from the use cases; a store that cannot
- * be reached becomes UNAVAILABLE here, anything else INTERNAL in `unary`.
+ * be reached becomes UNAVAILABLE and anything else INTERNAL in `unary`
+ * (`@rs/grpc`), like in every service.
  */
 import { unary, type ServiceBinding } from "@rs/grpc";
 import { userV1 } from "@rs/idl";
 import type { AccountService } from "../domain/accounts.service.js";
 import type { Profile } from "../domain/profile.js";
 import type { ProfileService } from "../domain/profiles.service.js";
-import { classifyStoreError } from "./infra-errors.js";
 
 /** The app API's numeric fields this suite has no data for answer 0. */
 const NOT_TRACKED = 0;
@@ -29,14 +29,9 @@ export function toUserMessage(p: Profile): userV1.User {
   };
 }
 
+/** A use case as a unary handler (errors become statuses in `unary`). */
 function handle<Req, Res>(fn: (req: Req) => Promise<Res>) {
-  return unary<Req, Res>(async (req) => {
-    try {
-      return await fn(req);
-    } catch (err) {
-      throw classifyStoreError(err);
-    }
-  });
+  return unary<Req, Res>((req) => fn(req));
 }
 
 /** The service binding for the gRPC server. */
