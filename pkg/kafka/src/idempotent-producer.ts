@@ -123,7 +123,7 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // Kafka's Java murmur2 partitioner for keyed records (see partitionForKey).
+      // Kafka's Java murmur2 partitioner for keyed records (test/murmur2-partitioner.ts checks it).
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: {
         retries: opts.retries ?? DEFAULT_PRODUCER_RETRIES,

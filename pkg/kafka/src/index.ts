@@ -2,8 +2,7 @@
  * Kafka for the suite (KafkaJS): a client that logs through pino, an
  * idempotent acks=all producer that resolves only on the broker's ack and
  * carries the trace context in headers, a batch consumer that commits only
- * what its handler finished, consumer-lag metrics, and Kafka's Java murmur2
- * partitioner.
+ * what its handler finished, and consumer-lag metrics.
  */
 export {
   createKafka,
@@ -51,5 +50,4 @@ export {
 } from "./consumer-lag.js";
 export { injectTraceContext, extractTraceContext, kafkaHeadersGetter } from "./trace-headers.js";
 export { requestIdHeaders, requestIdsOfHeaders, requestIdsOfBatch, MAX_BATCH_REQUEST_IDS } from "./request-headers.js";
-export { partitionForKey, murmur2, toPositive } from "./murmur2-partitioner.js";
 export type { Kafka, KafkaMessage, IHeaders } from "kafkajs";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { murmur2, partitionForKey, toPositive } from "../src/murmur2-partitioner.js";
+import { murmur2, partitionForKey, toPositive } from "./murmur2-partitioner.js";
 
 /**
  * Test vectors produced by Kafka's own Java implementation, not by this code:

@@ -1,8 +1,10 @@
 /**
  * Kafka's default partitioner for keyed records, as the Java client computes
- * it (`Utils.toPositive(Utils.murmur2(keyBytes)) % numPartitions`), so any
- * process can tell which partition a key lands on without asking a client
- * library. String keys are UTF-8 encoded, as Kafka's StringSerializer does.
+ * it (`Utils.toPositive(Utils.murmur2(keyBytes)) % numPartitions`). Test-only:
+ * the tests check it against the Java client's values and that the producer
+ * (KafkaJS's DefaultPartitioner) lands keyed records where it says, i.e. that
+ * per-key partitions agree with Java clients. String keys are UTF-8 encoded,
+ * as Kafka's StringSerializer does.
  */
 
 const SEED = 0x9747b28c;
