@@ -1,21 +1,12 @@
 import path from "node:path";
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { loadSync } from "@grpc/proto-loader";
 import { protoPath } from "grpc-health-check";
-import type { Type } from "protobufjs";
+import { fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { PROTO_ROOT, protoFiles } from "@rs/idl";
 import { fixMapEntryNames, mapEntryName } from "../src/server/map-entry-names.js";
 import { carriesDescriptors } from "../src/server/reflection.js";
-
-const requireCjs = createRequire(import.meta.url);
-const { FileDescriptorProto } = requireCjs("protobufjs/ext/descriptor") as { FileDescriptorProto: Type };
-
-interface Msg {
-  name: string;
-  field?: Array<{ name: string; typeName?: string }>;
-  nestedType?: Msg[];
-}
 
 function healthFileDescriptor(): Uint8Array {
   const root = path.resolve(path.dirname(protoPath), "../..");
@@ -25,7 +16,7 @@ function healthFileDescriptor(): Uint8Array {
   return entry.fileDescriptorProtos[0]!;
 }
 
-const decode = (bin: Uint8Array) => FileDescriptorProto.toObject(FileDescriptorProto.decode(bin)) as { messageType: Msg[] };
+const decode = (bin: Uint8Array) => fromBinary(FileDescriptorProtoSchema, bin);
 
 describe("map entry names in reflection descriptors", () => {
   it("names entries like protoc does", () => {
@@ -36,7 +27,7 @@ describe("map entry names in reflection descriptors", () => {
 
   it("renames the entry type of a map field and the field's reference to it", () => {
     const before = decode(healthFileDescriptor()).messageType.find((m) => m.name === "HealthListResponse")!;
-    // What protobufjs produces, and strict clients reject:
+    // What protobufjs (behind @grpc/proto-loader) produces, and strict clients reject:
     expect(before.nestedType?.[0]?.name).toBe("Statuses");
     const after = decode(fixMapEntryNames(healthFileDescriptor())).messageType.find((m) => m.name === "HealthListResponse")!;
     expect(after.nestedType?.[0]?.name).toBe("StatusesEntry");

@@ -1,23 +1,5 @@
-import { createRequire } from "node:module";
-import type { Type } from "protobufjs";
-
-// protobufjs ships the descriptor schema as CommonJS without usable typings.
-const requireCjs = createRequire(import.meta.url);
-const { FileDescriptorProto } = requireCjs("protobufjs/ext/descriptor") as { FileDescriptorProto: Type };
-
-interface FieldJson {
-  name?: string;
-  typeName?: string;
-}
-interface MessageJson {
-  name?: string;
-  field?: FieldJson[];
-  nestedType?: MessageJson[];
-  options?: { mapEntry?: boolean };
-}
-interface FileJson {
-  messageType?: MessageJson[];
-}
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, type DescriptorProto } from "@bufbuild/protobuf/wkt";
 
 /** protoc's name for the entry type of map field `foo_bar`: `FooBarEntry`. */
 export function mapEntryName(fieldName: string): string {
@@ -25,14 +7,14 @@ export function mapEntryName(fieldName: string): string {
   return `${camel.charAt(0).toUpperCase()}${camel.slice(1)}Entry`;
 }
 
-function fixMessage(msg: MessageJson): boolean {
+function fixMessage(msg: DescriptorProto): boolean {
   let changed = false;
-  for (const nested of msg.nestedType ?? []) changed = fixMessage(nested) || changed;
-  for (const field of msg.field ?? []) {
+  for (const nested of msg.nestedType) changed = fixMessage(nested) || changed;
+  for (const field of msg.field) {
     if (!field.name || !field.typeName) continue;
     const dot = field.typeName.lastIndexOf(".");
     const current = field.typeName.slice(dot + 1);
-    const entry = msg.nestedType?.find((n) => n.options?.mapEntry && n.name === current);
+    const entry = msg.nestedType.find((n) => n.options?.mapEntry && n.name === current);
     const wanted = mapEntryName(field.name);
     if (!entry || current === wanted) continue;
     entry.name = wanted;
@@ -43,15 +25,15 @@ function fixMessage(msg: MessageJson): boolean {
 }
 
 /**
- * protobufjs names the implicit entry type of `map<K, V> statuses` "Statuses"
- * where protoc says "StatusesEntry"; strict reflection clients (grpcurl ≥ 1.8.8,
- * built on Go's protodesc) then refuse the whole file ("invalid map: incorrect
- * implicit map entry name"). This rewrites such entries in a serialized
+ * protobufjs (behind @grpc/proto-loader) names the implicit entry type of
+ * `map<K, V> statuses` "Statuses" where protoc says "StatusesEntry"; strict
+ * reflection clients (grpcurl ≥ 1.8.8, built on Go's protodesc) then refuse
+ * the whole file ("invalid map: incorrect implicit map entry name"). This rewrites such entries in a serialized
  * FileDescriptorProto; files without maps come back as the same buffer.
  */
 export function fixMapEntryNames(serialized: Uint8Array): Uint8Array {
-  const file = FileDescriptorProto.toObject(FileDescriptorProto.decode(serialized), { enums: String, longs: String }) as FileJson;
+  const file = fromBinary(FileDescriptorProtoSchema, serialized);
   let changed = false;
-  for (const msg of file.messageType ?? []) changed = fixMessage(msg) || changed;
-  return changed ? FileDescriptorProto.encode(FileDescriptorProto.fromObject(file)).finish() : serialized;
+  for (const msg of file.messageType) changed = fixMessage(msg) || changed;
+  return changed ? toBinary(FileDescriptorProtoSchema, file) : serialized;
 }
