@@ -1,6 +1,6 @@
 /**
  * Speed of the relation service against the bare grpc-js echo baseline, in one
- * run with ghz (same concurrency, same duration, one after the other; DESIGN §8):
+ * run with ghz (same concurrency, same duration, one after the other; docs/design.md §10):
  * IsFollowing and BatchIsFollowing(100) from warm following:{A} keys,
  * ListFollowing(20) with profiles (one BatchGetUsers) and is_follow of another
  * viewer, and Follow acknowledged after Kafka's ack (acks=all).

@@ -34,7 +34,7 @@ export const GATEWAY_DEFAULTS = {
   authRate: { capacity: 10, refillPerSecond: 0.5 },
   /** How many users one /douyin list answer carries (the app API has no paging). */
   douyinListMax: 100,
-  /** Deepest `page * pageSize` the seed's page routes serve (each page walks the cursor from the start: at most 10 full calls). */
+  /** Deepest `page * pageSize` the page routes serve (each page walks the cursor from the start: at most 10 full calls). */
   pageMaxOffset: 1_000,
   /** One deadline for all the calls of a walk (page routes, /douyin lists): a few calls' worth, not 10 × GRPC_DEADLINE_MS. */
   listWalkDeadlineMs: 3_000,

@@ -64,7 +64,7 @@ describe("register -> login -> profile with only the token", () => {
     expect((await douyin(s.url, "GET", "/user/", { user_id: b.id, token: a.token })).body.user).toMatchObject({ id: b.id, is_follow: true });
     // Relative to the caller: b does not follow a.
     expect((await douyin(s.url, "GET", "/user/", { user_id: a.id, token: b.token })).body.user).toMatchObject({ id: a.id, is_follow: false });
-    // Without a token (the seed lists /douyin/user/ as public): the profile, is_follow false.
+    // Without a token (/douyin/user/ is public): the profile, is_follow false.
     expect((await douyin(s.url, "GET", "/user/", { user_id: b.id })).body.user).toMatchObject({ id: b.id, is_follow: false });
   });
 });

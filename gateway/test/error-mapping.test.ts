@@ -46,7 +46,7 @@ describe("errors from the services", () => {
 });
 
 describe("the one table", () => {
-  it("maps every code the design names", () => {
+  it("maps every code the error table names (ADR 9)", () => {
     expect(HTTP_STATUS_OF[status.INVALID_ARGUMENT]).toBe(400);
     expect(HTTP_STATUS_OF[status.UNAUTHENTICATED]).toBe(401);
     expect(HTTP_STATUS_OF[status.PERMISSION_DENIED]).toBe(403);

@@ -26,7 +26,7 @@ describe("the /api OpenAPI document", () => {
     expect(operations).toHaveLength(routes.length);
   });
 
-  it("has the seed's routes, the user routes and a route per relation RPC", () => {
+  it("has the page routes, the user routes and a route per relation RPC", () => {
     const keys = operations.map((o) => o.key);
     for (const k of [
       "POST /api/relation/follow",

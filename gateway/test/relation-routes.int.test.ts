@@ -51,7 +51,7 @@ describe("/api writes", () => {
     expect((await api(s.url, "GET", "/relation/is_following", { token: a.token, query: { targetUserId: b.id } })).body).toEqual({ following: false });
   });
 
-  it("the seed's form: followUserId and the caller's own userId, as JSON or as a form", async () => {
+  it("the follow body: followUserId and the caller's own userId, as JSON or as a form", async () => {
     const [a, b, c] = [await register("fa"), await register("fb"), await register("fc")];
     expect((await api(s.url, "POST", "/relation/follow", { token: a.token, body: { userId: a.id, followUserId: b.id } })).body).toMatchObject({ success: true });
     const form = await api(s.url, "POST", "/relation/follow", {
@@ -131,7 +131,7 @@ describe("/api reads", () => {
     expect(ids(r.users).sort()).toEqual([bs[1]!.id, bs[3]!.id].sort());
   });
 
-  it("the seed's get_follower / get_fans: page and pageSize over the same list", async () => {
+  it("the page routes get_follower / get_fans: page and pageSize over the same list", async () => {
     const pages: number[][] = [];
     for (let page = 1; page <= 4; page++) {
       const r = await api(s.url, "GET", "/relation/get_follower", { token: t.token, query: { userId: a.id, page, pageSize: 2 } });

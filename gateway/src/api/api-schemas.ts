@@ -49,7 +49,7 @@ export const SeedPage = z
     userList: z.array(ApiRelationUser),
     totalCount: count(),
   })
-  .meta({ id: "UserListPage", description: "The seed's page/pageSize answer" });
+  .meta({ id: "UserListPage", description: "A page/pageSize answer" });
 
 export const SeedResult = z
   .object({ success: z.boolean(), message: z.string(), changed: z.boolean().describe("False when nothing changed (already following / not following)") })

@@ -1,6 +1,7 @@
 /**
- * `/api/relation/...`: the seed's routes (`follow`, `get_follower`, `get_fans`
- * with page/pageSize) and the project's own cursor-paged routes, one per RPC.
+ * `/api/relation/...`: `follow`, the page routes `get_follower`/`get_fans`
+ * (page/pageSize; docs/design.md §1), and the project's own cursor-paged
+ * routes, one per RPC.
  */
 import { z } from "zod";
 import { invalidArgument } from "@rs/errors";
@@ -112,10 +113,10 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
     });
 
   return [
-    write("/relation/follow", "follow", "Follow a user (the seed's route); a follow already in place succeeds with changed=false"),
+    write("/relation/follow", "follow", "Follow a user; a follow already in place succeeds with changed=false"),
     write("/relation/unfollow", "unfollow", "Unfollow a user; unfollowing someone not followed succeeds with changed=false"),
-    seedPage("/relation/get_follower", "listFollowing", "getFollowerPage", "The users `userId` follows, by page (the seed's route and naming)", "/relation/following"),
-    seedPage("/relation/get_fans", "listFans", "getFansPage", "The users who follow `userId`, by page (the seed's route)", "/relation/fans"),
+    seedPage("/relation/get_follower", "listFollowing", "getFollowerPage", "The users `userId` follows, by page", "/relation/following"),
+    seedPage("/relation/get_fans", "listFans", "getFansPage", "The users who follow `userId`, by page", "/relation/fans"),
     cursorList("/relation/following", "listFollowing", "listFollowing", "The users `userId` follows, newest first, cursor-paged"),
     cursorList("/relation/fans", "listFans", "listFans", "The users who follow `userId`, newest first, cursor-paged"),
     cursorList("/relation/friends", "listFriends", "listFriends", "Mutual follows of `userId`, newest first, cursor-paged"),

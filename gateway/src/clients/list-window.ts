@@ -1,5 +1,5 @@
 /**
- * Offset windows over the relation service's keyset-paged lists: the seed's
+ * Offset windows over the relation service's keyset-paged lists: the
  * `page`/`pageSize` routes and the app API's unpaged lists are served by
  * walking cursors (never an OFFSET query). The caller bounds the depth
  * (`PAGE_MAX_OFFSET`, `DOUYIN_LIST_MAX`); one deadline bounds the whole walk.

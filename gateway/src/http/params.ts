@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 
-/** Ids are positive integers below 2^53 (DESIGN.md §2), at most 16 decimal digits. */
+/** Ids are positive integers below 2^53 (docs/design.md §2), at most 16 decimal digits. */
 const ID_TEXT = /^[1-9][0-9]{0,15}$/;
 const INT_TEXT = /^(0|-?[1-9][0-9]{0,15})$/;
 /** Opaque cursors are base64url; the service decides whether one is valid. */

@@ -6,7 +6,7 @@ import { hmacKey, rsaPrivateKey, signingKeyFromConfig, type JwtAlgorithm, type J
 /** Random bytes in a token id: 128 bits, so ids never collide in practice. */
 const JTI_BYTES = 16;
 const MS_PER_SECOND = 1000;
-/** Ids are integers below 2^53 (see DESIGN.md), written in decimal. */
+/** Ids are integers below 2^53 (docs/design.md §2), written in decimal. */
 const USER_ID_PATTERN = /^[1-9][0-9]{0,15}$/;
 
 export interface TokenIssuerOptions {

@@ -18,7 +18,7 @@ export const relationCacheSettings = {
     .describe("Prefix of every relation key in Redis (following:{A}, pending:{A}, fans:{B}, ...)"),
   FANS_WINDOW: env.positiveInt().default(DEFAULT_FANS_WINDOW).describe("How many of a user's newest fans fans:{B} keeps; deeper pages come from the fans shard"),
   FANS_TOMBSTONES: env.positiveInt().min(2, "must be at least 2").default(DEFAULT_FANS_TOMBSTONES).describe("Unfollow tombstones kept per fans window before the oldest are pruned"),
-  CACHE_TTL_MS: env.positiveInt().default(DEFAULT_CACHE_TTL_MS).describe("Base lifetime of following:{A} and fans:{B} (one day, as in the seed design)"),
+  CACHE_TTL_MS: env.positiveInt().default(DEFAULT_CACHE_TTL_MS).describe("Base lifetime of following:{A} and fans:{B} (one day)"),
   CACHE_TTL_JITTER_MS: env.nonNegativeInt().default(DEFAULT_CACHE_TTL_JITTER_MS).describe("Up to this much is added at random to each cache lifetime, so keys loaded together do not expire together"),
   CACHE_EMPTY_TTL_MS: env
     .positiveInt()

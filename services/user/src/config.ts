@@ -6,7 +6,7 @@ import { DEFAULT_WORKER_PREFIX } from "@rs/ids";
 const BCRYPT_MIN_COST = 4;
 const BCRYPT_MAX_COST = 31;
 export const BCRYPT_COST_DEFAULT = 10;
-/** One day, as in the seed design. */
+/** One day. */
 export const PROFILE_CACHE_TTL_SECONDS_DEFAULT = 24 * 60 * 60;
 export const PROFILE_CACHE_TTL_JITTER_DEFAULT = 0.1;
 /** Unknown ids are remembered briefly: long enough to absorb a burst, short enough not to matter. */

@@ -1,5 +1,5 @@
 /**
- * The relation lists, newest first with an opaque keyset cursor (DESIGN §3, §5):
+ * The relation lists, newest first with an opaque keyset cursor (docs/design.md §6):
  * following (from following:{A}), fans (fans:{B} window, then the fans shard),
  * friends (A's follows ∩ A's fans) and common following (the viewer's follows
  * who follow a target). Each page is hydrated with ONE BatchGetUsers call and

@@ -1,5 +1,5 @@
 /**
- * Is-following checks (DESIGN §5): read following:{A}, loading it on a miss.
+ * Is-following checks (docs/design.md §6): read following:{A}, loading it on a miss.
  * A batch of up to 1000 targets is one ZMSCORE, one round trip.
  */
 import type { RelationCache } from "../adapters/redis/relation-cache.js";

@@ -1,5 +1,5 @@
 /**
- * Follow and unfollow (DESIGN §4): decide in Redis, publish, answer.
+ * Follow and unfollow (docs/design.md §5): decide in Redis, publish, answer.
  *
  * 1. following:{A} is loaded (shard rows + pending overlay, singleflight).
  * 2. One script decides: no-op (already so: success, no event), over the cap,

@@ -1,6 +1,6 @@
 /**
- * The counter cache: hash buckets small enough to stay listpack-encoded (the
- * seed measured 85% less memory than one string key per counter).
+ * The counter cache: hash buckets small enough to stay listpack-encoded (far
+ * less memory than one string key per counter; docs/design.md §4).
  *
  * Layout: key `<prefix><entity type>:<name>:<bucket>`, field = the entity id,
  * value = the counter. bucket = murmur3(id) mod COUNT_CACHE_BUCKETS. Ids are
@@ -8,7 +8,7 @@
  * every user in a bucket of its own (ids of one bucket would have to be minted
  * in the same millisecond by the same worker) and save nothing; a hash spreads
  * them evenly, and the bucket count is sized to the number of cached counters
- * (about 256 per bucket at the design size). A listpack stores the decimal id
+ * (about 256 per bucket). A listpack stores the decimal id
  * as an integer (≤ 10 bytes with its header) and a small count in 2-4 bytes,
  * so a counter costs about 12-14 bytes plus its share of the key.
  *

@@ -1,4 +1,4 @@
-/** Base lifetime of a cached list: one day, as in the seed design. */
+/** Base lifetime of a cached list: one day (docs/design.md §4). */
 export const DEFAULT_CACHE_TTL_MS = 24 * 60 * 60 * 1000;
 /** Up to this much is added at random, so keys loaded together do not expire together. */
 export const DEFAULT_CACHE_TTL_JITTER_MS = 2 * 60 * 60 * 1000;
