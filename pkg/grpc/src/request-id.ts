@@ -5,7 +5,7 @@
  * grpcurl, a background job) runs with none: no id is made up for it.
  */
 import { InterceptingCall, status, type Interceptor, type Metadata, type UntypedHandleCall } from "@grpc/grpc-js";
-import { REQUEST_ID_HEADER, currentRequestIds, formatRequestIds, parseRequestIds, withRequestIds, type Logger } from "@rs/logger";
+import { REQUEST_ID_HEADER, currentRequestIds, formatRequestIds, parseRequestIds, withCallDeadline, withRequestIds, type Logger } from "@rs/logger";
 
 /** Adds the current request id(s) to `metadata`, unless the caller set the key itself. */
 export function addRequestIdMetadata(metadata: Metadata): Metadata {
@@ -29,16 +29,25 @@ const NS_PER_MS = 1e6;
 
 type UnaryCallback = (err: { code?: number } | null, ...rest: unknown[]) => void;
 
+/** A call's deadline as epoch ms (undefined: none). */
+function deadlineOf(call: { getDeadline?: () => Date | number }): number | undefined {
+  const d = call.getDeadline?.();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return typeof ms === "number" && Number.isFinite(ms) ? ms : undefined;
+}
+
 /**
  * Runs `handler` (any grpc-js handler) inside the request id(s) its call
- * carries. With `unary` (the method's path and a logger at debug level), each
+ * carries, and inside its deadline (see @rs/logger's call deadline: waits on
+ * other processes end before it). With `unary` (the method's path and a logger at debug level), each
  * answered call also logs one debug line `rpc` with its method, status and
  * time, inside the same ids: a per-call access log that costs nothing at info.
  */
 export function inRequestContext(handler: UntypedHandleCall, unary?: { readonly path: string; readonly logger: Logger }): UntypedHandleCall {
   const invoke = handler as (...args: unknown[]) => unknown;
   const log = unary?.logger.isLevelEnabled("debug") ? unary.logger : undefined;
-  const wrapped = (call: { metadata: Metadata }, ...rest: unknown[]) =>
+  const wrapped = (call: { metadata: Metadata; getDeadline?: () => Date | number }, ...rest: unknown[]) =>
+    withCallDeadline(deadlineOf(call), () =>
     withRequestIds(requestIdsOfMetadata(call.metadata), () => {
       if (!log) return invoke(call, ...rest);
       const started = process.hrtime.bigint();
@@ -49,6 +58,6 @@ export function inRequestContext(handler: UntypedHandleCall, unary?: { readonly 
         callback(err, ...out);
       };
       return invoke(call, logged, ...rest.slice(1));
-    });
+    }));
   return wrapped as unknown as UntypedHandleCall;
 }

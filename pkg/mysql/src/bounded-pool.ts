@@ -23,6 +23,7 @@
  * applied", as after any lost connection.
  */
 import type { Pool, PoolConnection } from "mysql2/promise";
+import { boundByCallDeadline } from "@rs/logger";
 
 export interface PoolDeadlines {
   /** Longest wait for a pooled connection (including opening a new one). */
@@ -59,19 +60,27 @@ function withDeadline<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Pro
 
 type AnyFn = (...args: unknown[]) => Promise<unknown>;
 
+/**
+ * Inside a gRPC call with a deadline, every wait ends this long before it (see
+ * @rs/logger's call deadline), so the service can still answer UNAVAILABLE.
+ */
+const CALL_RESERVE_MS = 250;
+
 const STATEMENTS = new Set(["query", "execute"]);
 const CONTROL: Readonly<Record<string, string>> = { beginTransaction: "START TRANSACTION", commit: "COMMIT", rollback: "ROLLBACK" };
 
 function boundedConnection(conn: PoolConnection, d: PoolDeadlines): PoolConnection {
   let destroyed = false;
-  const bounded = (run: () => Promise<unknown>) =>
-    withDeadline(run(), d.queryTimeoutMs, () => {
+  const bounded = (run: () => Promise<unknown>) => {
+    const ms = boundByCallDeadline(d.queryTimeoutMs, CALL_RESERVE_MS);
+    return withDeadline(run(), ms, () => {
       if (!destroyed) {
         destroyed = true;
         conn.destroy();
       }
-      return new MysqlTimeoutError("query", d.queryTimeoutMs, d.describe);
+      return new MysqlTimeoutError("query", ms, d.describe);
     });
+  };
   return new Proxy(conn, {
     get(target, prop, receiver) {
       if (typeof prop === "string" && STATEMENTS.has(prop)) {
@@ -103,12 +112,13 @@ function boundedConnection(conn: PoolConnection, d: PoolDeadlines): PoolConnecti
 export function boundedPool(pool: Pool, d: PoolDeadlines): Pool {
   const acquire = async (): Promise<PoolConnection> => {
     let abandoned = false;
+    const ms = boundByCallDeadline(d.acquireTimeoutMs, CALL_RESERVE_MS);
     const pending = pool.getConnection();
     try {
       return boundedConnection(
-        await withDeadline(pending, d.acquireTimeoutMs, () => {
+        await withDeadline(pending, ms, () => {
           abandoned = true;
-          return new MysqlTimeoutError("acquire", d.acquireTimeoutMs, d.describe);
+          return new MysqlTimeoutError("acquire", ms, d.describe);
         }),
         d,
       );

@@ -18,6 +18,8 @@ const CALL_DEADLINE_MS = 15_000;
 let w: CountWorld;
 let proxy: FaultProxy;
 let client: CountClient;
+/** The same service with the default MySQL bounds (seconds): only the caller's deadline can cut its waits short. */
+let patient: CountClient;
 
 beforeAll(async () => {
   w = await createCountWorld("mysql-outage");
@@ -29,6 +31,7 @@ beforeAll(async () => {
     MYSQL_QUERY_TIMEOUT_MS: String(TIMEOUT_MS),
   });
   client = s.client;
+  patient = (await w.service({ MYSQL_SHARD_DSNS: w.dbs.dsns.map((dsn) => dsnThrough(proxy, dsn)).join(",") })).client;
 });
 
 afterAll(async () => {
@@ -49,6 +52,20 @@ describe("count service during a MySQL outage", () => {
     expect(await codeOf(readUncached())).toBe(status.UNAVAILABLE);
     proxy.heal();
     expect(await codeOf(readUncached())).toBe(status.OK);
+  });
+
+  it("answers UNAVAILABLE within its caller's deadline, shorter than its own MySQL bounds", async () => {
+    const SHORT_DEADLINE_MS = 800;
+    expect(await codeOf(patient.getCounts({ userId: randomId() }, { deadlineMs: SHORT_DEADLINE_MS }))).toBe(status.OK);
+    proxy.stall();
+    try {
+      const t0 = Date.now();
+      // not DEADLINE_EXCEEDED: the service gave up on MySQL before the caller gave up on it
+      expect(await codeOf(patient.getCounts({ userId: randomId() }, { deadlineMs: SHORT_DEADLINE_MS }))).toBe(status.UNAVAILABLE);
+      expect(Date.now() - t0).toBeLessThan(SHORT_DEADLINE_MS);
+    } finally {
+      proxy.heal();
+    }
   });
 
   it("answers UNAVAILABLE when MariaDB stops answering (the pool's deadlines), and answers again after", async () => {

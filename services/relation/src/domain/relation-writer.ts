@@ -15,7 +15,7 @@
  * is found and published by the pending sweeper within seconds.
  */
 import { failedPrecondition, invalidArgument, notFound, unavailable } from "@rs/errors";
-import type { Logger } from "@rs/logger";
+import { boundByCallDeadline, type Logger } from "@rs/logger";
 import type { FansCache } from "../adapters/redis/fans-cache.js";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { relationMetrics } from "../relation.metrics.js";
@@ -28,6 +28,8 @@ const JOIN_ATTEMPTS = 3;
 const IN_FLIGHT_POLL_MS = 25;
 /** Slack for the clocks of Redis (versions) and of this process. */
 const CLOCK_MARGIN_MS = 1_000;
+/** Time kept, inside a call's deadline, for the undo and the answer after a publish gave up. */
+const PUBLISH_RESERVE_MS = 300;
 /** Default of {@link RelationWriterDeps.publishDeadlineMs}. */
 export const DEFAULT_PUBLISH_DEADLINE_MS = 1_500;
 
@@ -159,11 +161,13 @@ export class RelationWriter {
    */
   private async publishWithin(t: RelationTransition): Promise<void> {
     const key = inFlightKey(t.from, t.to, t.version);
+    // within the caller's deadline too, leaving time to undo and answer
+    const deadlineMs = boundByCallDeadline(this.publishDeadlineMs, PUBLISH_RESERVE_MS);
     let settle!: (ok: boolean) => void;
     this.inFlight.set(key, new Promise<boolean>((resolve) => (settle = resolve)));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`publish not acknowledged within ${this.publishDeadlineMs} ms`)), this.publishDeadlineMs);
+      timer = setTimeout(() => reject(new Error(`publish not acknowledged within ${deadlineMs} ms`)), deadlineMs);
     });
     const publish = this.d.publisher.publish([t]);
     publish.catch(() => undefined); // its late failure after the deadline is already handled

@@ -6,7 +6,9 @@
  * Unknown ids are not remembered here (a user may register a moment later); the
  * user service's Bloom filter makes asking about them cheap.
  */
+import { status } from "@grpc/grpc-js";
 import { LRUCache } from "lru-cache";
+import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
 import type { UserDirectory, UserProfile } from "../../domain/ports.js";
@@ -17,6 +19,20 @@ export interface UserDirectoryOptions {
   readonly existsCacheSize: number;
   /** How long such an id is trusted. */
   readonly existsCacheTtlMs: number;
+}
+
+/**
+ * The user service not answering within this service's deadline for it is an
+ * outage of a dependency: UNAVAILABLE to our caller (its own deadline has not
+ * passed), not a timeout of its call.
+ */
+async function answered<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    if (isStatusError(err) && err.code === status.DEADLINE_EXCEEDED) throw unavailable("the user service did not answer in time; retry");
+    throw err;
+  }
 }
 
 export class UserServiceDirectory implements UserDirectory {
@@ -31,7 +47,7 @@ export class UserServiceDirectory implements UserDirectory {
 
   async exists(id: number): Promise<boolean> {
     if (this.known.get(id)) return true;
-    const { exists } = await this.client.userExists({ userId: id });
+    const { exists } = await answered(this.client.userExists({ userId: id }));
     if (exists) this.known.set(id, true);
     return exists;
   }
@@ -39,7 +55,7 @@ export class UserServiceDirectory implements UserDirectory {
   async profiles(ids: readonly number[]): Promise<Map<number, UserProfile>> {
     const out = new Map<number, UserProfile>();
     if (ids.length === 0) return out;
-    const { users } = await this.client.batchGetUsers({ userIds: [...ids] });
+    const { users } = await answered(this.client.batchGetUsers({ userIds: [...ids] }));
     for (const u of users) {
       this.known.set(u.id, true);
       out.set(u.id, profileOf(u));
