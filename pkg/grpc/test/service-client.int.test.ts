@@ -12,14 +12,14 @@ import { createEtcd, registerInstance, watchService, type Etcd3, type Registrati
 import { unavailable } from "@rs/errors";
 import { createServiceClient, startGrpcServer, unary, type ServiceClient } from "@rs/grpc";
 import { echoV1, protoFiles } from "@rs/idl";
-import { createLogger } from "@rs/logger";
+import { createLogger, withCallDeadline } from "@rs/logger";
 import { infra } from "../../../test/infra.js";
 import { metricsRegistry } from "@rs/runtime";
 import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 import { eventually } from "./support/eventually.js";
 
 const logger = createLogger("service-client-it", process.env.TEST_LOG_LEVEL ?? "silent");
-type Behaviour = "ok" | "unavailable" | "boom" | "slow";
+type Behaviour = "ok" | "unavailable" | "boom" | "slow" | "unavailable-then-slow";
 
 /** An echo server whose behaviour the test switches, counting the calls it receives. */
 async function startTestServer(name: string) {
@@ -32,6 +32,10 @@ async function startTestServer(name: string) {
       case "boom":
         throw new Error("connection to 10.1.2.3:3306 refused");
       case "slow":
+        await sleep(500);
+        break;
+      case "unavailable-then-slow":
+        if (state.calls === 1) throw unavailable("overloaded, try elsewhere");
         await sleep(500);
         break;
     }
@@ -128,6 +132,23 @@ describe("createServiceClient with one address", () => {
     expect(err.code).toBe(status.DEADLINE_EXCEEDED);
     expect(Date.now() - t0).toBeLessThan(400);
     expect((await c.echo({ message: "patient" }, { deadlineMs: 2_000 })).message).toBe("patient");
+  });
+
+  it("reports UNAVAILABLE, not the deadline, when a retry after UNAVAILABLE runs out of time", async () => {
+    server.state.behaviour = "unavailable-then-slow";
+    server.state.calls = 0;
+    const err = await codeOf(client({ deadlineMs: 400, idempotentMethods: ["echo"], maxRetries: 3 }).echo({ message: "x" }));
+    expect(server.state.calls).toBe(2);
+    expect(err.code).toBe(status.UNAVAILABLE);
+  });
+
+  it("ends a call made while serving another before that call's deadline", async () => {
+    server.state.behaviour = "slow";
+    const c = client({ deadlineMs: 2_000 });
+    const t0 = Date.now();
+    const err = await withCallDeadline(Date.now() + 300, () => codeOf(c.echo({ message: "x" })));
+    expect(err.code).toBe(status.DEADLINE_EXCEEDED);
+    expect(Date.now() - t0).toBeLessThan(300);
   });
 
   it("opens the circuit after repeated UNAVAILABLE, answers fast without calling, and closes again", async () => {

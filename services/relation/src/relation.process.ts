@@ -84,6 +84,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         batch: config.OUTBOX_BATCH,
         intervalMs: config.OUTBOX_RETRY_INTERVAL_MS,
         bounds: new OutboxBounds(redis, cache.keys, { maxUsers: config.OUTBOX_MAX_USERS, maxEntriesPerUser: config.OUTBOX_MAX_ENTRIES_PER_USER }),
+        notePublished: (t) => cache.markPublished(t.from, t.to, t.version),
         logger,
       });
       drainer.start();

@@ -9,7 +9,7 @@ import {
 } from "@grpc/grpc-js";
 import { isBrokenCircuitError, type IPolicy } from "cockatiel";
 import { StatusError } from "@rs/errors";
-import type { Logger } from "@rs/logger";
+import { boundByCallDeadline, type Logger } from "@rs/logger";
 import { watchService, type Etcd3, type ServiceWatcher } from "@rs/discovery";
 import { callLabels, clientMetrics, codeLabel, secondsSince } from "../grpc-metrics.js";
 import {
@@ -30,6 +30,8 @@ import { EndpointPool, type Endpoint } from "./endpoint-pool.js";
 export const DEFAULT_DEADLINE_MS = 2_000;
 /** Retries of an idempotent call after its first attempt. */
 export const DEFAULT_MAX_RETRIES = 2;
+/** A call made while serving another ends this long before that call's deadline, so the server can still answer it. */
+const CALLER_RESERVE_MS = 150;
 
 /** Channel settings of every per-instance connection. */
 const DEFAULT_CHANNEL_OPTIONS: ChannelOptions = {
@@ -205,11 +207,20 @@ export function createServiceClient<C extends Client>(
 
   /** The attempts of one call: retries of idempotent methods, all under the breaker. */
   const execute = async (name: string, def: MethodDefinition<unknown, unknown>, request: unknown, callOpts?: CallOpts) => {
-    const deadline = Date.now() + (callOpts?.deadlineMs ?? deadlineMs);
+    // Inside a server call, the call's own deadline (less a reserve to answer) bounds this one too.
+    const deadline = Date.now() + boundByCallDeadline(callOpts?.deadlineMs ?? deadlineMs, CALLER_RESERVE_MS);
     const metadata = callOpts?.metadata ?? new Metadata();
     const tried = new Set<string>();
     const isIdempotent = idempotent.has(name);
-    const once = () => attempt(def, request, metadata, deadline, tried, isIdempotent);
+    // A retry that runs out of time says nothing new: the callee was unavailable.
+    let unavailable: unknown;
+    const once = () =>
+      attempt(def, request, metadata, deadline, tried, isIdempotent).catch((err: unknown) => {
+        const code = (err as { code?: unknown }).code;
+        if (code === status.UNAVAILABLE) unavailable = err;
+        else if (code === status.DEADLINE_EXCEEDED && unavailable !== undefined) throw unavailable;
+        throw err;
+      });
     const run = isIdempotent ? () => retryPolicy.execute(once) : once;
     const cls = classOf.get(name) ?? WRITE_CLASS;
     const breaker = breakers.get(cls);

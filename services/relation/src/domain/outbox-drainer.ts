@@ -27,6 +27,8 @@ export interface OutboxDrainerOptions {
   /** The outboxes' bound, checked before each write ({@link OutboxDrainer.admit}); none: unbounded. */
   readonly bounds?: OutboxBounds;
   readonly logger: Logger;
+  /** Notes Kafka's ack of a published transition for requests waiting on it (relation-writer.ts awaitInFlight). */
+  readonly notePublished?: (t: RelationTransition) => Promise<void>;
 }
 
 export type DrainResult = "drained" | "busy" | "failed";
@@ -137,6 +139,7 @@ export class OutboxDrainer {
           entries.map((e) => e.version),
         );
         relationMetrics.outboxPublished.inc(entries.length);
+        if (this.o.notePublished) await Promise.all(entries.map((t) => this.o.notePublished!(t).catch(() => undefined)));
         for (const t of entries) await runFanStep(this.o.fans, t, this.o.logger);
       }
     } finally {

@@ -132,23 +132,29 @@ export class RelationWriter {
    * "already so" would have been a wrong answer. So the request waits for the
    * outcome: the publish in this process (its promise), or, for one in another
    * instance, until its publisher notes Kafka's ack (`p:<to>` in meta:{A}) or
-   * the publish deadline has passed for it. Acknowledged, persisted, or still
-   * there after the deadline (its publisher died: the sweeper sends it): it
-   * stands. Replaced (undone, or changed by yet another request): decide again.
+   * the publish deadline has passed for it. Acknowledged, persisted, queued in
+   * the outbox (an undo, which is never undone), or still there after the
+   * deadline (its publisher died: the sweeper sends it): it stands. Replaced
+   * (undone, or changed by yet another request): decide again. Our caller's
+   * deadline comes first: unsettled by then, the answer is UNAVAILABLE.
    * See docs/adr/0015-no-op-waits-for-in-flight-publish.md.
    */
   private async awaitInFlight(from: number, to: number, action: RelationAction): Promise<"done" | "retry"> {
     const first = await this.d.cache.inFlightState(from, to);
     const e = first.entry;
-    if (!e || e.action !== action || first.publishedVersion === e.version) return "done";
+    if (!e || e.action !== action || first.queued || first.publishedVersion === e.version) return "done";
     const local = this.inFlight.get(inFlightKey(from, to, e.version));
     if (local) return (await local) ? "done" : "retry";
-    const settledBy = entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS;
+    // until the publish deadline has passed for it, but never past our caller's deadline
+    const settledBy = Math.min(entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS, this.now() + boundByCallDeadline(Number.MAX_SAFE_INTEGER, PUBLISH_RESERVE_MS));
     while (this.now() < settledBy) {
       await sleep(IN_FLIGHT_POLL_MS);
       const cur = await this.d.cache.inFlightState(from, to);
-      if (!cur.entry || cur.publishedVersion === e.version) return "done";
+      if (!cur.entry || cur.queued || cur.publishedVersion === e.version) return "done";
       if (cur.entry.version !== e.version) return "retry";
+    }
+    if (this.now() < entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS) {
+      throw unavailable(`the ${action} could not be confirmed in time (a concurrent change of it is still being published); retry`);
     }
     return "done";
   }

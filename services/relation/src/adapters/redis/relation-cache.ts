@@ -10,6 +10,7 @@ import {
   actionCode,
   actionFromCode,
   decodePending,
+  decodeTransition,
   isSource,
   isUserId,
   type PendingEntry,
@@ -249,10 +250,20 @@ export class RelationCache {
     await this.scripts.run("markPublished", [this.keys.pending(a), this.keys.meta(a)], [to, version]);
   }
 
-  /** A→to's pending transition and whether Kafka acknowledged it yet (as far as its publisher noted). */
-  async inFlightState(a: number, to: number): Promise<{ entry: PendingEntry | undefined; publishedVersion: number | undefined }> {
-    const [raw, published] = await Promise.all([this.redis.hget(this.keys.pending(a), String(to)), this.redis.hget(this.keys.meta(a), `p:${to}`)]);
-    return { entry: raw === null ? undefined : decodePending(to, raw), publishedVersion: published === null ? undefined : Number(published) };
+  /**
+   * A→to's pending transition, whether its publisher noted Kafka's ack of it,
+   * and whether it waits in A's outbox (an undo: published by the outbox
+   * drainer until it goes out, never undone itself).
+   */
+  async inFlightState(a: number, to: number): Promise<{ entry: PendingEntry | undefined; publishedVersion: number | undefined; queued: boolean }> {
+    const [raw, published, outbox] = await Promise.all([
+      this.redis.hget(this.keys.pending(a), String(to)),
+      this.redis.hget(this.keys.meta(a), `p:${to}`),
+      this.redis.lrange(this.keys.outbox(a), 0, -1),
+    ]);
+    const entry = raw === null ? undefined : decodePending(to, raw);
+    const queued = entry !== undefined && outbox.some((text) => text.startsWith(`${a}|${to}|`) && decodeTransition(text).version === entry.version);
+    return { entry, publishedVersion: published === null ? undefined : Number(published), queued };
   }
 
   /** A→to's unpersisted transition, if any. */
