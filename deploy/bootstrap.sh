@@ -128,7 +128,7 @@ install_jaeger() {
   mkdir -p "$(dirname "$JAEGER_BIN")"
   # `go build -v` names each package as it compiles it: print a count now and then.
   if ! (cd deploy/jaeger && go build -v -trimpath -o "../../$JAEGER_BIN.tmp" "$pkg" 2>&1) |
-    awk -v total="$total" '/^#|error|cannot|undefined/ { print; next } { n++; if (n % 200 == 0) printf "    compiled %d of at most %d packages\n", n, total; fflush() }'; then
+    awk -v total="$total" '/^#|\.go:[0-9]+:/ { print; next } { n++; if (n % 200 == 0) printf "    compiled %d of at most %d packages\n", n, total; fflush() }'; then
     echo "error: building Jaeger failed (see above); RS_JAEGER=0 runs the suite without it" >&2
     return 1
   fi
