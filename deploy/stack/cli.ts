@@ -85,7 +85,7 @@ const ALL_NAMES = [...APPS.map((a) => a.name).reverse(), ...ALL_INFRA.map((s) =>
 function status(): void {
   const rows: string[][] = [["process", "state", "address", "log"]];
   for (const s of INFRA) {
-    rows.push([s.name, runningPid(s.name) ? "running" : "stopped", s.ports.map((p) => `${HOST}:${p.port}`).join(" "), logFile(s.name)]);
+    rows.push([s.name, runningPid(s.name) ? "running" : "stopped", s.address?.() ?? s.ports.map((p) => `${HOST}:${p.port}`).join(" "), logFile(s.name)]);
   }
   for (const a of APPS) {
     const addr = [a.port ? `${a.name === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`].filter(Boolean).join("  ");

@@ -21,6 +21,8 @@ export interface InfraServer {
   ready(): Promise<boolean>;
   /** How long a cold start may take. */
   readonly startTimeoutMs: number;
+  /** What `status` shows as its address (default: every port it binds). */
+  readonly address?: () => string;
 }
 
 const dir = (name: string) => path.join(DATA_DIR, name);

@@ -26,6 +26,7 @@ export const jaeger: InfraServer = {
   name: "jaeger",
   ports: [ports.jaegerOtlpGrpc, ports.jaegerOtlpHttp, ports.jaegerQuery, ports.jaegerQueryGrpc, ports.jaegerHealth, ports.jaegerMetrics],
   startTimeoutMs: 30_000,
+  address: () => `otlp ${jaegerOtlpEndpoint()}  query ${jaegerQueryUrl()}/api/traces`,
   prepare() {
     /* in-memory storage: no data folder */
   },
