@@ -6,4 +6,5 @@
 export { startRpcProcess, type RpcProcessOptions, type RpcProcessSettings, type RpcSetup } from "./rpc-process.js";
 export { startWorkerProcess, type WorkerProcessOptions, type WorkerSetup } from "./worker-process.js";
 export { openRedis, openShardedMysql } from "./resources.js";
+export { resolveServiceHost, SERVICE_HOST_AUTO } from "./service-host.js";
 export type { RunningProcess, ProcessContext, ProcessSettings } from "./process-types.js";

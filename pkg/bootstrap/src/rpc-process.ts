@@ -3,6 +3,7 @@ import { startGrpcServer, type ServiceBinding } from "@rs/grpc";
 import { createLogger, type Logger } from "@rs/logger";
 import { Lifecycle, startAdminServer, type ReadinessCheck } from "@rs/runtime";
 import { newInstanceId } from "./instance-id.js";
+import { resolveServiceHost } from "./service-host.js";
 import type { ProcessContext, ProcessSettings, RunningProcess } from "./process-types.js";
 
 /** The settings an rpc process reads (processSettings + grpcServerSettings + etcdSettings). */
@@ -50,6 +51,8 @@ export async function startRpcProcess<E>(opts: RpcProcessOptions<E>): Promise<Ru
   const lifecycle = new Lifecycle(logger);
   const instanceId = newInstanceId(opts.name);
   try {
+    // Before anything is opened: a host that cannot be resolved fails the start at once.
+    const serviceHost = resolveServiceHost(s.SERVICE_HOST);
     const etcd = createEtcd(s.ETCD_ENDPOINTS);
     lifecycle.add("close etcd client", () => etcd.close());
 
@@ -68,7 +71,7 @@ export async function startRpcProcess<E>(opts: RpcProcessOptions<E>): Promise<Ru
     const registration = await registerInstance(etcd, {
       service: opts.name,
       instanceId,
-      address: `${s.SERVICE_HOST}:${grpc.port}`,
+      address: `${serviceHost}:${grpc.port}`,
       ttlSeconds: s.ETCD_LEASE_TTL_SECONDS,
       logger,
     });

@@ -35,7 +35,7 @@ export const kafkaSettings = {
 export const processSettings = {
   ADMIN_PORT: f.port().default(0).describe("Port of /healthz, /readyz and /metrics"),
   LOG_LEVEL: f.logLevel().describe("pino log level"),
-  SERVICE_HOST: f.string("a host name or IP").default("127.0.0.1").describe("Address other processes use to reach this one; registered in etcd"),
+  SERVICE_HOST: f.string("a host name or IP").default("127.0.0.1").describe("Address other processes use to reach this one; registered in etcd. `auto`: this machine's own non-loopback interface address (one per container or pod, so replicas register distinct addresses)"),
   SHUTDOWN_TIMEOUT_MS: f.positiveInt().default(10_000).describe("How long draining in-flight calls may take before they are cut"),
 };
 
