@@ -124,6 +124,22 @@ export function interpolate(value: string, vars: Record<string, string | undefin
   });
 }
 
+/** Every `${VAR...}` / `$VAR` reference in a string (not `$$`), with its operator and argument. */
+export function variableReferences(value: string): { name: string; op?: string; arg?: string }[] {
+  return [...value.matchAll(VARIABLE)].flatMap((m) => {
+    const name = m[1] ?? m[4];
+    return name ? [{ name, ...(m[2] !== undefined ? { op: m[2], arg: m[3] ?? "" } : {}) }] : [];
+  });
+}
+
+/** Every string anywhere in a parsed document (keys not included). */
+export function stringsIn(node: unknown): string[] {
+  if (typeof node === "string") return [node];
+  if (Array.isArray(node)) return node.flatMap(stringsIn);
+  if (node && typeof node === "object") return Object.values(node).flatMap(stringsIn);
+  return [];
+}
+
 /** A service's environment as strings, before interpolation (list or map form). */
 export function rawEnvironment(svc: ComposeService): Record<string, string> {
   const env = svc.environment ?? {};

@@ -19,9 +19,10 @@ import { MYSQL_USER, SHARD_DATABASES, TOPICS } from "../deploy/stack/settings.js
 import { VIRTUAL_SHARDS_DEFAULT, loadConfig } from "../pkg/config/src/index.js";
 import {
   COMPOSE_FILE, ROOT, argv, composeSchemaValidator, dependencies, interpolate, loadComposeFiles, mergeServices, rawEnvironment,
-  type ComposeService,
+  stringsIn, variableReferences, type ComposeService,
 } from "./compose-model.js";
 import { configSchemaOf, readmePorts, requiredKeys } from "./process-contracts.js";
+import { resolveServiceHost } from "../pkg/bootstrap/src/service-host.js";
 import { allPanels, dashboardQueries, dashboards } from "./dashboard.js";
 import { METRIC_CONTRACT, contractMetricOf, promqlMetricNames, suiteSources } from "./metric-contract.js";
 
@@ -32,6 +33,8 @@ const TEST_SECRETS = {
 const ONE_SHOTS = ["migrate", "kafka-init"] as const;
 const INFRA = ["mysql", "redis", "kafka", "etcd"] as const;
 const OBSERVABILITY = ["jaeger", "prometheus", "grafana"] as const;
+/** The application layer's edge: the one published entry point in front of the gateway replicas. */
+const EDGE = ["gateway-proxy"] as const;
 
 const files = loadComposeFiles();
 const services = mergeServices(files);
@@ -91,8 +94,8 @@ describe("docker-compose.yml: files and schema", () => {
     ]);
     for (const s of INFRA) expect(services[s]?.definedIn).toMatch(/compose\.infra\.yml$/);
     for (const s of OBSERVABILITY) expect(services[s]?.definedIn).toMatch(/compose\.observability\.yml$/);
-    for (const s of [...APPS.map((a) => a.name), "migrate"]) expect(services[s]?.definedIn).toBe(COMPOSE_FILE);
-    expect(Object.keys(services).sort()).toEqual([...INFRA, ...OBSERVABILITY, ...ONE_SHOTS, ...APPS.map((a) => a.name)].sort());
+    for (const s of [...APPS.map((a) => a.name), "migrate", ...EDGE]) expect(services[s]?.definedIn).toBe(COMPOSE_FILE);
+    expect(Object.keys(services).sort()).toEqual([...INFRA, ...OBSERVABILITY, ...ONE_SHOTS, ...EDGE, ...APPS.map((a) => a.name)].sort());
   });
 
   it("every file is valid against the Compose Specification JSON schema", () => {
@@ -118,7 +121,7 @@ describe("docker-compose.yml: health and start order", () => {
   const longRunning = Object.keys(services).filter((s) => !(ONE_SHOTS as readonly string[]).includes(s));
 
   it("every long-running service has an enabled healthcheck", () => {
-    expect(longRunning).toHaveLength(INFRA.length + OBSERVABILITY.length + APPS.length);
+    expect(longRunning).toHaveLength(INFRA.length + OBSERVABILITY.length + EDGE.length + APPS.length);
     for (const name of longRunning) {
       const hc = service(name).healthcheck;
       expect(hc?.disable, name).not.toBe(true);
@@ -202,18 +205,21 @@ describe("docker-compose.yml: the suite's processes", () => {
     expect(() => loadConfig(schema, e)).not.toThrow();
     expect(e.OTEL_SERVICE_NAME).toBe(name);
     expect(e.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://jaeger:4318");
-    expect(e.SERVICE_HOST).toBe(name);
+    expect(e.SERVICE_HOST, "each replica registers its own container address").toBe("auto");
   });
 
-  it("listens on the README's ports and publishes them under the README's variables", () => {
+  it("listens on the README's ports; no app publishes a host port (so each scales), the API is published once, by gateway-proxy", () => {
     const readme = readmePorts();
-    for (const [name, { port, variable }] of Object.entries(readme.listen)) {
-      const e = env(name);
-      expect(Number(e[name === "gateway" ? "HTTP_PORT" : "GRPC_PORT"]), name).toBe(port);
-      const published = (service(name).ports ?? []).map(String);
-      expect(published, name).toHaveLength(1);
-      expect(published[0], name).toMatch(new RegExp(`^(127\\.0\\.0\\.1:)?\\$\\{${variable}:-${port}\\}:${port}$`));
+    for (const [name, { port }] of Object.entries(readme.listen)) {
+      expect(Number(env(name)[name === "gateway" ? "HTTP_PORT" : "GRPC_PORT"]), name).toBe(port);
     }
+    for (const app of APPS) {
+      expect(service(app.name).ports, `${app.name} publishes a host port: a second replica could not start`).toBeUndefined();
+      expect(service(app.name).container_name, app.name).toBeUndefined();
+      expect(service(app.name).hostname, app.name).toBeUndefined();
+    }
+    const gatewayPort = readme.listen.gateway!;
+    expect((service("gateway-proxy").ports ?? []).map(String)).toEqual([`\${${gatewayPort.variable}:-${gatewayPort.port}}:${gatewayPort.port}`]);
     const admin = APPS.map((a) => Number(env(a.name).ADMIN_PORT)).sort((a, b) => a - b);
     const range = Array.from({ length: readme.admin.to - readme.admin.from + 1 }, (_, i) => readme.admin.from + i);
     expect(admin).toEqual(range);
@@ -276,7 +282,7 @@ describe("docker-compose.yml: the local stack's settings", () => {
     expect(service("redis").image).toMatch(/^redis:7(\.|$)/);
     expect(argv(service("redis").command)).toEqual(expect.arrayContaining(["--appendonly", "yes"]));
     expect(service("etcd").image).toMatch(/^quay\.io\/coreos\/etcd:v3\.5\.\d+$/);
-    for (const name of [...INFRA, ...OBSERVABILITY, "kafka-init"]) expect(service(name).image, name).toMatch(/:[^:]*\d[^:]*$/);
+    for (const name of [...INFRA, ...OBSERVABILITY, ...EDGE, "kafka-init"]) expect(service(name).image, name).toMatch(/:[^:]*\d[^:]*$/);
   });
 });
 
@@ -301,6 +307,118 @@ describe("docker-compose.yml: secrets", () => {
   it("a missing secret stops compose with a message naming it", () => {
     expect(() => interpolate(rawEnvironment(service("gateway")).JWT_SECRET!, {})).toThrow(/JWT_SECRET.*\.env/);
     expect(() => interpolate(rawEnvironment(service("mysql")).MYSQL_ROOT_PASSWORD!, {})).toThrow(/MYSQL_ROOT_PASSWORD/);
+  });
+});
+
+describe("docker-compose.yml: scale-out (`docker compose up --scale <app>=N`)", () => {
+  const proxyConf = read("deploy/docker/gateway-proxy.conf");
+  const directive = (name: string) => [...proxyConf.matchAll(new RegExp(`^\\s*${name}\\s+([^;]+);`, "gm"))].map((m) => m[1]!.trim());
+
+  it("each gRPC replica registers its own container address, never the service name all replicas share", () => {
+    for (const app of APPS) {
+      const host = env(app.name).SERVICE_HOST!;
+      expect(host, app.name).toBe("auto");
+      const replica = (ip: string) => resolveServiceHost(host, { eth0: [{ address: ip, family: "IPv4", internal: false, netmask: "255.255.0.0", mac: "02:42:ac:12:00:05", cidr: `${ip}/16` }] });
+      expect(replica("172.18.0.5"), app.name).not.toBe(replica("172.18.0.6"));
+    }
+  });
+
+  it("gateway-proxy (nginx ≥ 1.27.3, for `resolve`) mounts its config and fronts every gateway replica, re-resolved through Docker's DNS", () => {
+    const svc = service("gateway-proxy");
+    const [major, minor, patch = 0] = svc.image!.match(/^nginx:(\d+)\.(\d+)(?:\.(\d+))?(-alpine)?$/)!.slice(1, 4).map((x) => Number(x ?? 0));
+    expect(major! * 1e6 + minor! * 1e3 + patch, svc.image).toBeGreaterThanOrEqual(1_027_003);
+    expect(bindSource("gateway-proxy", mountOf("gateway-proxy", "/etc/nginx/nginx.conf")!)).toBe(path.join(ROOT, "deploy/docker/gateway-proxy.conf"));
+    expect(directive("resolver")[0]).toMatch(/^127\.0\.0\.11 valid=\d+s/);
+    expect(directive("server")).toContain(`gateway:${env("gateway").HTTP_PORT} resolve max_fails=1 fail_timeout=5s`);
+    expect(directive("zone")).toHaveLength(1);
+    expect(directive("proxy_pass")).toEqual(["http://gateway"]);
+    expect(directive("proxy_set_header")).toContain("X-Forwarded-For $proxy_add_x_forwarded_for");
+    // What it publishes is what it listens on; its healthcheck asks its loopback-only listener.
+    const listens = directive("listen");
+    const published = String(svc.ports![0]).split(":").at(-1)!;
+    expect(listens).toContain(published);
+    const health = argv(svc.healthcheck?.test).at(-1)!;
+    expect(listens).toContain(new URL(health).host);
+    expect(new URL(health).hostname).toBe("127.0.0.1");
+    expect(dependencies(svc).gateway?.condition).toBe("service_healthy");
+  });
+
+  it("the gateway trusts exactly the proxy's X-Forwarded-For hop by default, so rate limits see the client, not the proxy", async () => {
+    expect(rawEnvironment(service("gateway")).HTTP_TRUST_PROXY_HOPS).toBe("${HTTP_TRUST_PROXY_HOPS:-1}");
+    const { loadGatewayConfig } = await import("../gateway/src/config.js");
+    expect(loadGatewayConfig(env("gateway")).HTTP_TRUST_PROXY_HOPS).toBe(1);
+  });
+});
+
+/** deploy/docker/env.example: `NAME=value` (set) and `# NAME=value` (optional, its default) lines. */
+function envExample(): Map<string, { value: string; commented: boolean }> {
+  const out = new Map<string, { value: string; commented: boolean }>();
+  for (const line of read("deploy/docker/env.example").split("\n")) {
+    const m = line.match(/^(# )?([A-Z][A-Z0-9_]*)=(.*)$/);
+    if (m) out.set(m[2]!, { value: m[3]!, commented: m[1] !== undefined });
+  }
+  return out;
+}
+
+describe("deploy/docker/env.example: every setting compose reads from .env", () => {
+  const example = envExample();
+  const references = files.flatMap((f) => stringsIn(f.doc).flatMap(variableReferences));
+  /** App environment entries `KEY: ${KEY:-default}`: an optional process setting the operator may set in .env. */
+  const passThroughs = APPS.flatMap((a) =>
+    Object.entries(rawEnvironment(service(a.name))).flatMap(([key, raw]) => {
+      const refs = variableReferences(raw);
+      return refs.length === 1 && refs[0]!.name === key && refs[0]!.op === ":-" && raw === `\${${key}:-${refs[0]!.arg}}` ? [{ app: a.name, key, ref: refs[0]! }] : [];
+    }),
+  );
+
+  it("lists exactly the variables the compose files interpolate", () => {
+    expect([...example.keys()].sort()).toEqual([...new Set(references.map((r) => r.name))].sort());
+    expect(example.size).toBeGreaterThanOrEqual(20);
+  });
+
+  it("required variables are set (to a placeholder), optional ones are commented out", () => {
+    for (const [name, { value, commented }] of example) {
+      const required = references.some((r) => r.name === name && (r.op === ":?" || r.op === "?"));
+      expect(commented, `${name}: ${required ? "required, so set it" : "optional, so comment it out"}`).toBe(!required);
+      if (required) expect(value, name).toMatch(/^change-me/);
+    }
+  });
+
+  it("the user-facing settings it passes through exist in the config schema of every process they reach, and reach every process that reads them", async () => {
+    expect(passThroughs.length).toBeGreaterThanOrEqual(15);
+    const schemas = Object.fromEntries(await Promise.all(APPS.map(async (a) => [a.name, await configSchemaOf(a.name)] as const)));
+    for (const { app, key } of passThroughs) expect(Object.keys(schemas[app]!.shape), `${app} has no setting ${key}`).toContain(key);
+    for (const key of new Set(passThroughs.map((p) => p.key))) {
+      const readers = APPS.filter((a) => key in schemas[a.name]!.shape).map((a) => a.name);
+      expect(passThroughs.filter((p) => p.key === key).map((p) => p.app).sort(), key).toEqual(readers.sort());
+    }
+    for (const key of ["CORS_ORIGINS", "HTTP_TRUST_PROXY_HOPS", "JWT_TTL_SECONDS", "BCRYPT_COST", "RATE_LIMIT_IP_CAPACITY", "MYSQL_POOL_SIZE", "FOLLOWING_CAP"]) {
+      expect(passThroughs.map((p) => p.key), key).toContain(key);
+    }
+  });
+
+  it("each commented default is what applies when the variable is unset: the compose default, else the process's own", async () => {
+    for (const { app, key, ref } of passThroughs) {
+      const listed = example.get(key)!.value;
+      if (ref.arg) {
+        expect(listed, `${key} (compose default)`).toBe(ref.arg);
+        continue;
+      }
+      const setting = ((await configSchemaOf(app)).shape as Record<string, { parse(v: unknown): unknown }>)[key]!;
+      const fallback = setting.parse(undefined);
+      expect(listed, `${key} (${app}'s default)`).toBe(Array.isArray(fallback) ? fallback.join(",") : String(fallback));
+    }
+    for (const r of references.filter((r) => r.op === ":-" && r.arg)) expect(example.get(r.name)?.value, r.name).toBe(r.arg);
+  });
+
+  it("an unset optional setting reaches the process empty, which its loader reads as unset (the schema's default)", async () => {
+    const gateway = env("gateway");
+    expect(gateway.RATE_LIMIT_IP_CAPACITY).toBe("");
+    const { loadGatewayConfig, GATEWAY_DEFAULTS } = await import("../gateway/src/config.js");
+    const cfg = loadGatewayConfig(gateway);
+    expect(cfg.RATE_LIMIT_IP_CAPACITY).toBe(GATEWAY_DEFAULTS.ipRate.capacity);
+    expect(cfg.CORS_ORIGINS).toEqual([]);
+    expect(loadGatewayConfig({ ...gateway, CORS_ORIGINS: "https://app.example.com" }).CORS_ORIGINS).toEqual(["https://app.example.com"]);
   });
 });
 
