@@ -136,6 +136,40 @@ install_jaeger() {
   echo "$hash" >"$STAMP_DIR/jaeger"
 }
 
+# Chart checks of the test command (test/helm.test.ts): helm built from its Go
+# module (the proxy serves it like any other) into .data/bin, and
+# kubernetes-validate from PyPI into a venv under .data/ (it ships the
+# Kubernetes API schemas, so validation needs no network). Both pinned; each
+# reinstalled only when its pin changes.
+HELM_MODULE="helm.sh/helm/v3/cmd/helm@v3.22.0"
+HELM_BIN=".data/bin/helm"
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+KUBERNETES_VALIDATE_VENV=".data/venv/kubernetes-validate"
+
+install_chart_tools() {
+  local helm_version="${HELM_MODULE##*@}"
+  if [ ! -x "$HELM_BIN" ] || [ "$(cat "$STAMP_DIR/helm" 2>/dev/null)" != "$helm_version" ]; then
+    ensure_go
+    step "go: installing helm $helm_version (first time: about 2 minutes)"
+    mkdir -p "$(dirname "$HELM_BIN")"
+    GOBIN="$PWD/$(dirname "$HELM_BIN")" go install "$HELM_MODULE"
+    echo "$helm_version" >"$STAMP_DIR/helm"
+  fi
+  local kv="$KUBERNETES_VALIDATE_VENV/bin/kubernetes-validate"
+  if [ -x "$kv" ] && [ "$(cat "$STAMP_DIR/kubernetes-validate" 2>/dev/null)" = "$KUBERNETES_VALIDATE_VERSION" ]; then return; fi
+  # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    local sudo; sudo="$(need_root)"
+    step "apt: installing python3-venv"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3 python3-venv
+  fi
+  step "pip: installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION into $KUBERNETES_VALIDATE_VENV"
+  rm -rf "$KUBERNETES_VALIDATE_VENV"
+  python3 -m venv "$KUBERNETES_VALIDATE_VENV"
+  "$KUBERNETES_VALIDATE_VENV/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
+  echo "$KUBERNETES_VALIDATE_VERSION" >"$STAMP_DIR/kubernetes-validate"
+}
+
 bootstrap() {
   case "$1" in stop | status | reconcile | trace) [ -d node_modules ] && return ;; esac
   mkdir -p "$STAMP_DIR"
@@ -145,4 +179,5 @@ bootstrap() {
   install_kafka
   case "$1" in up | test | bench | infra) install_jaeger ;; esac
   if [ "$1" = bench ]; then install_go_tools; fi
+  if [ "$1" = test ]; then install_chart_tools; fi
 }
