@@ -45,7 +45,8 @@ export const RELATION_DEFAULTS = {
   PENDING_SWEEP_BATCH: 100,
   PENDING_SWEEP_LEASE_MS: 30_000,
   PENDING_SWEEP_MAX_BACKOFF_MS: 5 * 60 * 1000,
-  LOAD_ATTEMPTS: 3,
+  /** Covers the first load's re-reads while the persister clears pending entries (formerly 5) and a reload after an eviction. */
+  LOAD_SHARD_READS: 5,
   KAFKA_CLIENT_RETRIES: 3,
   KAFKA_PRODUCER_RETRIES: 2,
   KAFKA_RETRY_INITIAL_MS: 100,
@@ -99,7 +100,12 @@ export const relationConfigSchema = z.object({
     .positiveInt()
     .default(RELATION_DEFAULTS.PENDING_SWEEP_MAX_BACKOFF_MS)
     .describe("Longest wait between two republishes of a user's old pending entries (while the persister lags they stay pending; the wait doubles up to this)"),
-  LOAD_ATTEMPTS: env.positiveInt().default(RELATION_DEFAULTS.LOAD_ATTEMPTS).describe("How often a request reloads following:{A} when it was evicted again before use, before answering UNAVAILABLE"),
+  LOAD_SHARD_READS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.LOAD_SHARD_READS)
+    .describe(
+      "Most shard reads one request makes to load a cold cached list (following:{A}: read again while the persister clears A's pending entries mid-load, and loaded again if evicted before use; fans:{B}: loaded again if evicted before use), then UNAVAILABLE. The one budget of both retries (it replaces LOAD_ATTEMPTS, which multiplied with 5 re-reads per load)",
+    ),
   BACKLOG_SAMPLE_INTERVAL_MS: env
     .positiveInt()
     .default(BACKLOG_DEFAULTS.intervalMs)

@@ -111,12 +111,13 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const backlog = startBacklogGauges({ redis, keys: cache.keys, logger, intervalMs: config.BACKLOG_SAMPLE_INTERVAL_MS });
       lifecycle.add("stop backlog gauges", () => backlog.stop());
 
-      const loader = new FollowingLoader(cache, store, config.LOAD_ATTEMPTS);
-      const fansWindow = new FansWindow(fans, store, config.LOAD_ATTEMPTS);
+      const loader = new FollowingLoader(cache, store, config.LOAD_SHARD_READS);
+      const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS);
       const queries = new RelationQueries(cache, loader);
       const writer = new RelationWriter({
         cache,
         fans,
+        outbox: cache.outbox,
         loader,
         users,
         publisher,

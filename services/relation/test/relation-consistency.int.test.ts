@@ -22,7 +22,7 @@ beforeAll(async () => {
   // The eviction test deletes following:{A} every few ms on purpose; enough
   // reload attempts that a request is never starved into UNAVAILABLE by it
   // (that limit is for real contention, and is tested in following-load).
-  const env = { FANS_WINDOW: String(FANS_WINDOW), LOAD_ATTEMPTS: "20" };
+  const env = { FANS_WINDOW: String(FANS_WINDOW), LOAD_SHARD_READS: "20" };
   [one, two] = [await w.relation(env), await w.relation(env)];
   u = await w.registerUsers(14);
 });

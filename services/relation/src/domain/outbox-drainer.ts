@@ -7,16 +7,13 @@
  */
 import { unavailable } from "@rs/errors";
 import type { Logger } from "@rs/logger";
-import type { FansCache } from "../adapters/redis/fans-cache.js";
-import { OutboxFullError, type OutboxBounds } from "../adapters/redis/outbox-bounds.js";
-import type { RelationOutbox } from "../adapters/redis/relation-outbox.js";
 import { relationMetrics } from "../relation.metrics.js";
-import type { TransitionPublisher } from "./ports.js";
+import { OutboxFullError, type FanSteps, type OutboxRoom, type TransitionOutbox, type TransitionPublisher } from "./ports.js";
 import type { RelationTransition } from "./relation-transition.js";
 
 export interface OutboxDrainerOptions {
-  readonly outbox: RelationOutbox;
-  readonly fans: FansCache;
+  readonly outbox: TransitionOutbox;
+  readonly fans: FanSteps;
   readonly publisher: TransitionPublisher;
   /** This instance's lease token. */
   readonly owner: string;
@@ -25,7 +22,7 @@ export interface OutboxDrainerOptions {
   readonly batch: number;
   readonly intervalMs: number;
   /** The outboxes' bound, checked before each write ({@link OutboxDrainer.admit}); none: unbounded. */
-  readonly bounds?: OutboxBounds;
+  readonly bounds?: OutboxRoom;
   readonly logger: Logger;
   /** Notes Kafka's ack of a published transition for requests waiting on it (relation-writer.ts awaitInFlight). */
   readonly notePublished?: (t: RelationTransition) => Promise<void>;
@@ -34,7 +31,7 @@ export interface OutboxDrainerOptions {
 export type DrainResult = "drained" | "busy" | "failed";
 
 /** The fans:{B} step of a published transition; a failure is logged, the persister repeats the step. */
-export async function runFanStep(fans: FansCache, t: RelationTransition, logger: Logger): Promise<void> {
+export async function runFanStep(fans: FanSteps, t: RelationTransition, logger: Logger): Promise<void> {
   try {
     await fans.applyFanTransition(t);
   } catch (err) {

@@ -12,9 +12,8 @@
  * (capped), a few duplicates per entry at most, never a flood.
  */
 import type { Logger } from "@rs/logger";
-import type { PendingClaim } from "../adapters/redis/pending-index.js";
 import { relationMetrics } from "../relation.metrics.js";
-import type { TransitionPublisher } from "./ports.js";
+import type { PendingIndexPort, TransitionPublisher } from "./ports.js";
 import type { PendingEntry, RelationTransition } from "./relation-transition.js";
 
 /** Versions are Redis TIME in µs at the latest when made (ADR 0007): an upper bound of an entry's birth. */
@@ -58,15 +57,6 @@ export const pendingToTransition = (a: number, e: PendingEntry): RelationTransit
   occurredAtMs: e.timeMs,
   source: e.source,
 });
-
-/** What the sweeper needs of the pending index (adapters/redis/pending-index.ts). */
-export interface PendingIndexPort {
-  /** Marks A to be looked at from `dueAtMs` on (the writer, before each decision). */
-  mark(a: number, dueAtMs: number): Promise<void>;
-  claimDue(nowMs: number, leaseMs: number, limit: number): Promise<PendingClaim>;
-  settle(a: number, claimScore: string, nextDueMs: number | undefined): Promise<boolean>;
-  rebuild(nowMs: number): Promise<number>;
-}
 
 export interface PendingSweeperOptions extends PendingSweepPolicy {
   readonly index: PendingIndexPort;

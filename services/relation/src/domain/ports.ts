@@ -1,12 +1,159 @@
 /**
- * What the relation use cases need from the outside, beside the Redis core
- * (adapters/redis): the shards (read side), the user service and the event bus.
- * Adapters implement these; tests of the use cases may stand in for them.
+ * What the relation use cases need from the outside: the Redis write front
+ * (following:{A} and its pending overlay, the fans:{B} step, the outboxes and
+ * their bound, the pending index), the shards (read side), the user service
+ * and the event bus. Adapters implement these (adapters/redis, adapters/mysql,
+ * adapters/user, adapters/kafka); the use cases see no Redis command and no
+ * SQL, and unit tests of them stand in for the adapters with small in-memory
+ * implementations (test/relation-writer.test.ts).
  */
-import type { FanRow } from "../adapters/redis/fans-cache.js";
-import type { FollowingSnapshot } from "../adapters/redis/relation-cache.js";
 import type { CursorPosition } from "./cursor.js";
-import type { RelationTransition } from "./relation-transition.js";
+import type { PendingEntry, RelationAction, RelationTransition } from "./relation-transition.js";
+
+// ---- following:{A} (adapters/redis/relation-cache.ts) ----
+
+/** One active row of `follows` for A, as read from A's shard. */
+export interface FollowRow {
+  readonly to: number;
+  readonly timeMs: number;
+  readonly version: number;
+}
+
+/** What a loader read from the shard: A's active rows and the highest version of any of A's rows. */
+export interface FollowingSnapshot {
+  readonly rows: readonly FollowRow[];
+  readonly maxVersion: number;
+}
+
+/** A read or decision over a cached key that is not loaded: load it, then ask again. */
+export type NotLoaded = { readonly status: "not_loaded" };
+
+/** The decision on one follow/unfollow (one script over A's keys). */
+export type ApplyResult =
+  | { readonly status: "changed"; readonly version: number; readonly occurredAtMs: number; readonly transition: RelationTransition }
+  /** Already in the asked state: success, nothing to publish. */
+  | { readonly status: "noop" }
+  | { readonly status: "cap_exceeded" }
+  | NotLoaded;
+
+/** An undo of a transition whose publish failed: `changed` (undone and both queued in A's outbox), or `noop` (the pair moved on). */
+export type UndoResult = { readonly status: "changed"; readonly transition: RelationTransition } | { readonly status: "noop" };
+
+/** A→B's pending transition as a request waiting on its publish sees it. */
+export interface InFlightState {
+  readonly entry: PendingEntry | undefined;
+  /** The version whose publish Kafka acknowledged, as its publisher noted it. */
+  readonly publishedVersion: number | undefined;
+  /** Whether the entry waits in A's outbox (an undo: never undone itself). */
+  readonly queued: boolean;
+}
+
+/** The persister kept clearing entries of this user while it was loaded; callers answer UNAVAILABLE. */
+export class CacheLoadContendedError extends Error {
+  constructor(userId: number, attempts: number) {
+    super(`following:{${userId}} could not be loaded in ${attempts} attempts`);
+    this.name = "CacheLoadContendedError";
+  }
+}
+
+/** following:{A}, its version counter and its pending overlay, as the write path and the loader use them. */
+export interface FollowingCache {
+  /**
+   * Makes sure following:{A} is loaded, reading the shard (`readDb`) at most
+   * `maxReads` times (again while the persister clears A's entries in between);
+   * `attempts` is how many reads it made. Beyond `maxReads`: {@link CacheLoadContendedError}.
+   */
+  ensureLoaded(a: number, readDb: () => Promise<FollowingSnapshot>, maxReads?: number): Promise<{ outcome: "already_loaded" | "loaded"; attempts: number }>;
+  /** Decides and records A→to atomically (ADR 7). */
+  applyTransition(a: number, to: number, action: RelationAction, nowMs: number, source: number, cap: number): Promise<ApplyResult>;
+  /** Undoes A→to's transition `appliedVersion` by a newer opposite one, queuing both in A's outbox. */
+  undoTransition(a: number, to: number, appliedVersion: number, nowMs: number): Promise<UndoResult>;
+  /** Notes that Kafka acknowledged A→to's transition `version` (for requests of other instances waiting on it). */
+  markPublished(a: number, to: number, version: number): Promise<void>;
+  /** A→to's pending transition, the noted ack and whether it is queued. */
+  inFlightState(a: number, to: number): Promise<InFlightState>;
+}
+
+// ---- fans:{B} (adapters/redis/fans-cache.ts) ----
+
+/** One active row of `fans` for B. */
+export interface FanRow {
+  readonly from: number;
+  readonly timeMs: number;
+  readonly version: number;
+}
+
+/** The fans:{B} step of a transition A→B (idempotent by version; the persister repeats it). */
+export interface FanSteps {
+  /** Applies the step; what it did is the adapter's to report (the use cases only wait for it). */
+  applyFanTransition(t: RelationTransition): Promise<unknown>;
+}
+
+// ---- outboxes (adapters/redis/relation-outbox.ts, outbox-bounds.ts) ----
+
+/** The per-user queues of transitions waiting for Kafka after a failed publish, and their index. */
+export interface TransitionOutbox {
+  /** Queues a transition of `t.from` (a failed publish whose undo found nothing to undo). */
+  pushOutbox(t: RelationTransition): Promise<void>;
+  /** The oldest `limit` queued transitions of a user, in publish order. */
+  peekOutbox(userId: number, limit: number): Promise<RelationTransition[]>;
+  /** Removes published transitions (by version); how many remain. */
+  ackOutbox(userId: number, versions: readonly number[]): Promise<number>;
+  /** Takes a user's drain lease unless another owner holds it. */
+  tryLock(userId: number, owner: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease back if `owner` still holds it. */
+  unlock(userId: number, owner: string): Promise<void>;
+  /** Drops a user from the index when its outbox is empty. */
+  unindexIfEmpty(userId: number): Promise<void>;
+  /** Users with queued transitions, longest waiting first. */
+  outboxUsers(limit: number): Promise<number[]>;
+  /** Re-indexes every non-empty outbox; how many. */
+  rebuildOutboxIndex(): Promise<number>;
+}
+
+/** A write refused because the outboxes are at their bound. */
+export class OutboxFullError extends Error {
+  constructor(
+    readonly scope: "user" | "users",
+    readonly limit: number,
+  ) {
+    super(
+      scope === "user"
+        ? `this user's outbox holds ${limit} unpublished entries (its bound)`
+        : `${limit} users already have unpublished entries queued (the outbox bound)`,
+    );
+    this.name = "OutboxFullError";
+  }
+}
+
+/** The outboxes' bound, checked before a write is decided. */
+export interface OutboxRoom {
+  /** Resolves when a failed write of `userId` could still be queued; rejects with {@link OutboxFullError} otherwise. */
+  checkRoom(userId: number): Promise<void>;
+}
+
+// ---- pending index (adapters/redis/pending-index.ts) ----
+
+/** Users claimed by one sweeper pass. */
+export interface PendingClaim {
+  readonly users: number[];
+  /** The score the claimed users hold; pass it back to {@link PendingIndexPort.settle}. */
+  readonly claimScore: string;
+}
+
+/** Which users may hold a pending transition without an event, and when to look at them (ADR 14). */
+export interface PendingIndexPort {
+  /** Marks A to be looked at from `dueAtMs` on (the writer, before each decision). */
+  mark(a: number, dueAtMs: number): Promise<void>;
+  /** Claims at most `limit` users due by `nowMs` for `leaseMs`. */
+  claimDue(nowMs: number, leaseMs: number, limit: number): Promise<PendingClaim>;
+  /** After a look at A: next look at `nextDueMs`, or drop A (`undefined`), unless a writer marked A since. */
+  settle(a: number, claimScore: string, nextDueMs: number | undefined): Promise<boolean>;
+  /** Marks every user with a pending overlay as due now; how many. */
+  rebuild(nowMs: number): Promise<number>;
+}
+
+// ---- the shards, the user service, the event bus ----
 
 /** A `fans` row of (to = B, from = fan), active or not, with its version. */
 export interface FanEdge {

@@ -16,11 +16,9 @@
  */
 import { failedPrecondition, invalidArgument, notFound, unavailable } from "@rs/errors";
 import { boundByCallDeadline, type Logger } from "@rs/logger";
-import type { FansCache } from "../adapters/redis/fans-cache.js";
-import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { relationMetrics } from "../relation.metrics.js";
 import type { FollowingLoader } from "./following-loader.js";
-import { entryBirthMs, type PendingIndexPort } from "./pending-sweeper.js";
+import { entryBirthMs } from "./pending-sweeper.js";
 
 /** Decisions one request makes at most when concurrent requests keep undoing the transition it waited for. */
 const JOIN_ATTEMPTS = 3;
@@ -36,16 +34,18 @@ export const DEFAULT_PUBLISH_DEADLINE_MS = 1_500;
 const inFlightKey = (from: number, to: number, version: number) => `${from}:${to}:${version}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 import { runFanStep, type OutboxDrainer } from "./outbox-drainer.js";
-import type { TransitionPublisher, UserDirectory } from "./ports.js";
+import type { FanSteps, FollowingCache, PendingIndexPort, TransitionOutbox, TransitionPublisher, UserDirectory } from "./ports.js";
 import type { RelationAction, RelationTransition } from "./relation-transition.js";
 
 export interface RelationWriterDeps {
-  readonly cache: RelationCache;
-  readonly fans: FansCache;
+  readonly cache: FollowingCache;
+  readonly fans: FanSteps;
+  /** Where a failed transition goes when its undo found nothing to undo. */
+  readonly outbox: Pick<TransitionOutbox, "pushOutbox">;
   readonly loader: FollowingLoader;
   readonly users: UserDirectory;
   readonly publisher: TransitionPublisher;
-  readonly drainer: OutboxDrainer;
+  readonly drainer: Pick<OutboxDrainer, "admit" | "kick">;
   /** Marked before each decision; the sweeper looks at the user once the mark is due. */
   readonly pendingIndex: Pick<PendingIndexPort, "mark">;
   /** How long after a decision the sweeper may consider its event lost. */
@@ -197,7 +197,7 @@ export class RelationWriter {
       const undo = await this.d.cache.undoTransition(t.from, t.to, t.version, this.now());
       // The pair moved on already (a newer transition, or this one persisted):
       // nothing to undo, but the failed event must still go out (duplicates are harmless).
-      if (undo.status === "noop") await this.d.cache.outbox.pushOutbox(t);
+      if (undo.status === "noop") await this.d.outbox.pushOutbox(t);
     } catch (err) {
       // Redis failed too: the transition stays pending without an event until
       // the pending sweeper republishes it (the user was marked before the decision).

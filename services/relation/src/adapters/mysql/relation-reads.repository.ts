@@ -7,9 +7,7 @@
  */
 import type { RowDataPacket, ShardedMysql } from "@rs/mysql";
 import type { CursorPosition } from "../../domain/cursor.js";
-import type { FanEdge, RelationStore } from "../../domain/ports.js";
-import type { FanRow } from "../redis/fans-cache.js";
-import type { FollowingSnapshot } from "../redis/relation-cache.js";
+import type { FanEdge, FanRow, FollowingSnapshot, RelationStore } from "../../domain/ports.js";
 
 /** Ids per `IN (...)` list: keeps statements small and plans stable. */
 const IN_CHUNK = 500;

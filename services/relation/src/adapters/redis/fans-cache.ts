@@ -13,6 +13,7 @@
  */
 import type { Redis } from "ioredis";
 import type { CursorPosition } from "../../domain/cursor.js";
+import type { FanRow, FanSteps } from "../../domain/ports.js";
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { MAX_PAGE_LIMIT, toPage, type NotLoaded } from "./following-reads.js";
@@ -41,12 +42,7 @@ export interface FansCacheOptions {
   readonly emptyTtlMs?: number;
 }
 
-/** One active row of `fans` for B. */
-export interface FanRow {
-  readonly from: number;
-  readonly timeMs: number;
-  readonly version: number;
-}
+export type { FanRow };
 
 export type FanStepResult =
   | "applied"
@@ -82,7 +78,7 @@ const STEP_RESULTS: Record<string, FanStepResult> = {
   INVALIDATED: "invalidated",
 };
 
-export class FansCache {
+export class FansCache implements FanSteps {
   readonly keys: RelationKeys;
   readonly windowSize: number;
   private readonly tombstoneLimit: number;

@@ -4,6 +4,7 @@
  */
 import type { Redis } from "ioredis";
 import type { CursorPosition } from "../../domain/cursor.js";
+import type { NotLoaded } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
@@ -16,7 +17,7 @@ export const MAX_PAGE_LIMIT = 1_000;
 /** Must match SENTINEL in lua/common.lua. */
 export const SENTINEL = "#";
 
-export type NotLoaded = { readonly status: "not_loaded" };
+export type { NotLoaded };
 
 export type PageResult =
   | NotLoaded

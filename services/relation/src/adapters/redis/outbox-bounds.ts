@@ -15,6 +15,7 @@
  * overshoot is at most that user's concurrent writes.
  */
 import type { Redis } from "ioredis";
+import { OutboxFullError, type OutboxRoom } from "../../domain/ports.js";
 import type { RelationKeys } from "./relation-keys.js";
 
 /** Entries one failed write adds to its user's outbox at most (the failed transition and its undo). */
@@ -27,22 +28,9 @@ export interface OutboxLimits {
   readonly maxEntriesPerUser: number;
 }
 
-/** A write refused because the outboxes are at their bound. */
-export class OutboxFullError extends Error {
-  constructor(
-    readonly scope: "user" | "users",
-    readonly limit: number,
-  ) {
-    super(
-      scope === "user"
-        ? `this user's outbox holds ${limit} unpublished entries (its bound)`
-        : `${limit} users already have unpublished entries queued (the outbox bound)`,
-    );
-    this.name = "OutboxFullError";
-  }
-}
+export { OutboxFullError };
 
-export class OutboxBounds {
+export class OutboxBounds implements OutboxRoom {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RelationKeys,

@@ -15,19 +15,16 @@
  * One key, its own slot: on Redis Cluster each command touches only it.
  */
 import type { Redis } from "ioredis";
+import type { PendingClaim, PendingIndexPort } from "../../domain/ports.js";
 import { isUserId } from "../../domain/relation-transition.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyInt, UnexpectedReplyError } from "./script-replies.js";
 import { forEachUserKey } from "./scan-user-keys.js";
 
-export interface PendingClaim {
-  readonly users: number[];
-  /** The score the claimed users hold; pass it back to {@link PendingIndex.settle}. */
-  readonly claimScore: string;
-}
+export type { PendingClaim };
 
-export class PendingIndex {
+export class PendingIndex implements PendingIndexPort {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RelationKeys,

@@ -7,6 +7,15 @@
 import type { Redis } from "ioredis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import {
+  CacheLoadContendedError,
+  type ApplyResult,
+  type FollowingCache,
+  type FollowingSnapshot,
+  type FollowRow,
+  type InFlightState,
+  type UndoResult,
+} from "../../domain/ports.js";
+import {
   actionCode,
   actionFromCode,
   decodePending,
@@ -36,8 +45,15 @@ import { RelationOutbox } from "./relation-outbox.js";
 import { PendingIndex } from "./pending-index.js";
 import { replyArray, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
-/** How often {@link RelationCache.ensureLoaded} re-reads the database when the persister keeps moving. */
+/**
+ * How often {@link RelationCache.ensureLoaded} re-reads the database when the
+ * persister keeps moving, unless its caller passes its own budget (the rpc
+ * service passes what is left of a request's `LOAD_SHARD_READS`).
+ */
 export const DEFAULT_LOAD_MAX_ATTEMPTS = 5;
+
+// the domain's types of this cache, for callers that know only the adapter
+export { CacheLoadContendedError, type ApplyResult, type FollowingSnapshot, type FollowRow, type UndoResult };
 
 export interface RelationCacheOptions {
   /** Prefix of every key (e.g. `rs:rel:`); no braces. */
@@ -49,40 +65,11 @@ export interface RelationCacheOptions {
   readonly loadMaxAttempts?: number;
 }
 
-/** One active row of `follows` for A, as read from A's shard. */
-export interface FollowRow {
-  readonly to: number;
-  readonly timeMs: number;
-  readonly version: number;
-}
-
-/** What a loader read from the shard: A's active rows and the highest version of any of A's rows. */
-export interface FollowingSnapshot {
-  readonly rows: readonly FollowRow[];
-  readonly maxVersion: number;
-}
-
 export type LoadResult =
   | { readonly status: "loaded"; readonly count: number }
   | { readonly status: "already_loaded" }
   /** The persister cleared pending entries after the caller read the epoch: read the database again. */
   | { readonly status: "retry"; readonly epoch: string };
-
-export type ApplyResult =
-  | { readonly status: "changed"; readonly version: number; readonly occurredAtMs: number; readonly transition: RelationTransition }
-  | { readonly status: "noop" }
-  | { readonly status: "cap_exceeded" }
-  | NotLoaded;
-
-export type UndoResult = { readonly status: "changed"; readonly transition: RelationTransition } | { readonly status: "noop" };
-
-/** The persister kept clearing entries of this user while we loaded it; callers answer UNAVAILABLE. */
-export class CacheLoadContendedError extends Error {
-  constructor(userId: number, attempts: number) {
-    super(`following:{${userId}} could not be loaded in ${attempts} attempts`);
-    this.name = "CacheLoadContendedError";
-  }
-}
 
 function assertId(name: string, v: number): void {
   if (!isUserId(v)) throw new RangeError(`${name} must be a positive safe integer, got ${v}`);
@@ -91,7 +78,7 @@ function assertTime(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer (unix ms), got ${v}`);
 }
 
-export class RelationCache {
+export class RelationCache implements FollowingCache {
   readonly keys: RelationKeys;
   readonly outbox: RelationOutbox;
   readonly pendingIndex: PendingIndex;
@@ -160,10 +147,15 @@ export class RelationCache {
   /**
    * Makes sure following:{A} is loaded: epoch, then the database, then load;
    * again while the persister moved the epoch in between. Callers wrap this in
-   * singleflight per user. `attempts` counts database reads.
+   * singleflight per user. `attempts` counts database reads, at most
+   * `maxReads` (default: the cache's `loadMaxAttempts`).
    */
-  async ensureLoaded(a: number, readDb: () => Promise<FollowingSnapshot>): Promise<{ outcome: "already_loaded" | "loaded"; attempts: number }> {
-    for (let attempt = 1; attempt <= this.loadMaxAttempts; attempt++) {
+  async ensureLoaded(
+    a: number,
+    readDb: () => Promise<FollowingSnapshot>,
+    maxReads: number = this.loadMaxAttempts,
+  ): Promise<{ outcome: "already_loaded" | "loaded"; attempts: number }> {
+    for (let attempt = 1; attempt <= maxReads; attempt++) {
       const state = await this.readState(a);
       if (state.loaded) return { outcome: "already_loaded", attempts: attempt - 1 };
       const snap = await readDb();
@@ -171,7 +163,7 @@ export class RelationCache {
       if (r.status === "loaded") return { outcome: "loaded", attempts: attempt };
       if (r.status === "already_loaded") return { outcome: "already_loaded", attempts: attempt };
     }
-    throw new CacheLoadContendedError(a, this.loadMaxAttempts);
+    throw new CacheLoadContendedError(a, maxReads);
   }
 
   /**
@@ -255,7 +247,7 @@ export class RelationCache {
    * and whether it waits in A's outbox (an undo: published by the outbox
    * drainer until it goes out, never undone itself).
    */
-  async inFlightState(a: number, to: number): Promise<{ entry: PendingEntry | undefined; publishedVersion: number | undefined; queued: boolean }> {
+  async inFlightState(a: number, to: number): Promise<InFlightState> {
     const [raw, published, outbox] = await Promise.all([
       this.redis.hget(this.keys.pending(a), String(to)),
       this.redis.hget(this.keys.meta(a), `p:${to}`),

@@ -12,13 +12,14 @@
  * only versions newer than the row.
  */
 import type { Redis } from "ioredis";
+import type { TransitionOutbox } from "../../domain/ports.js";
 import { decodeTransition, encodeTransition, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import type { RelationKeys } from "./relation-keys.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import { replyInt } from "./script-replies.js";
 import { forEachUserKey } from "./scan-user-keys.js";
 
-export class RelationOutbox {
+export class RelationOutbox implements TransitionOutbox {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RelationKeys,
