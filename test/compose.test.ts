@@ -23,6 +23,7 @@ import {
 } from "./compose-model.js";
 import { configSchemaOf, readmePorts, requiredKeys } from "./process-contracts.js";
 import { resolveServiceHost } from "../pkg/bootstrap/src/service-host.js";
+import { importSpecifiers, runtimeImports, workspacePackages } from "./runtime-imports.js";
 import { allPanels, dashboardQueries, dashboards } from "./dashboard.js";
 import { METRIC_CONTRACT, contractMetricOf, promqlMetricNames, suiteSources } from "./metric-contract.js";
 
@@ -425,15 +426,69 @@ describe("deploy/docker/env.example: every setting compose reads from .env", () 
 describe("deploy/docker: the image", () => {
   const dockerfile = read("deploy/docker/Dockerfile");
 
-  it("one multi-stage image on node:20-bookworm-slim, pnpm from packageManager, frozen install, non-root", () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+  /** The Dockerfile's stages by name: the FROM line's image and the instructions up to the next FROM. */
+  const stages = new Map(
+    dockerfile.split(/^(?=FROM )/m).filter((part) => part.startsWith("FROM ")).map((part) => {
+      const [, image, name] = part.match(/^FROM (\S+)(?: AS (\S+))?/)!;
+      return [name ?? "", { image: image!, body: part.replace(/\\\n\s*/g, " ") }] as const;
+    }),
+  );
+  const runtime = [...stages.values()].at(-1)!;
+  const nodeImage = dockerfile.match(/^ARG NODE_IMAGE=(\S+)$/m)?.[1];
+
+  it("one multi-stage image, pnpm from packageManager, frozen installs", () => {
+    expect(stages.size).toBeGreaterThanOrEqual(3);
     expect(dockerfile).toMatch(/packageManager/);
     expect(JSON.parse(read("package.json")).packageManager).toMatch(/^pnpm@\d+\.\d+\.\d+/);
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);
-    const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-    expect(runtime).toMatch(/^USER (?!root\b|0\b)\S+$/m);
-    expect(runtime).toMatch(/^CMD \["node", "--import", "tsx"/m);
+    for (const m of dockerfile.matchAll(/pnpm install[^\n]*/g)) expect(m[0]).toMatch(/--frozen-lockfile/);
+    expect(runtime.body).toMatch(/^CMD \["node", "--import", "tsx"/m);
+  });
+
+  it("the runtime stage runs Node.js 24 (the LTS line the README recommends) as a non-root user", () => {
+    expect(nodeImage).toMatch(/^node:24(\.\d+){0,2}-(bookworm|trixie)-slim$/);
+    expect(runtime.image).toBe("${NODE_IMAGE}");
+    expect(runtime.body).toMatch(/^USER (?!root\b|0\b)\S+$/m);
+    expect(read("README.md")).toMatch(/Node\.js 24/);
+    // engines stays permissive enough for the local stack and CI (Node 20.19).
+    expect(JSON.parse(read("package.json")).engines.node).toBe(">=20.19");
+  });
+
+  it("the runtime stage holds production dependencies only, and the generated gRPC code", () => {
+    // Everything in it comes from one stage, which installs with --prod and takes idl/src/gen from the full build.
+    const copies = [...runtime.body.matchAll(/^COPY (.*)$/gm)].map((m) => m[1]!);
+    expect(copies.length).toBeGreaterThan(0);
+    const from = new Set(copies.map((c) => c.match(/--from=(\S+)/)?.[1]));
+    expect([...from], "runtime copies from the build context or the full build").toEqual(["prod"]);
+    expect(runtime.body).not.toMatch(/pnpm (install|i|add|fetch)\b/);
+    const prod = stages.get("prod")!.body;
+    expect(prod).toMatch(/pnpm install --prod --frozen-lockfile --offline --ignore-scripts/);
+    expect(prod).toMatch(/pnpm fetch --prod/);
+    expect(prod).toMatch(/^COPY --from=build \/app\/idl\/src\/gen idl\/src\/gen$/m);
+    expect(prod.indexOf("idl/src/gen idl/src/gen")).toBeLessThan(prod.indexOf("pnpm install --prod"));
+    expect(prod).toMatch(/test -d idl\/src\/gen/);
+    // The full install (with devDependencies) exists only to generate that code.
+    expect(stages.get("build")!.body).toMatch(/pnpm install --frozen-lockfile --offline .*test -d idl\/src\/gen/);
+  });
+
+  it("what runs needs no devDependency: tsx is a production dependency, and every package the entries load is a dependency of its importer", () => {
+    const root = JSON.parse(read("package.json")) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
+    expect(root.dependencies?.tsx).toBeDefined();
+    expect(root.devDependencies?.tsx).toBeUndefined();
+    const packages = workspacePackages();
+    const entries = [
+      ...APPS.map((a) => a.entry), "deploy/stack/migrate-cli.ts", "services/relation/src/reconciler/cli.ts",
+      // Preloaded by every app's command.
+      ...new Set(APPS.flatMap((a) => argv(service(a.name).command).filter((arg) => arg.startsWith("./")).map((arg) => arg.slice(2)))),
+    ];
+    expect(entries).toContain("pkg/telemetry/src/register.ts");
+    const imports = runtimeImports(entries, packages);
+    expect(new Set(imports.map((i) => i.dependency)).size).toBeGreaterThan(20);
+    for (const { file, pkg, dependency } of imports) {
+      expect(pkg.dependencies[dependency], `${path.relative(ROOT, file)} imports ${dependency}, not in the dependencies of ${pkg.name}`).toBeDefined();
+    }
+    // The walker sees what matters: type-only imports are not loaded, the rest is.
+    expect(importSpecifiers('import type { A } from "a";\nimport b from "b";\nexport { c } from "./c.js";\nawait import("d");')).toEqual(["b", "./c.js", "d"]);
   });
 
   it(".dockerignore keeps machine-local and secret files out of the build context", () => {
