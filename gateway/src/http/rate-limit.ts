@@ -11,6 +11,7 @@ import type { Cluster, Redis } from "ioredis";
 import { Counter, type Registry } from "prom-client";
 import { unavailable } from "@rs/errors";
 import type { Logger } from "@rs/logger";
+import { defineScript, type RedisScript } from "@rs/redis";
 import { metricsRegistry } from "@rs/runtime";
 
 /** Defaults of the settings below; each is documented where it is used. */
@@ -70,6 +71,12 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
 redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + tonumber(ARGV[4]))
 return { allowed, math.floor(tokens), wait_ms }
 `;
+/** The script's command name on a client (`@rs/redis` defineScript: EVALSHA, EVAL after NOSCRIPT). */
+const TOKEN_BUCKET_SCRIPT = "gatewayTokenBucket";
+
+/** The token bucket script on `redis` (defined once per client; every limiter on it shares it). */
+const tokenBucketScript = (redis: Redis | Cluster): RedisScript<[number, number, number]> => defineScript(redis, TOKEN_BUCKET_SCRIPT, TOKEN_BUCKET_LUA, 1);
+
 /** SHA1 of the script, as EVALSHA and SCRIPT EXISTS know it. */
 export const TOKEN_BUCKET_SHA = createHash("sha1").update(TOKEN_BUCKET_LUA).digest("hex");
 
@@ -93,31 +100,25 @@ export interface TokenBucketOptions {
 /** Token buckets in Redis, one per key, updated atomically by one Lua script. */
 export class RedisTokenBucket {
   private readonly prefix: string;
+  private readonly script: RedisScript<[number, number, number]>;
 
   constructor(
-    private readonly redis: Redis | Cluster,
+    redis: Redis | Cluster,
     readonly options: TokenBucketOptions,
   ) {
     const { capacity, refillPerSecond } = options;
     if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError("capacity must be a positive integer");
     if (!(refillPerSecond > 0) || !Number.isFinite(refillPerSecond)) throw new RangeError("refillPerSecond must be > 0");
     this.prefix = options.keyPrefix ?? RATE_LIMIT_DEFAULTS.keyPrefix;
+    this.script = tokenBucketScript(redis);
   }
 
   /** Takes `n` tokens from the bucket of `key` if it has them. */
   async take(key: string, n = 1): Promise<TokenBucketResult> {
     if (!Number.isInteger(n) || n <= 0 || n > this.options.capacity) throw new RangeError("n must be an integer in 1..capacity");
     const args = [this.options.capacity, this.options.refillPerSecond, n, BUCKET_IDLE_MARGIN_MS];
-    const fullKey = this.prefix + key;
-    let reply: unknown;
-    try {
-      reply = await this.redis.evalsha(TOKEN_BUCKET_SHA, 1, fullKey, ...args);
-    } catch (err) {
-      // First use on this Redis (or after a restart / SCRIPT FLUSH): send the script itself.
-      if (!(err instanceof Error) || !err.message.startsWith("NOSCRIPT")) throw err;
-      reply = await this.redis.eval(TOKEN_BUCKET_LUA, 1, fullKey, ...args);
-    }
-    const [allowed, tokensLeft, retryAfterMs] = reply as [number, number, number];
+    // EVALSHA; the script itself after NOSCRIPT (first use on this Redis, a restart, SCRIPT FLUSH)
+    const [allowed, tokensLeft, retryAfterMs] = await this.script([this.prefix + key], args);
     return { allowed: allowed === 1, tokensLeft, retryAfterMs };
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** A value passed to a script as ARGV. */
 export type ScriptArg = string | number | Buffer;
@@ -16,7 +16,7 @@ export interface RedisScript<TResult> {
 type ScriptMethod = (...args: ScriptArg[]) => Promise<unknown>;
 
 /** Scripts defined per client, to refuse a second, different body under one name. */
-const defined = new WeakMap<Redis, Map<string, string>>();
+const defined = new WeakMap<Redis | Cluster, Map<string, string>>();
 
 /**
  * Defines a Lua script on `redis` and returns a typed function that runs it.
@@ -28,9 +28,12 @@ const defined = new WeakMap<Redis, Map<string, string>>();
  * The key count is checked on every call: a wrong count would silently turn
  * keys into arguments (or the reverse), and on Redis Cluster undeclared keys
  * break slot routing. `TResult` is the caller's promise about the reply
- * shape; strings come back as UTF-8.
+ * shape; strings come back as UTF-8. Works on a single client and on a
+ * Cluster alike (each call's keys must then share a slot). This is the one
+ * way the suite runs Lua (the gateway's rate limiter, relation's scripts,
+ * user and count caches).
  */
-export function defineScript<TResult = unknown>(redis: Redis, name: string, lua: string, numberOfKeys: number): RedisScript<TResult> {
+export function defineScript<TResult = unknown>(redis: Redis | Cluster, name: string, lua: string, numberOfKeys: number): RedisScript<TResult> {
   if (!Number.isInteger(numberOfKeys) || numberOfKeys < 0) {
     throw new RangeError(`script ${name}: numberOfKeys must be a non-negative integer, got ${numberOfKeys}`);
   }

@@ -1,11 +1,12 @@
 /**
  * The relation Lua scripts, defined on an ioredis client. Each script is its
  * `.lua` file with the shared helpers in front (`common.lua`, plus
- * `fans-common.lua` for the fans scripts); ioredis runs them by EVALSHA and
- * falls back to EVAL after NOSCRIPT (restart, failover, SCRIPT FLUSH).
+ * `fans-common.lua` for the fans scripts), defined with `@rs/redis`'s
+ * `defineScript` like every script of the suite: run by EVALSHA, EVAL after
+ * NOSCRIPT (restart, failover, SCRIPT FLUSH), the key count checked on every call.
  */
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import { defineScript, type Redis, type RedisScript } from "@rs/redis";
 
 type Prelude = "common" | "fans";
 
@@ -51,32 +52,20 @@ export function scriptSources(): Record<ScriptName, string> {
 
 /** Command names are namespaced so they never shadow an ioredis method. */
 const commandName = (name: ScriptName) => `rsRelation_${name}`;
-const definedOn = new WeakSet<Redis>();
 
-type ScriptMethod = (...args: ScriptArg[]) => Promise<ScriptReply>;
-
-/** Runs relation scripts on one client; defining them is idempotent per client. */
+/** Runs relation scripts on one client; defining them is idempotent per client (defineScript). */
 export class RelationScripts {
-  private readonly redis: Redis;
+  private readonly scripts: Record<ScriptName, RedisScript<ScriptReply>>;
 
   constructor(redis: Redis) {
-    this.redis = redis;
-    if (!definedOn.has(redis)) {
-      const src = scriptSources();
-      for (const name of Object.keys(SPECS) as ScriptName[]) {
-        redis.defineCommand(commandName(name), { lua: src[name], numberOfKeys: SPECS[name].keys });
-      }
-      definedOn.add(redis);
-    }
+    const src = scriptSources();
+    this.scripts = Object.fromEntries(
+      (Object.keys(SPECS) as ScriptName[]).map((name) => [name, defineScript<ScriptReply>(redis, commandName(name), src[name], SPECS[name].keys)]),
+    ) as Record<ScriptName, RedisScript<ScriptReply>>;
   }
 
   /** Runs `name` with its keys (count checked: a wrong count would turn keys into arguments). */
   run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<ScriptReply> {
-    if (keys.length !== SPECS[name].keys) {
-      return Promise.reject(new RangeError(`script ${name} takes ${SPECS[name].keys} keys, got ${keys.length}`));
-    }
-    const method = (this.redis as unknown as Record<string, ScriptMethod>)[commandName(name)];
-    if (typeof method !== "function") return Promise.reject(new Error(`script ${name} is not defined on this client`));
-    return method.call(this.redis, ...keys, ...args);
+    return this.scripts[name](keys, args);
   }
 }
