@@ -63,10 +63,6 @@ install_kafka() {
   echo "$hash" >"$STAMP_DIR/kafka"
 }
 
-# Load tools for benchmarks (run by hand, not by the test command): ghz and
-# grpcurl from the Go module proxy, pinned.
-GO_TOOLS=("github.com/bojand/ghz/cmd/ghz@v0.120.0" "github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3")
-
 # Go is needed for the benchmark tools and to build Jaeger. A missing or too old
 # `go` is fixed with Debian's golang-go, then, if that is still older than
 # GO_MIN, with the Go toolchain module of version GO_MIN fetched by that same
