@@ -220,7 +220,7 @@ describe("docker-compose.yml: the suite's processes", () => {
       expect(service(app.name).hostname, app.name).toBeUndefined();
     }
     const gatewayPort = readme.listen.gateway!;
-    expect((service("gateway-proxy").ports ?? []).map(String)).toEqual([`\${${gatewayPort.variable}:-${gatewayPort.port}}:${gatewayPort.port}`]);
+    expect((service("gateway-proxy").ports ?? []).map(String)).toEqual([`\${RS_GATEWAY_BIND:-0.0.0.0}:\${${gatewayPort.variable}:-${gatewayPort.port}}:${gatewayPort.port}`]);
     const admin = APPS.map((a) => Number(env(a.name).ADMIN_PORT)).sort((a, b) => a - b);
     const range = Array.from({ length: readme.admin.to - readme.admin.from + 1 }, (_, i) => readme.admin.from + i);
     expect(admin).toEqual(range);
