@@ -20,3 +20,13 @@ export const protoFiles = {
   relation: "relation/v1/relation.proto",
   echo: "echo/v1/echo.proto",
 } as const;
+
+export {
+  COUNT_NAMES,
+  isCountName,
+  encodeCountChanged,
+  decodeCountChanged,
+  type CountName,
+  type CountChangedRecord,
+  type CountChangedDecoding,
+} from "./wire/count-changed.js";

@@ -12,7 +12,7 @@
  * earlier ones) up to `waitForRoomMs` instead of being refused; only a queue
  * that stays full that long (Kafka is not acknowledging) fails the batch.
  */
-import { countV1 } from "@rs/idl";
+import { encodeCountChanged } from "@rs/idl";
 import { requestIdHeaders, type IdempotentProducer } from "@rs/kafka";
 import type { EdgeEvent } from "./edge-fold.js";
 import { FANS_SIDE, FOLLOWS_SIDE, type CountChange } from "./edge-side.repository.js";
@@ -45,10 +45,6 @@ export function withOrigins(changes: readonly CountChange[], events: readonly Ed
     const requestIds = byCount.get(`${c.name}:${c.userId}`);
     return requestIds ? { ...c, requestIds } : c;
   });
-}
-
-export function encodeCountChanged(c: CountChange): Buffer {
-  return Buffer.from(countV1.CountChanged.encode({ userId: c.userId, name: c.name, value: c.value, version: c.version }).finish());
 }
 
 /** How long a slice may wait for room in the producer's queue before the publish fails. */

@@ -11,20 +11,16 @@
  * duplicate key fails the transaction, which is then run again with fresh reads
  * (shard-transaction.ts), so a transition is never counted twice.
  */
+import type { CountChangedRecord, CountName } from "@rs/idl";
 import type { PoolConnection, RowDataPacket } from "@rs/mysql";
 import { readCounts, writeCountRows, type CountValues } from "./count-rows.repository.js";
 import { ACTIVE, foldEdge, nextCountVersion, type EdgeEvent, type EdgeRow, type EdgeStatus } from "./edge-fold.js";
 import { chunks } from "./sql-chunks.js";
 
-export type CountName = "following" | "follower";
+export type { CountName };
 
-/** A count after a committed change (or as stored, when published again). */
-export interface CountChange {
-  readonly userId: number;
-  readonly name: CountName;
-  readonly value: number;
-  readonly version: number;
-}
+/** A count after a committed change (or as stored, when published again): what count.changed carries. */
+export type CountChange = CountChangedRecord;
 
 interface SideSpec {
   readonly table: "follows" | "fans";

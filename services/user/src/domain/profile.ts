@@ -1,3 +1,5 @@
+import type { CountChangedRecord } from "@rs/idl";
+
 /** A user's public profile, as the user service answers it. */
 export interface Profile {
   readonly id: number;
@@ -20,18 +22,8 @@ export interface StoredProfile {
   readonly revision: number;
 }
 
-/** The counters a count.changed event can carry, as named on the wire. */
-export const COUNT_NAMES = ["following", "follower"] as const;
-export type CountName = (typeof COUNT_NAMES)[number];
-
-export function isCountName(name: string): name is CountName {
-  return (COUNT_NAMES as readonly string[]).includes(name);
-}
+/** The counters a count.changed event can carry (the wire contract's, @rs/idl). */
+export { COUNT_NAMES, isCountName, type CountName } from "@rs/idl";
 
 /** One count.changed event: an absolute value and the version it was computed at. */
-export interface CountChange {
-  readonly userId: number;
-  readonly name: CountName;
-  readonly value: number;
-  readonly version: number;
-}
+export type CountChange = CountChangedRecord;
