@@ -1,5 +1,5 @@
 import { ShardedMysql, type MysqlSettings } from "@rs/mysql";
-import { closeRedis, createRedis, waitForRedisReady, type Redis } from "@rs/redis";
+import { closeRedis, createRedis, waitForRedisReady, type RedisClient } from "@rs/redis";
 import type { ProcessContext } from "./process-types.js";
 
 /**
@@ -16,7 +16,7 @@ export function openShardedMysql(ctx: ProcessContext, settings: MysqlSettings): 
  * Connects to Redis, registers its close on the lifecycle and waits until it
  * answers (commands fail fast before that, see @rs/redis).
  */
-export async function openRedis(ctx: ProcessContext, url: string, name: string, readyTimeoutMs?: number): Promise<Redis> {
+export async function openRedis(ctx: ProcessContext, url: string, name: string, readyTimeoutMs?: number): Promise<RedisClient> {
   const redis = createRedis(url, { logger: ctx.logger, name });
   ctx.lifecycle.add("close redis", () => closeRedis(redis));
   await waitForRedisReady(redis, readyTimeoutMs);

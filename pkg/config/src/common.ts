@@ -21,7 +21,9 @@ export const mysqlSettings = {
 };
 
 export const redisSettings = {
-  REDIS_URL: f.url(["redis:", "rediss:"]).describe("Redis URL, redis://[user:password@]host:port[/db]"),
+  REDIS_URL: f
+    .redisUrl()
+    .describe("Redis URL: one Redis, redis://[user:password@]host:port[/db], or a Redis Cluster, redis-cluster://[user:password@]host:port,host:port (seed nodes; docs/deployment.md)"),
 };
 
 export const etcdSettings = {

@@ -44,6 +44,15 @@ function isUrlWith(protocols: readonly string[], value: string): boolean {
 export const url = (protocols: readonly string[]) =>
   z.string(required(`a ${protocols.join(" or ")} URL`)).refine((v) => isUrlWith(protocols, v), `must be a ${protocols.join(" or ")}// URL`);
 
+/** `redis-cluster://[user:password@]host:port,host:port,...`: seed nodes of a Redis Cluster (@rs/redis parses it). */
+const REDIS_CLUSTER_URL = /^redis-cluster:\/\/(?:[^@/]*@)?[^:,/@]+:\d{1,5}(?:,[^:,/@]+:\d{1,5})*\/?$/;
+
+/** A single Redis (`redis://`, `rediss://`) or a Redis Cluster (`redis-cluster://h1:p1,h2:p2`). */
+export const redisUrl = () =>
+  z
+    .string(required("a redis:// or redis-cluster:// URL"))
+    .refine((v) => isUrlWith(["redis:", "rediss:"], v) || REDIS_CLUSTER_URL.test(v), "must be a redis://[user:password@]host:port[/db] or redis-cluster://[user:password@]host:port,host:port URL");
+
 /** A comma-separated list of URLs with one of the given protocols. */
 export const urlList = (protocols: readonly string[]) =>
   list(`${protocols.join("/")} URLs`).refine(

@@ -9,7 +9,11 @@ export {
   waitForRedisReady,
   closeRedis,
   reconnectDelay,
+  parseRedisClusterUrl,
+  REDIS_CLUSTER_SCHEME,
+  type RedisClient,
   type RedisClientOptions,
+  type RedisClusterTarget,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_COMMAND_TIMEOUT_MS,
   DEFAULT_MAX_RECONNECT_DELAY_MS,
@@ -18,4 +22,4 @@ export {
 } from "./redis-client.js";
 export { redisReadiness } from "./redis-readiness.js";
 export { defineScript, type RedisScript, type ScriptArg } from "./define-script.js";
-export type { Redis } from "ioredis";
+export type { Cluster, Redis } from "ioredis";

@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { Logger } from "@rs/logger";
 
 /** Longest wait for the TCP connect + handshake before the attempt counts as failed. */
@@ -42,8 +42,46 @@ export function reconnectDelay(attempt: number, maxDelayMs: number, maxAttempts:
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+/** A client of a single Redis or of a Redis Cluster, as {@link createRedis} returns. */
+export type RedisClient = Redis | Cluster;
+
 /** Clients being closed on purpose, so their `end` is not reported as giving up. */
-const closing = new WeakSet<Redis>();
+const closing = new WeakSet<RedisClient>();
+
+/** The scheme that selects Redis Cluster: `redis-cluster://[user:password@]host:port,host:port,...`. */
+export const REDIS_CLUSTER_SCHEME = "redis-cluster:";
+
+export interface RedisClusterTarget {
+  readonly nodes: { host: string; port: number }[];
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/**
+ * Parses a cluster setting, `redis-cluster://[user:password@]h1:p1,h2:p2,...`
+ * (a few seed nodes are enough; the client discovers the rest). Returns
+ * `undefined` for any other URL (a single Redis).
+ */
+export function parseRedisClusterUrl(url: string): RedisClusterTarget | undefined {
+  if (!url.startsWith(`${REDIS_CLUSTER_SCHEME}//`)) return undefined;
+  let rest = url.slice(REDIS_CLUSTER_SCHEME.length + 2).replace(/\/+$/, "");
+  let username: string | undefined;
+  let password: string | undefined;
+  const at = rest.lastIndexOf("@");
+  if (at >= 0) {
+    const auth = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = auth.indexOf(":");
+    username = decodeURIComponent(colon >= 0 ? auth.slice(0, colon) : auth) || undefined;
+    password = colon >= 0 ? decodeURIComponent(auth.slice(colon + 1)) : undefined;
+  }
+  const nodes = rest.split(",").map((hp) => {
+    const m = /^([^:,/]+):(\d{1,5})$/.exec(hp.trim());
+    if (!m) throw new RangeError(`redis cluster node must be host:port, got "${hp}"`);
+    return { host: m[1]!, port: Number(m[2]) };
+  });
+  return { nodes, ...(username ? { username } : {}), ...(password ? { password } : {}) };
+}
 
 /**
  * Creates a Redis client that fails fast while disconnected.
@@ -60,19 +98,32 @@ const closing = new WeakSet<Redis>();
  * The connection starts immediately; use {@link waitForRedisReady} at start-up
  * if the first commands must not fail.
  */
-export function createRedis(url: string, opts: RedisClientOptions): Redis {
+export function createRedis(url: string, opts: RedisClientOptions): RedisClient {
   const log = opts.logger.child({ component: "redis", redis: opts.name });
   const maxDelay = opts.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS;
   const maxAttempts = opts.maxReconnectAttempts ?? Number.POSITIVE_INFINITY;
-  const redis = new Redis(url, {
+  const connection = {
     connectionName: opts.name.replace(/[^\w.-]/g, "_"),
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     connectTimeout: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     commandTimeout: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    retryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts),
-  });
+  };
+  const cluster = parseRedisClusterUrl(url);
+  // On a cluster the same fail-fast options apply to every node connection;
+  // the cluster client itself reconnects with the same capped backoff.
+  const redis: RedisClient = cluster
+    ? new Cluster(cluster.nodes, {
+        enableOfflineQueue: false,
+        clusterRetryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts),
+        redisOptions: {
+          ...connection,
+          ...(cluster.username ? { username: cluster.username } : {}),
+          ...(cluster.password ? { password: cluster.password } : {}),
+        },
+      })
+    : new Redis(url, { ...connection, retryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts) });
 
   // An outage produces one error per attempt; log the first of each distinct
   // kind loudly and the repeats at debug, so logs stay readable during a long outage.
@@ -108,7 +159,7 @@ export function createRedis(url: string, opts: RedisClientOptions): Redis {
  * with the last connection error. For start-up, where a fail-fast client
  * would otherwise reject the first commands while it is still connecting.
  */
-export function waitForRedisReady(redis: Redis, timeoutMs: number = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
+export function waitForRedisReady(redis: RedisClient, timeoutMs: number = DEFAULT_CONNECT_TIMEOUT_MS): Promise<void> {
   if (redis.status === "ready") return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     let lastError: Error | undefined;
@@ -144,7 +195,7 @@ export function waitForRedisReady(redis: Redis, timeoutMs: number = DEFAULT_CONN
  * by `timeoutMs`, then a hard disconnect that also cancels any pending reconnect.
  * Never throws; safe to call twice.
  */
-export async function closeRedis(redis: Redis, timeoutMs: number = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+export async function closeRedis(redis: RedisClient, timeoutMs: number = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
   if (redis.status === "end") return;
   closing.add(redis);
   if (redis.status === "ready") {

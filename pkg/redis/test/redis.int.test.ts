@@ -2,9 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
 import { infra } from "../../../test/infra.js";
-import { closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type Redis } from "../src/index.js";
+import { closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type RedisClient } from "../src/index.js";
 import { freePort } from "../../../test/support/free-port.js";
 import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
+import { startRedisCluster, type RedisClusterFixture } from "../../../test/support/redis-cluster.js";
 
 const logger = createLogger("redis-test", "silent");
 /** "Fails fast" means this, far below the one second the contract allows. */
@@ -22,7 +23,7 @@ async function elapsed<T>(p: Promise<T>): Promise<{ ms: number; result: PromiseS
 }
 
 describe("@rs/redis against the shared Redis", () => {
-  let redis: Redis;
+  let redis: RedisClient;
   const prefix = `test:redis:${randomUUID()}:`;
 
   beforeAll(async () => {
@@ -52,7 +53,7 @@ describe("@rs/redis against the shared Redis", () => {
 
 describe("@rs/redis against a private redis-server", () => {
   let server: PrivateRedis;
-  let redis: Redis;
+  let redis: RedisClient;
 
   beforeAll(async () => {
     server = await privateRedis();
@@ -132,5 +133,40 @@ describe("@rs/redis against an unreachable Redis", () => {
       await new Promise((r) => setTimeout(r, 200));
       expect(attemptsAfterClose).toBe(0);
     }
+  });
+});
+
+describe("@rs/redis against a three-master Redis Cluster", () => {
+  let cluster: RedisClusterFixture;
+  let redis: RedisClient;
+
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+    redis = createRedis(cluster.url, { logger, name: "redis-int-cluster" });
+    await waitForRedisReady(redis, 10_000);
+  });
+  afterAll(async () => {
+    await closeRedis(redis);
+    await cluster.destroy();
+  });
+
+  it("connects as a Cluster client, is ready on every master and routes keys by slot", async () => {
+    expect(redis.isCluster).toBe(true);
+    await expect(redisReadiness(redis).check()).resolves.toBeUndefined();
+    // keys spread over the masters: each write lands on its slot's node
+    await Promise.all(Array.from({ length: 30 }, (_, i) => redis.set(`k:${i}`, String(i))));
+    expect(await Promise.all(Array.from({ length: 30 }, (_, i) => redis.get(`k:${i}`)))).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+  });
+
+  it("runs a script on one hash-tagged slot and refuses keys of several slots", async () => {
+    const two = defineScript<number>(redis, "rsClusterTwo", "redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[1]) return 2", 2);
+    expect(await two(["a:{7}", "b:{7}"], ["x"])).toBe(2);
+    await expect(two(["a:{7}", "b:{8}"], ["x"])).rejects.toThrow(/CROSSSLOT|same slot/i);
+  });
+
+  it("fails readiness when a master is down", async () => {
+    const closed = createRedis(`redis-cluster://127.0.0.1:${await freePort()}`, { logger, name: "redis-int-cluster-down", maxReconnectAttempts: 0 });
+    await expect(redisReadiness(closed).check()).rejects.toThrow();
+    await closeRedis(closed);
   });
 });

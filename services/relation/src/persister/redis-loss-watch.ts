@@ -12,7 +12,7 @@
  * everything acknowledged), and checks every cached list against the shards,
  * dropping the ones that differ (reconciler/cached-lists-check.ts).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import type { PartitionLag } from "@rs/kafka";
 import type { RelationScripts } from "../adapters/redis/lua-scripts.js";
@@ -26,7 +26,7 @@ export type RunChange = "same" | "restarted" | "missing";
 const CHANGE: Record<number, RunChange> = { 0: "same", 1: "restarted", 2: "missing" };
 
 export interface RedisLossWatchOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RelationKeys;
   readonly scripts: RelationScripts;
   readonly intervalMs: number;
@@ -39,7 +39,7 @@ export interface RedisLossWatchOptions {
 }
 
 /** The server's run_id, from INFO server. */
-export async function redisRunId(redis: Redis): Promise<string> {
+export async function redisRunId(redis: RedisClient): Promise<string> {
   const info = await redis.info("server");
   const id = /^run_id:(\w+)/m.exec(info)?.[1];
   if (!id) throw new Error("INFO server has no run_id");

@@ -11,7 +11,7 @@
  * last second, or flushed) once the persister has caught up, and sampled by
  * the reconciler. SCAN is per node: on Redis Cluster, run it against each master.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import type { RelationKeys } from "../adapters/redis/relation-keys.js";
 import { forEachUserKey } from "../adapters/redis/scan-user-keys.js";
@@ -22,7 +22,7 @@ import type { PendingEntry } from "../domain/relation-transition.js";
 const SENTINEL = "#";
 
 export interface CachedListsDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RelationKeys;
   readonly store: Pick<RelationStore, "followingSnapshot" | "newestFans">;
   readonly pending: { pendingEntries(a: number): Promise<PendingEntry[]> };

@@ -13,7 +13,7 @@
  * revision. So a repair is exactly a count.changed record applied late, and a
  * newer record a consumer applied meanwhile is never overwritten.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { CountChangesService, CounterCache, counterCacheOptions, CountersRepository, USER_ENTITY, type CounterCacheOptions } from "@rs/count";
 import type { Logger } from "@rs/logger";
 import type { RowDataPacket, ShardedMysql } from "@rs/mysql";
@@ -53,7 +53,7 @@ async function readCopies(db: Queryable, sql: string, users: readonly number[], 
 }
 
 /** The count service's `counters` rows of users ('user', id, name) and its cache. */
-export function countStore(mysql: ShardedMysql, redis: Redis, cacheOptions: CounterCacheOptions, logger: Logger): DownstreamCountStore {
+export function countStore(mysql: ShardedMysql, redis: RedisClient, cacheOptions: CounterCacheOptions, logger: Logger): DownstreamCountStore {
   const service = new CountChangesService({ store: new CountersRepository(mysql, logger), cache: new CounterCache(redis, cacheOptions) });
   return {
     check: "counters",
@@ -77,7 +77,7 @@ const USER_COLUMNS: Record<CountName, { value: string; version: string }> = {
 const PROFILE_APPLY_CONCURRENCY = 8;
 
 /** The users' redundant counters and the profile cache (only its invalidation is used). */
-export function profileStore(mysql: ShardedMysql, redis: Redis, profileKeyPrefix: string): DownstreamCountStore {
+export function profileStore(mysql: ShardedMysql, redis: RedisClient, profileKeyPrefix: string): DownstreamCountStore {
   const cache = new RedisProfileCache(redis, { keyPrefix: profileKeyPrefix, ttlSeconds: 1, ttlJitter: 0, negativeTtlSeconds: 1 });
   const service = new CountChangeService({ store: new UsersRepository(mysql), cache });
   return {
@@ -101,6 +101,6 @@ export function profileStore(mysql: ShardedMysql, redis: Redis, profileKeyPrefix
 type DownstreamSettings = Parameters<typeof counterCacheOptions>[0] & { readonly USER_REDIS_KEY_PREFIX: string };
 
 /** Both stores, from the persister's settings. */
-export function downstreamStores(config: DownstreamSettings, mysql: ShardedMysql, redis: Redis, logger: Logger): DownstreamCountStore[] {
+export function downstreamStores(config: DownstreamSettings, mysql: ShardedMysql, redis: RedisClient, logger: Logger): DownstreamCountStore[] {
   return [countStore(mysql, redis, counterCacheOptions(config), logger), profileStore(mysql, redis, config.USER_REDIS_KEY_PREFIX)];
 }

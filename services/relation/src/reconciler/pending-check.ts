@@ -14,7 +14,7 @@
  *
  * On Redis Cluster, run it against each master (SCAN is per node).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { isUserId, type PendingEntry } from "../domain/relation-transition.js";
 import type { EdgeEvent } from "../persister/edge-fold.js";
@@ -33,7 +33,7 @@ const US_PER_MS = 1_000;
 const MIN_SCAN_COUNT = 1_000;
 
 export interface PendingCheckDeps {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly cache: Pick<RelationCache, "pendingEntries" | "clearPending" | "keys">;
   readonly persister: Pick<RelationPersister, "writeShards" | "afterCommit">;
 }

@@ -12,7 +12,7 @@
  * first shard); dry runs take no lock.
  */
 import { Counter } from "prom-client";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import type { Connection, RowDataPacket, ShardedMysql } from "@rs/mysql";
 import { metricsRegistry } from "@rs/runtime";
@@ -38,7 +38,7 @@ export type ReconcileCheck = (typeof RECONCILE_CHECKS)[number];
 
 export interface ReconcilerDeps {
   readonly mysql: ShardedMysql;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly cache: Pick<RelationCache, "pendingEntries" | "clearPending" | "keys">;
   readonly persister: Pick<RelationPersister, "writeShards" | "afterCommit">;
   readonly counts: CountChangeSink;

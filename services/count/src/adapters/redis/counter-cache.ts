@@ -21,7 +21,7 @@
  * lock in MySQL. So a reader that read MySQL before a change cannot overwrite
  * the changed value, and two consumers write in the order of their locks.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { murmur3Id } from "@rs/mysql";
 import { defineScript, type RedisScript } from "@rs/redis";
 import { readFileSync } from "node:fs";
@@ -51,7 +51,7 @@ export class CounterCache {
   private readonly setScript: RedisScript<number>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: CounterCacheOptions,
   ) {
     if (!Number.isSafeInteger(opts.buckets) || opts.buckets < 1) throw new RangeError("buckets must be a positive integer");

@@ -14,7 +14,7 @@
  * Every instance samples the same keys: aggregate with max(), not sum(). On
  * Redis Cluster the walk sees one node only (SCAN is per node).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import { gaugeMetric } from "@rs/runtime";
 import type { RelationKeys } from "./relation-keys.js";
@@ -28,7 +28,7 @@ export const BACKLOG_DEFAULTS = {
 } as const;
 
 export interface BacklogGaugesOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RelationKeys;
   readonly logger: Logger;
   readonly intervalMs?: number;

@@ -11,7 +11,7 @@
  * cannot drop it. Run the step again from the persister after it commits the
  * fans shard (it is idempotent): that repairs a step lost to a crash.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { FanRow, FanSteps } from "../../domain/ports.js";
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
@@ -87,7 +87,7 @@ export class FansCache implements FanSteps {
   private readonly ttlJitterMs: number;
   private readonly emptyTtlMs: number;
 
-  constructor(redis: Redis, opts: FansCacheOptions) {
+  constructor(redis: RedisClient, opts: FansCacheOptions) {
     this.keys = relationKeys(opts.keyPrefix);
     this.scripts = new RelationScripts(redis);
     this.windowSize = opts.windowSize ?? DEFAULT_FANS_WINDOW;

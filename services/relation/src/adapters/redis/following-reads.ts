@@ -2,7 +2,7 @@
  * Reads over following:{A} (and, for friends, fans:{A}). Each answers
  * `not_loaded` when following:{A} is cold; the caller loads it and asks again.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { NotLoaded } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
@@ -56,7 +56,7 @@ function assertLimit(limit: number): void {
 }
 
 export async function batchIsFollowing(
-  redis: Redis,
+  redis: RedisClient,
   keys: RelationKeys,
   a: number,
   targets: readonly number[],
@@ -114,7 +114,7 @@ const WINDOW_STATES = { COMPLETE: "complete", PARTIAL: "partial", COLD: "cold" }
  * Bounded by the following cap. The window trails following:{B} by the fans
  * step, so a follow-back made a moment ago may show a moment later.
  */
-export async function friends(redis: Redis, scripts: RelationScripts, keys: RelationKeys, a: number): Promise<FriendsResult> {
+export async function friends(redis: RedisClient, scripts: RelationScripts, keys: RelationKeys, a: number): Promise<FriendsResult> {
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
   const r = replyArray("friendCandidates", await scripts.run("friendCandidates", [keys.following(a), keys.fans(a), keys.fansVersions(a)]));
   if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
@@ -146,7 +146,7 @@ export interface FollowsTargetResult<T extends CursorPosition> {
  * while loaded, it includes B's overlay) and, for a cold key, B's pending entry
  * for the target. One pipeline, one round trip, whatever the number of candidates.
  */
-export async function followsTarget<T extends CursorPosition>(redis: Redis, keys: RelationKeys, target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
+export async function followsTarget<T extends CursorPosition>(redis: RedisClient, keys: RelationKeys, target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
   if (!isUserId(target)) throw new RangeError(`user id must be a positive safe integer, got ${target}`);
   const found: T[] = [];
   const unresolved: (T & { pending: PendingEntry | undefined })[] = [];

@@ -6,7 +6,7 @@
  * NOSCRIPT (restart, failover, SCRIPT FLUSH), the key count checked on every call.
  */
 import { readFileSync } from "node:fs";
-import { defineScript, type Redis, type RedisScript } from "@rs/redis";
+import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
 
 type Prelude = "common" | "fans";
 
@@ -57,7 +57,7 @@ const commandName = (name: ScriptName) => `rsRelation_${name}`;
 export class RelationScripts {
   private readonly scripts: Record<ScriptName, RedisScript<ScriptReply>>;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     const src = scriptSources();
     this.scripts = Object.fromEntries(
       (Object.keys(SPECS) as ScriptName[]).map((name) => [name, defineScript<ScriptReply>(redis, commandName(name), src[name], SPECS[name].keys)]),

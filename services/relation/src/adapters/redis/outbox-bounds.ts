@@ -14,7 +14,7 @@
  * concurrent writes may overshoot a bound by their number; the per-user
  * overshoot is at most that user's concurrent writes.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { OutboxFullError, type OutboxRoom } from "../../domain/ports.js";
 import type { RelationKeys } from "./relation-keys.js";
 
@@ -32,7 +32,7 @@ export { OutboxFullError };
 
 export class OutboxBounds implements OutboxRoom {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RelationKeys,
     readonly limits: OutboxLimits,
   ) {

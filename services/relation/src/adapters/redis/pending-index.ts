@@ -14,7 +14,7 @@
  *
  * One key, its own slot: on Redis Cluster each command touches only it.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { PendingClaim, PendingIndexPort } from "../../domain/ports.js";
 import { isUserId } from "../../domain/relation-transition.js";
 import type { RelationScripts } from "./lua-scripts.js";
@@ -26,7 +26,7 @@ export type { PendingClaim };
 
 export class PendingIndex implements PendingIndexPort {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RelationKeys,
     private readonly scripts: RelationScripts,
   ) {}

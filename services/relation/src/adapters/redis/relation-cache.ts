@@ -4,7 +4,7 @@
  * (`pending:{A}`) and A's outbox (`outbox:{A}`). Every decision is one Lua
  * script over the keys of one user. See docs/adr/0007-relation-write-path-in-redis.md.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import {
   CacheLoadContendedError,
@@ -89,7 +89,7 @@ export class RelationCache implements FollowingCache {
   private readonly loadMaxAttempts: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     opts: RelationCacheOptions,
   ) {
     this.keys = relationKeys(opts.keyPrefix);

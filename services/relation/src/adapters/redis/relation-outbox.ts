@@ -11,7 +11,7 @@
  * to a crash between the two. Publishing twice is harmless: the persister keeps
  * only versions newer than the row.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { TransitionOutbox } from "../../domain/ports.js";
 import { decodeTransition, encodeTransition, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import type { RelationKeys } from "./relation-keys.js";
@@ -21,7 +21,7 @@ import { forEachUserKey } from "./scan-user-keys.js";
 
 export class RelationOutbox implements TransitionOutbox {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RelationKeys,
     private readonly scripts: RelationScripts,
   ) {}

@@ -3,13 +3,13 @@
  * each user id to `visit`; returns how many `visit` counted. SCAN is per node:
  * on Redis Cluster, run it against each master.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { isUserId } from "../../domain/relation-transition.js";
 
 /** Keys examined per SCAN step. */
 const SCAN_BATCH = 1_000;
 
-export async function forEachUserKey(redis: Redis, match: string, visit: (userId: number, key: string) => Promise<boolean>): Promise<number> {
+export async function forEachUserKey(redis: RedisClient, match: string, visit: (userId: number, key: string) => Promise<boolean>): Promise<number> {
   let cursor = "0";
   let counted = 0;
   do {

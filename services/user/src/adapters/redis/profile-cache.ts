@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ttlWithJitter } from "@rs/cache";
-import { defineScript, type Redis, type RedisScript } from "@rs/redis";
+import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
 import type { CachedProfile, ProfileCache } from "../../domain/ports.js";
 import type { StoredProfile } from "../../domain/profile.js";
 import { decodeEntry, encodeInvalidated, encodeProfile, INVALIDATED_TAG, MISSING_TAG, PROFILE_TAG } from "./profile-entry.js";
@@ -34,7 +34,7 @@ export class RedisProfileCache implements ProfileCache {
   private readonly put: RedisScript<number>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: ProfileCacheOptions,
   ) {
     this.put = defineScript<number>(redis, "userProfilePut", PUT_LUA, 1);
@@ -42,7 +42,7 @@ export class RedisProfileCache implements ProfileCache {
 
   /** From the service's settings (the user service and the user-consumer share them). */
   static fromSettings(
-    redis: Redis,
+    redis: RedisClient,
     s: { REDIS_KEY_PREFIX: string; PROFILE_CACHE_TTL_SECONDS: number; PROFILE_CACHE_TTL_JITTER: number; PROFILE_NEGATIVE_TTL_SECONDS: number },
   ): RedisProfileCache {
     return new RedisProfileCache(redis, {

@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { RedisBloomFilter } from "@rs/cache";
 import type { Logger } from "@rs/logger";
-import { defineScript, type Redis, type RedisScript } from "@rs/redis";
+import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
 import type { ExistenceFilter, UserStore } from "../../domain/ports.js";
 import { throttledWarning } from "../../throttled-warning.js";
 import { bloomAnswers } from "../../user-metrics.js";
@@ -46,7 +46,7 @@ export class RedisUserExistenceFilter implements ExistenceFilter {
   private readonly warnUnavailable: (err: unknown) => void;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly options: UserExistenceFilterOptions,
   ) {
     const name = `${options.keyPrefix}bloom`;
