@@ -40,7 +40,7 @@ import { loadPersisterConfig } from "../services/relation/src/config.js";
 import { CountChangedPublisher } from "../services/relation/src/persister/count-changed.publisher.js";
 import type { EdgeEvent } from "../services/relation/src/persister/edge-fold.js";
 import { startPersister } from "../services/relation/src/persister/persister.process.js";
-import { encodeRelationEvent } from "../services/relation/src/persister/relation-event.codec.js";
+import { encodeRelationEvent } from "../services/relation/src/adapters/kafka/relation-event.codec.js";
 import { persisterBatchHandler } from "../services/relation/src/persister/persister-batch.handler.js";
 import { RelationPersister } from "../services/relation/src/persister/relation-persister.js";
 

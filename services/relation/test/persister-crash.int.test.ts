@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RowDataPacket } from "@rs/mysql";
 import type { EdgeEvent } from "../src/persister/edge-fold.js";
-import { decodeRelationEvent } from "../src/persister/relation-event.codec.js";
+import { decodeRelationEvent } from "../src/adapters/kafka/relation-event.codec.js";
 import { createPipelineWorld, GraphModel, sleep, waitForConvergence, type PipelineWorld } from "./persister-fixture.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");

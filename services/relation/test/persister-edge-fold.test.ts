@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { foldEdge, nextCountVersion, type EdgeEvent, type EdgeRow } from "../src/persister/edge-fold.js";
-import { decodeRelationEvent, encodeRelationEvent } from "../src/persister/relation-event.codec.js";
+import { decodeRelationEvent, encodeRelationEvent } from "../src/adapters/kafka/relation-event.codec.js";
 
 const ev = (action: "follow" | "unfollow", version: number, occurredAtMs = version * 10, extra: Partial<EdgeEvent> = {}): EdgeEvent => ({
   from: 1,

@@ -18,7 +18,7 @@ import { waitFor } from "../../../test/support/wait-for.js";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { loadPersisterConfig, type PersisterConfig } from "../src/config.js";
 import type { EdgeEvent } from "../src/persister/edge-fold.js";
-import { encodeRelationEvent } from "../src/persister/relation-event.codec.js";
+import { encodeRelationEvent } from "../src/adapters/kafka/relation-event.codec.js";
 import { redisFixture, type RedisFixture } from "./redis-fixture.js";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

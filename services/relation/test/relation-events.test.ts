@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { relationV1 } from "@rs/idl";
 import { withRequestId } from "@rs/logger";
-import { toRecord, toRelationEvent } from "../src/adapters/kafka/relation-events.publisher.js";
+import { toRelationEvent } from "../src/adapters/kafka/relation-event.codec.js";
+import { toRecord } from "../src/adapters/kafka/relation-events.publisher.js";
 import { withOrigins } from "../src/persister/count-changed.publisher.js";
 
 describe("relation events", () => {

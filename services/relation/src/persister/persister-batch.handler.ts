@@ -20,7 +20,7 @@ import { requestIdsOfHeaders, type BatchControl, type ConsumedBatch } from "@rs/
 import type { Logger } from "@rs/logger";
 import type { EdgeEvent } from "./edge-fold.js";
 import type { PersisterMetrics } from "./persister.metrics.js";
-import { decodeRelationEvent } from "./relation-event.codec.js";
+import { decodeRelationEvent } from "../adapters/kafka/relation-event.codec.js";
 import type { RelationPersister } from "./relation-persister.js";
 
 /**

@@ -1,33 +1,19 @@
 /**
  * Publishes follow/unfollow transitions on the relation events topic as
- * `relation.v1.RelationEvent`, keyed by the follower's id so one user's
+ * `relation.v1.RelationEvent` (relation-event.codec.ts), keyed by the follower's id so one user's
  * transitions stay ordered on one partition.
  */
-import { relationV1 } from "@rs/idl";
 import { requestIdHeaders, type IdempotentProducer, type ProducerMessage } from "@rs/kafka";
 import type { TransitionPublisher } from "../../domain/ports.js";
 import type { RelationTransition } from "../../domain/relation-transition.js";
-
-const { RelationEvent, RelationEvent_Action: Action } = relationV1;
-
-/** The wire form of one transition. */
-export function toRelationEvent(t: RelationTransition): relationV1.RelationEvent {
-  return {
-    fromUserId: t.from,
-    toUserId: t.to,
-    action: t.action === "follow" ? Action.ACTION_FOLLOW : Action.ACTION_UNFOLLOW,
-    version: t.version,
-    source: t.source,
-    occurredAtMs: t.occurredAtMs,
-  };
-}
+import { encodeRelationEvent } from "./relation-event.codec.js";
 
 /**
  * The Kafka record of one transition: key = follower id, value = the encoded
  * event, headers = the id of the request it is published in (none outside one).
  */
 export function toRecord(t: RelationTransition): ProducerMessage {
-  return { key: String(t.from), value: Buffer.from(RelationEvent.encode(toRelationEvent(t)).finish()), headers: requestIdHeaders() };
+  return { key: String(t.from), value: encodeRelationEvent(t), headers: requestIdHeaders() };
 }
 
 export class RelationEventsPublisher implements TransitionPublisher {

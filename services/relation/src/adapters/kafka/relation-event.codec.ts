@@ -1,19 +1,37 @@
 /**
- * Decoding of `relation.v1.RelationEvent` records into the transitions the
- * persister applies. A record that cannot be a transition (undecodable bytes,
- * no action, ids or version out of range) is reported, not retried: it would
- * fail the same way forever and stall its partition.
+ * The one codec of `relation.v1.RelationEvent` records: the relation service
+ * publishes transitions with it (relation-events.publisher.ts), the persister
+ * decodes them with it (persister-batch.handler.ts). A record that cannot be a
+ * transition (undecodable bytes, no action, ids or version out of range) is
+ * reported, not retried: it would fail the same way forever and stall its
+ * partition.
  */
 import { relationV1 } from "@rs/idl";
-import { isSource, isUserId } from "../domain/relation-transition.js";
-import type { EdgeEvent } from "./edge-fold.js";
+import { isSource, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 
 const { RelationEvent, RelationEvent_Action: Action } = relationV1;
 
-export type DecodeResult = { readonly ok: true; readonly event: EdgeEvent } | { readonly ok: false; readonly reason: string };
+export type DecodeResult = { readonly ok: true; readonly event: RelationTransition } | { readonly ok: false; readonly reason: string };
 
 const isVersion = (n: number) => Number.isSafeInteger(n) && n > 0;
 const isTime = (n: number) => Number.isSafeInteger(n) && n > 0;
+
+/** The wire form of one transition. */
+export function toRelationEvent(t: RelationTransition): relationV1.RelationEvent {
+  return {
+    fromUserId: t.from,
+    toUserId: t.to,
+    action: t.action === "follow" ? Action.ACTION_FOLLOW : Action.ACTION_UNFOLLOW,
+    version: t.version,
+    source: t.source,
+    occurredAtMs: t.occurredAtMs,
+  };
+}
+
+/** Encodes a transition as the relation service publishes it. */
+export function encodeRelationEvent(t: RelationTransition): Buffer {
+  return Buffer.from(RelationEvent.encode(toRelationEvent(t)).finish());
+}
 
 /** Decodes one record value. */
 export function decodeRelationEvent(value: Buffer | null): DecodeResult {
@@ -32,18 +50,4 @@ export function decodeRelationEvent(value: Buffer | null): DecodeResult {
   if (!isTime(e.occurredAtMs)) return { ok: false, reason: "time out of range" };
   if (!isSource(e.source)) return { ok: false, reason: "source out of range" };
   return { ok: true, event: { from: e.fromUserId, to: e.toUserId, action, version: e.version, occurredAtMs: e.occurredAtMs, source: e.source } };
-}
-
-/** Encodes a transition as the relation service publishes it (tests, benchmarks, the reconciler's tools). */
-export function encodeRelationEvent(e: Omit<EdgeEvent, "listedAtMs">): Buffer {
-  return Buffer.from(
-    RelationEvent.encode({
-      fromUserId: e.from,
-      toUserId: e.to,
-      action: e.action === "follow" ? Action.ACTION_FOLLOW : Action.ACTION_UNFOLLOW,
-      version: e.version,
-      source: e.source,
-      occurredAtMs: e.occurredAtMs,
-    }).finish(),
-  );
 }
