@@ -38,7 +38,6 @@ export const GATEWAY_DEFAULTS = {
   pageMaxOffset: 1_000,
   /** One deadline for all the calls of a walk (page routes, /douyin lists): a few calls' worth, not 10 × GRPC_DEADLINE_MS. */
   listWalkDeadlineMs: 3_000,
-  pageSizeMax: 100,
   /** Neither list depth setting may go past this: each walk is at most this / 100 full calls. */
   listDepthLimit: 5_000,
 } as const;

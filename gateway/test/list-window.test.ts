@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { relationV1 } from "@rs/idl";
 import { Code } from "@rs/errors";
-import { RPC_PAGE_MAX, readWindow, type PageFetch } from "../src/clients/list-window.js";
+import { LIST_LIMIT_MAX } from "@rs/idl";
+import { readWindow, type PageFetch } from "../src/clients/list-window.js";
 
 const WALK = { LIST_WALK_DEADLINE_MS: 3_000, GRPC_DEADLINE_MS: 2_000 };
 
@@ -13,7 +14,7 @@ function pager(n: number, opts: { shortBy?: number } = {}) {
   const fetch: PageFetch = async (cursor, limit) => {
     calls.push({ cursor, limit });
     expect(limit).toBeGreaterThanOrEqual(1);
-    expect(limit).toBeLessThanOrEqual(RPC_PAGE_MAX);
+    expect(limit).toBeLessThanOrEqual(LIST_LIMIT_MAX);
     const after = cursor === "" ? 0 : Number(cursor);
     // A page may come back short (friends filtered after the scan) while more follow.
     const size = Math.max(1, limit - (opts.shortBy ?? 0));

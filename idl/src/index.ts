@@ -30,3 +30,4 @@ export {
   type CountChangedRecord,
   type CountChangedDecoding,
 } from "./wire/count-changed.js";
+export { BATCH_GET_USERS_MAX, BATCH_GET_COUNTS_MAX, BATCH_IS_FOLLOWING_MAX, LIST_LIMIT_MIN, LIST_LIMIT_MAX } from "./limits.js";

@@ -5,15 +5,14 @@
  */
 import { z } from "zod";
 import { invalidArgument } from "@rs/errors";
+import { BATCH_IS_FOLLOWING_MAX, LIST_LIMIT_MAX } from "@rs/idl";
 import type { GatewayClients } from "../clients/service-clients.js";
-import { RPC_PAGE_MAX, readWindow, type WalkSettings } from "../clients/list-window.js";
+import { readWindow, type WalkSettings } from "../clients/list-window.js";
 import { assertActingAs } from "../http/auth.js";
 import { cursorSchema, intSchema, userIdSchema } from "../http/params.js";
 import { CursorPage, SeedPage, SeedResult, apiRelationUser } from "./api-schemas.js";
 import { defineRoute, type ApiRoute } from "./route-spec.js";
 
-/** Most targets in one batch is-following (relation.proto). */
-export const BATCH_IS_FOLLOWING_MAX = 1000;
 export const DEFAULT_PAGE_SIZE = 20;
 /** `source` of follows made through /api (stored with the edge). */
 export const API_FOLLOW_SOURCE = 2;
@@ -26,13 +25,13 @@ const cursorQuery = () =>
   z.strictObject({
     userId: userIdSchema("Whose list (default: the caller)").optional(),
     cursor: cursorSchema().optional(),
-    limit: intSchema(1, RPC_PAGE_MAX, "Page size").optional(),
+    limit: intSchema(1, LIST_LIMIT_MAX, "Page size").optional(),
   });
 const pageQuery = (maxOffset: number) =>
   z.strictObject({
     userId: userIdSchema("Whose list (default: the caller)").optional(),
     page: intSchema(1, Number.MAX_SAFE_INTEGER, `Page number, from 1; page*pageSize at most ${maxOffset}, 400 beyond (use the cursor route)`).optional(),
-    pageSize: intSchema(1, RPC_PAGE_MAX, `Users per page (default ${DEFAULT_PAGE_SIZE})`).optional(),
+    pageSize: intSchema(1, LIST_LIMIT_MAX, `Users per page (default ${DEFAULT_PAGE_SIZE})`).optional(),
   });
 
 /** Settings of the page routes: how deep they go, and the deadline of their walk. */
@@ -127,7 +126,7 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
       summary: "The users the caller follows who follow `targetUserId` (followed by people you know)",
       tag: "relation",
       auth: "bearer",
-      query: z.strictObject({ targetUserId: userIdSchema("The user whose followers are intersected"), cursor: cursorSchema().optional(), limit: intSchema(1, RPC_PAGE_MAX, "Page size").optional() }),
+      query: z.strictObject({ targetUserId: userIdSchema("The user whose followers are intersected"), cursor: cursorSchema().optional(), limit: intSchema(1, LIST_LIMIT_MAX, "Page size").optional() }),
       response: CursorPage,
       handle: async ({ query, me }) => {
         const r = await relation.listCommonFollowing({ viewerId: me().userId, targetId: query.targetUserId, cursor: query.cursor ?? "", limit: query.limit ?? DEFAULT_PAGE_SIZE });

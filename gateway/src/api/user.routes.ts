@@ -1,13 +1,11 @@
 /** `/api/user/...`: accounts and profiles. */
 import { z } from "zod";
 import { notFound } from "@rs/errors";
+import { BATCH_GET_USERS_MAX } from "@rs/idl";
 import type { GatewayClients } from "../clients/service-clients.js";
 import { passwordSchema, userIdSchema, usernameSchema } from "../http/params.js";
 import { ApiUser, ApiUserWithFollow, Credentials, UserCounts, apiUser, userCounts } from "./api-schemas.js";
 import { defineRoute, type ApiRoute } from "./route-spec.js";
-
-/** Most ids in one batch lookup (user.proto: BatchGetUsers takes up to 100). */
-export const BATCH_USERS_MAX = 100;
 
 const credentials = z.strictObject({ username: usernameSchema(), password: passwordSchema() });
 const byId = z.strictObject({ userId: userIdSchema() });
@@ -74,10 +72,10 @@ export function userRoutes(clients: GatewayClients): ApiRoute[] {
       method: "post",
       path: "/user/batch",
       operationId: "batchGetUsers",
-      summary: `Profiles of up to ${BATCH_USERS_MAX} users, in the order asked; unknown ids are listed apart`,
+      summary: `Profiles of up to ${BATCH_GET_USERS_MAX} users, in the order asked; unknown ids are listed apart`,
       tag: "user",
       auth: "bearer",
-      body: z.strictObject({ userIds: z.array(userIdSchema()).min(1).max(BATCH_USERS_MAX) }),
+      body: z.strictObject({ userIds: z.array(userIdSchema()).min(1).max(BATCH_GET_USERS_MAX) }),
       response: z.object({ users: z.array(ApiUser), missingUserIds: z.array(z.int()) }).meta({ id: "UserBatch" }),
       handle: async ({ body }) => {
         const r = await user.batchGetUsers({ userIds: body.userIds });

@@ -5,10 +5,8 @@
  * (`PAGE_MAX_OFFSET`, `DOUYIN_LIST_MAX`); one deadline bounds the whole walk.
  */
 import { Code, isStatusError, StatusError } from "@rs/errors";
-import type { relationV1 } from "@rs/idl";
+import { LIST_LIMIT_MAX, type relationV1 } from "@rs/idl";
 
-/** Largest `limit` one List* call accepts (relation.proto). */
-export const RPC_PAGE_MAX = 100;
 /** Pages tolerated beyond the minimum, for pages that come back short (e.g. friends filtered after the keyset scan). */
 const SHORT_PAGE_ALLOWANCE = 10;
 
@@ -46,9 +44,9 @@ export async function readWindow(fetch: PageFetch, skip: number, take: number, s
   let cursor = "";
   let skipLeft = skip;
   let totalCount = 0;
-  const maxPages = Math.ceil((skip + take) / RPC_PAGE_MAX) + SHORT_PAGE_ALLOWANCE;
+  const maxPages = Math.ceil((skip + take) / LIST_LIMIT_MAX) + SHORT_PAGE_ALLOWANCE;
   for (let pages = 0; pages < maxPages && out.length < take; pages++) {
-    const limit = Math.min(RPC_PAGE_MAX, skipLeft + take - out.length);
+    const limit = Math.min(LIST_LIMIT_MAX, skipLeft + take - out.length);
     const left = deadline - Date.now();
     if (left <= 0) throw walkTooLong(budgetMs);
     const page = await fetch(cursor, limit, Math.min(left, settings.GRPC_DEADLINE_MS)).catch((err: unknown) => {

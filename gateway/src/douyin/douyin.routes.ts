@@ -10,10 +10,11 @@ import express, { Router, type Request } from "express";
 import { z } from "zod";
 import type { TokenVerifier } from "@rs/auth";
 import { invalidArgument, notFound } from "@rs/errors";
+import { LIST_LIMIT_MAX } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { OPENAPI_PATH } from "../api/openapi.js";
 import type { GatewayClients } from "../clients/service-clients.js";
-import { RPC_PAGE_MAX, readWindow, type PageFetch, type WalkSettings } from "../clients/list-window.js";
+import { readWindow, type PageFetch, type WalkSettings } from "../clients/list-window.js";
 import { assertActingAs, paramTokenAuth, principalOf, requirePrincipal } from "../http/auth.js";
 import type { LimiterFactory, LimitSettings } from "../http/limits.js";
 import { familyLimiters } from "../http/limits.js";
@@ -67,7 +68,7 @@ export function douyinRoutes(clients: GatewayClients, config: DouyinListSettings
       summary,
       description:
         `The first ${config.DOUYIN_LIST_MAX} entries (DOUYIN_LIST_MAX), newest first; is_follow is relative to the caller. ` +
-        `The list is walked from its start in calls of up to ${RPC_PAGE_MAX}: status_code 504 when the walk takes longer than ${config.LIST_WALK_DEADLINE_MS} ms (LIST_WALK_DEADLINE_MS) in all.`,
+        `The list is walked from its start in calls of up to ${LIST_LIMIT_MAX}: status_code 504 when the walk takes longer than ${config.LIST_WALK_DEADLINE_MS} ms (LIST_WALK_DEADLINE_MS) in all.`,
       tag: "relation",
       token: "required",
       params: listParams,
@@ -77,7 +78,7 @@ export function douyinRoutes(clients: GatewayClients, config: DouyinListSettings
         const me = requirePrincipal(res);
         const userId = p.user_id ?? me.userId;
         const fetch: PageFetch = (cursor, limit, deadlineMs) =>
-          clients.relation[rpc]({ userId, cursor, limit: Math.min(limit, RPC_PAGE_MAX), viewerId: me.userId }, { deadlineMs });
+          clients.relation[rpc]({ userId, cursor, limit: Math.min(limit, LIST_LIMIT_MAX), viewerId: me.userId }, { deadlineMs });
         const { users } = await readWindow(fetch, 0, config.DOUYIN_LIST_MAX, config);
         return { user_list: users.map(friends ? douyinFriendOfRelation : douyinUserOfRelation) };
       },

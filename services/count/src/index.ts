@@ -10,7 +10,6 @@ export {
   type CountConfig,
   type CountConsumerConfig,
 } from "./config.js";
-export { MAX_BATCH } from "./grpc/count.grpc.js";
 export { CounterCache, COUNT_CACHE_DEFAULTS, type CounterCacheOptions } from "./adapters/redis/counter-cache.js";
 export { USER_ENTITY, FOLLOWING, FOLLOWER, type CounterKey, type CounterChange } from "./domain/counter-key.js";
 export { CountersRepository } from "./adapters/mysql/counters.repository.js";

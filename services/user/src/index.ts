@@ -22,7 +22,6 @@ export { ProfileService, type ProfileBatch } from "./domain/profiles.service.js"
 export { AccountService, type Session, type TokenClaims } from "./domain/accounts.service.js";
 export { COUNT_NAMES, type CountChange, type CountName, type Profile } from "./domain/profile.js";
 export {
-  MAX_BATCH_USER_IDS,
   USERNAME_MIN_CHARS,
   USERNAME_MAX_CHARS,
   PASSWORD_MIN_CHARS,

@@ -1,6 +1,7 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
-import { checkPassword, checkUserId, checkUserIds, checkUsername, MAX_BATCH_USER_IDS } from "../src/domain/user-input.js";
+import { BATCH_GET_USERS_MAX } from "@rs/idl";
+import { checkPassword, checkUserId, checkUserIds, checkUsername } from "../src/domain/user-input.js";
 import { codeOf } from "../../../test/support/status-code.js";
 
 describe("user input rules", () => {
@@ -30,7 +31,7 @@ describe("user input rules", () => {
   it("takes positive ids below 2^53 and batches of up to 100", () => {
     expect(checkUserId(Number.MAX_SAFE_INTEGER)).toBe(Number.MAX_SAFE_INTEGER);
     for (const bad of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1, Number.NaN]) expect(codeOf(() => checkUserId(bad))).toBe(status.INVALID_ARGUMENT);
-    const ids = Array.from({ length: MAX_BATCH_USER_IDS }, (_, i) => i + 1);
+    const ids = Array.from({ length: BATCH_GET_USERS_MAX }, (_, i) => i + 1);
     expect(checkUserIds(ids)).toBe(ids);
     expect(codeOf(() => checkUserIds([...ids, 101]))).toBe(status.INVALID_ARGUMENT);
     expect(codeOf(() => checkUserIds([1, 2, 0]))).toBe(status.INVALID_ARGUMENT);

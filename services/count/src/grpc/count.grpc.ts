@@ -4,12 +4,9 @@
  */
 import { invalidArgument } from "@rs/errors";
 import { assertDecoded, unary } from "@rs/grpc";
-import type { countV1 } from "@rs/idl";
+import { BATCH_GET_COUNTS_MAX, type countV1 } from "@rs/idl";
 import { assertCounterKey, isEntityId, type CounterKey } from "../domain/counter-key.js";
 import type { CountReadsService } from "../domain/count-reads.service.js";
-
-/** Most users per BatchGetCounts and keys per BatchGetCounters. */
-export const MAX_BATCH = 100;
 
 function userId(field: string, v: number): number {
   if (!isEntityId(v)) throw invalidArgument(`${field} must be a positive integer below 2^53`);
@@ -18,7 +15,7 @@ function userId(field: string, v: number): number {
 
 function batch<T>(field: string, items: readonly T[]): readonly T[] {
   if (items.length === 0) throw invalidArgument(`${field} must not be empty`);
-  if (items.length > MAX_BATCH) throw invalidArgument(`${field} takes at most ${MAX_BATCH} entries, got ${items.length}`);
+  if (items.length > BATCH_GET_COUNTS_MAX) throw invalidArgument(`${field} takes at most ${BATCH_GET_COUNTS_MAX} entries, got ${items.length}`);
   return items;
 }
 

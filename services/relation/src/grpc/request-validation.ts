@@ -4,13 +4,10 @@
  */
 import { invalidArgument } from "@rs/errors";
 import { assertDecoded } from "@rs/grpc";
-import { MAX_BATCH_IS_FOLLOWING } from "../adapters/redis/following-reads.js";
+import { BATCH_IS_FOLLOWING_MAX, LIST_LIMIT_MAX, LIST_LIMIT_MIN } from "@rs/idl";
 import { decodeOptionalCursor, InvalidCursorError, type CursorPosition } from "../domain/cursor.js";
 import { isUserId } from "../domain/relation-transition.js";
 
-/** Page sizes a list RPC accepts (the contract's 1..100; BatchGetUsers takes 100 ids). */
-export const MIN_LIST_LIMIT = 1;
-export const MAX_LIST_LIMIT = 100;
 
 /** A user id: a positive integer below 2^53. */
 export function userId(field: string, value: unknown): number {
@@ -24,8 +21,8 @@ export function viewerId(field: string, value: unknown): number {
 }
 
 export function listLimit(value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < MIN_LIST_LIMIT || value > MAX_LIST_LIMIT) {
-    throw invalidArgument(`limit must be an integer from ${MIN_LIST_LIMIT} to ${MAX_LIST_LIMIT}`);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < LIST_LIMIT_MIN || value > LIST_LIMIT_MAX) {
+    throw invalidArgument(`limit must be an integer from ${LIST_LIMIT_MIN} to ${LIST_LIMIT_MAX}`);
   }
   return value;
 }
@@ -42,7 +39,7 @@ export function cursor(value: unknown): CursorPosition | undefined {
 
 export function targetIds(value: unknown): number[] {
   if (!Array.isArray(value)) throw invalidArgument("to_user_ids must be a list");
-  if (value.length > MAX_BATCH_IS_FOLLOWING) throw invalidArgument(`to_user_ids may hold at most ${MAX_BATCH_IS_FOLLOWING} ids, got ${value.length}`);
+  if (value.length > BATCH_IS_FOLLOWING_MAX) throw invalidArgument(`to_user_ids may hold at most ${BATCH_IS_FOLLOWING_MAX} ids, got ${value.length}`);
   return value.map((v, i) => userId(`to_user_ids[${i}]`, v));
 }
 

@@ -4,13 +4,12 @@
  */
 import { passwordFitsBcrypt, BCRYPT_MAX_PASSWORD_BYTES } from "@rs/auth";
 import { invalidArgument } from "@rs/errors";
+import { BATCH_GET_USERS_MAX } from "@rs/idl";
 
 export const USERNAME_MIN_CHARS = 1;
 export const USERNAME_MAX_CHARS = 32;
 export const PASSWORD_MIN_CHARS = 6;
 export const PASSWORD_MAX_CHARS = 32;
-/** BatchGetUsers' limit, part of the contract in user.proto. */
-export const MAX_BATCH_USER_IDS = 100;
 
 /** Characters are Unicode code points, what a person counts (not UTF-16 units). */
 const charCount = (s: string): number => {
@@ -55,9 +54,9 @@ export function checkUserId(id: number, field = "user_id"): number {
   return id;
 }
 
-/** Up to {@link MAX_BATCH_USER_IDS} valid ids, in the order given (repeats allowed). */
+/** Up to {@link BATCH_GET_USERS_MAX} valid ids, in the order given (repeats allowed). */
 export function checkUserIds(ids: readonly number[]): readonly number[] {
-  if (ids.length > MAX_BATCH_USER_IDS) throw invalidArgument(`user_ids must hold at most ${MAX_BATCH_USER_IDS} ids, got ${ids.length}`);
+  if (ids.length > BATCH_GET_USERS_MAX) throw invalidArgument(`user_ids must hold at most ${BATCH_GET_USERS_MAX} ids, got ${ids.length}`);
   ids.forEach((id, i) => checkUserId(id, `user_ids[${i}]`));
   return ids;
 }
