@@ -1,4 +1,4 @@
-import { createServiceClient, WRITE_CLASS, type PromiseClient, type ServiceClient } from "@rs/grpc";
+import { createServiceClient, type PromiseClient, type ServiceClient } from "@rs/grpc";
 import type { Etcd3 } from "@rs/discovery";
 import { countV1, relationV1, userV1 } from "@rs/idl";
 import type { Logger } from "@rs/logger";
@@ -23,31 +23,28 @@ export interface ClientSettings {
 }
 
 /**
- * Balanced clients of user, relation and count over etcd discovery. Reads and
- * Logout (revoking twice is revoking once) are retried on UNAVAILABLE; Register,
- * Login, Follow and Unfollow are not, so a lost answer is never a second write.
- * Each client has a breaker for reads and one for writes (Logout counts as a
- * write), so writes failing on a service's own dependency (relation's Kafka)
- * never cut the reads off (ADR 0013).
+ * Balanced clients of user, relation and count over etcd discovery. What is
+ * retried and which breaker a method shares come from the protos'
+ * `idempotency_level` (@rs/grpc's method-idempotency.ts): reads
+ * (NO_SIDE_EFFECTS) and Logout (IDEMPOTENT: revoking twice is revoking once)
+ * are retried on UNAVAILABLE; Register, Login, Follow and Unfollow are not, so
+ * a lost answer is never a second write. Each client has a breaker for reads
+ * and one for writes (Logout counts as a write), so writes failing on a
+ * service's own dependency (relation's Kafka) never cut the reads off (ADR 0013).
  */
 export function createGatewayClients(cfg: ClientSettings, etcd: Etcd3, logger: Logger): GatewayClients & { close(): Promise<void> } {
   const common = { deadlineMs: cfg.GRPC_DEADLINE_MS, logger };
   const user: ServiceClient<userV1.UserServiceClient> = createServiceClient(userV1.UserServiceClient, {
     ...common,
     target: { service: cfg.USER_SERVICE_NAME, etcd },
-    idempotentMethods: ["getUser", "batchGetUsers", "userExists", "verifyToken", "logout"],
-    // Logout is retried (revoking twice is revoking once) but is a write: its breaker is the writes'.
-    methodClasses: { logout: WRITE_CLASS },
   });
   const relation: ServiceClient<relationV1.RelationServiceClient> = createServiceClient(relationV1.RelationServiceClient, {
     ...common,
     target: { service: cfg.RELATION_SERVICE_NAME, etcd },
-    idempotentMethods: ["isFollowing", "batchIsFollowing", "isMutual", "listFollowing", "listFans", "listFriends", "listCommonFollowing"],
   });
   const count: ServiceClient<countV1.CountServiceClient> = createServiceClient(countV1.CountServiceClient, {
     ...common,
     target: { service: cfg.COUNT_SERVICE_NAME, etcd },
-    idempotentMethods: ["getCounts", "batchGetCounts", "getCounter", "batchGetCounters"],
   });
   return {
     user: guardClient(user, "user"),

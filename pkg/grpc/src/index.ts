@@ -21,6 +21,7 @@ export {
   type ServiceClient,
   type ServiceClientOptions,
 } from "./client/service-client.js";
+export { idempotencyLevels, methodIdempotency, type IdempotencyLevel } from "./client/method-idempotency.js";
 export { BREAKER_DEFAULTS, READ_CLASS, WRITE_CLASS, type BreakerOptions, type MethodClass } from "./client/call-policy.js";
 export type {
   CallOpts,

@@ -63,7 +63,6 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const userClient = createServiceClient(userV1.UserServiceClient, {
         target: { service: config.USER_SERVICE_NAME, etcd },
         deadlineMs: config.USER_CALL_DEADLINE_MS,
-        idempotentMethods: ["userExists", "batchGetUsers"],
         logger,
       });
       lifecycle.add("close user client", () => userClient.close());

@@ -25,6 +25,7 @@ import {
 } from "./call-policy.js";
 import type { CallOpts, GeneratedClientConstructor, PromiseClient, UnaryMethodName } from "./client-types.js";
 import { EndpointPool, type Endpoint } from "./endpoint-pool.js";
+import { methodIdempotency } from "./method-idempotency.js";
 
 /** Deadline of a call when neither the client nor the call sets one. */
 export const DEFAULT_DEADLINE_MS = 2_000;
@@ -50,14 +51,19 @@ export interface ServiceClientOptions<C> {
   readonly target: ClientTarget;
   /** Deadline of each call, retries included (default {@link DEFAULT_DEADLINE_MS}). */
   readonly deadlineMs?: number;
-  /** Methods safe to repeat; only these are retried (on UNAVAILABLE, on another instance when there is one). */
+  /**
+   * Methods safe to repeat; only these are retried (on UNAVAILABLE, on another
+   * instance when there is one). Default: the methods the service's .proto
+   * marks `idempotency_level = NO_SIDE_EFFECTS` or `IDEMPOTENT` (method-idempotency.ts).
+   */
   readonly idempotentMethods?: readonly UnaryMethodName<C>[];
   /** Retries after the first attempt (default {@link DEFAULT_MAX_RETRIES}). */
   readonly maxRetries?: number;
   /**
    * Breaker class of methods (calls of one class share a breaker; one class's
-   * failures never open another's). Default: {@link READ_CLASS} for
-   * `idempotentMethods`, {@link WRITE_CLASS} for the rest.
+   * failures never open another's). Default: {@link READ_CLASS} for the
+   * methods the .proto marks `NO_SIDE_EFFECTS` (or for `idempotentMethods`,
+   * when they are given), {@link WRITE_CLASS} for the rest.
    */
   readonly methodClasses?: Partial<Readonly<Record<UnaryMethodName<C>, MethodClass>>>;
   /** Circuit breaker settings (of every class); `false` turns them off. */
@@ -105,7 +111,9 @@ export function createServiceClient<C extends Client>(
   );
 
   const methods = Object.entries(ctor.service).filter(([, def]) => !def.requestStream && !def.responseStream);
-  const idempotent = new Set<string>(opts.idempotentMethods ?? []);
+  const declared = methodIdempotency(ctor.service);
+  const idempotent = new Set<string>(opts.idempotentMethods ?? declared.idempotent);
+  const reads = opts.idempotentMethods ? idempotent : new Set<string>(declared.reads);
   for (const name of idempotent) {
     if (!methods.some(([m]) => m === name)) throw new Error(`${ctor.serviceName} has no unary method ${name}`);
   }
@@ -114,7 +122,7 @@ export function createServiceClient<C extends Client>(
   }
   const retryPolicy = createRetryPolicy(opts.maxRetries ?? DEFAULT_MAX_RETRIES);
   const classOf = new Map<string, MethodClass>(
-    methods.map(([name]) => [name, (opts.methodClasses as Record<string, MethodClass> | undefined)?.[name] ?? (idempotent.has(name) ? READ_CLASS : WRITE_CLASS)]),
+    methods.map(([name]) => [name, (opts.methodClasses as Record<string, MethodClass> | undefined)?.[name] ?? (reads.has(name) ? READ_CLASS : WRITE_CLASS)]),
   );
   // One breaker per class, made up front so every class's state is exported from the start.
   const breakers = new Map<MethodClass, IPolicy>();
