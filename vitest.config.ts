@@ -1,7 +1,18 @@
 import { defineConfig } from "vitest/config";
 
 // Two tiers: `unit` (pure logic, no servers) and `integration` (`*.int.test.ts`,
-// against the real MariaDB, Redis, Kafka and etcd of the local stack).
+// against the real MariaDB, Redis, Kafka and etcd of the local stack), plus
+// `integration-cluster`: the tests of the Redis code again, against a
+// three-master Redis Cluster on loopback (REDIS_URL=redis-cluster://...).
+
+/** The Redis code's integration tests that also run against a Redis Cluster. */
+export const REDIS_CLUSTER_TESTS = [
+  "services/relation/test/following-reads.int.test.ts",
+  "services/relation/test/following-write.int.test.ts",
+  "services/relation/test/fans-cache.int.test.ts",
+  "services/relation/test/pending-index.int.test.ts",
+  "services/relation/test/backlog-gauges.int.test.ts",
+];
 export default defineConfig({
   test: {
     projects: [
@@ -20,6 +31,17 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "integration-cluster",
+          include: REDIS_CLUSTER_TESTS,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          globalSetup: ["test/support/redis-cluster.global-setup.ts"],
+          setupFiles: ["test/support/redis-cluster.env.ts"],
         },
       },
     ],

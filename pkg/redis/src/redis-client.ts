@@ -116,6 +116,8 @@ export function createRedis(url: string, opts: RedisClientOptions): RedisClient 
   const redis: RedisClient = cluster
     ? new Cluster(cluster.nodes, {
         enableOfflineQueue: false,
+        // commands issued together are sent as one pipeline per node (execAcrossSlots relies on it)
+        enableAutoPipelining: true,
         clusterRetryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts),
         redisOptions: {
           ...connection,

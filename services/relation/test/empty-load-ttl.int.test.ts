@@ -6,7 +6,7 @@
  * normal one again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS } from "../src/adapters/redis/cache-ttl.js";
 import { FansCache } from "../src/adapters/redis/fans-cache.js";
 import { RelationCache } from "../src/adapters/redis/relation-cache.js";
@@ -15,7 +15,7 @@ import { redisFixture, type RedisFixture } from "./redis-fixture.js";
 const CAP = 5_000;
 
 let fx: RedisFixture;
-let admin: Redis;
+let admin: RedisClient;
 let cache: RelationCache;
 let fans: FansCache;
 let nextUser = 900_000;

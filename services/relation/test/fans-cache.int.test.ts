@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { FansCache } from "../src/adapters/redis/fans-cache.js";
 import { compareNewestFirst, type CursorPosition } from "../src/domain/cursor.js";
 import type { RelationTransition } from "../src/domain/relation-transition.js";
 import { redisFixture, type RedisFixture } from "./redis-fixture.js";
 
 let fx: RedisFixture;
-let admin: Redis;
+let admin: RedisClient;
 let nextUser = 20_000;
 const freshUser = () => ++nextUser;
 let wide: FansCache[];

@@ -14,7 +14,7 @@
  * resurrect an unfollowed edge: the load must be refused and retried.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { RunningProcess } from "@rs/bootstrap";
 import { ShardedMysql } from "@rs/mysql";
 import { startFaultProxy, type FaultProxy } from "../../../test/support/fault-proxy.js";
@@ -43,7 +43,7 @@ let proxied: ShardedMysql;
 let reads: RelationReadsRepository;
 let heldReads: RelationReadsRepository;
 let publisher: RelationEventsPublisher;
-let admin: Redis;
+let admin: RedisClient;
 let caches: RelationCache[];
 /** Events the persister has fully persisted (shards written, overlay cleared), per follower. */
 const persistedOf = new Map<number, number>();

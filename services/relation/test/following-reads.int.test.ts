@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { FansCache } from "../src/adapters/redis/fans-cache.js";
 import { RelationCache } from "../src/adapters/redis/relation-cache.js";
 import type { CursorPosition } from "../src/domain/cursor.js";
@@ -8,7 +8,7 @@ import { commandStats, countCommands, redisFixture, sleep, type RedisFixture } f
 
 const CAP = 5_000;
 let fx: RedisFixture;
-let admin: Redis;
+let admin: RedisClient;
 let cache: RelationCache;
 let fans: FansCache;
 let nextUser = 9_000;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { RelationCache, type ApplyResult } from "../src/adapters/redis/relation-cache.js";
 import { redisFixture, type RedisFixture } from "./redis-fixture.js";
 
@@ -9,7 +9,7 @@ const EMPTY = { rows: [], maxVersion: 0 };
 
 let fx: RedisFixture;
 let caches: RelationCache[];
-let admin: Redis;
+let admin: RedisClient;
 let nextUser = 1_000;
 /** A user id no other test of this file touches. */
 const freshUser = () => ++nextUser;

@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import { countV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka, runBatchConsumer, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
@@ -33,7 +33,7 @@ export interface PipelineWorld {
   readonly dbs: ThrowawayDatabases;
   readonly sharded: ShardedMysql;
   readonly redis: RedisFixture;
-  readonly admin: Redis;
+  readonly admin: RedisClient;
   readonly kafka: Kafka;
   readonly kafkaAdmin: ReturnType<Kafka["admin"]>;
   readonly eventsTopic: string;

@@ -4,30 +4,31 @@
  * private redis-server from test/support for exact counts).
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { redisFromUrl, type RedisClient } from "@rs/redis";
 import { infra } from "../../../test/infra.js";
 import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 
 export interface RedisFixture {
   readonly prefix: string;
   /** A new connection (closed by cleanup). */
-  client(url?: string): Redis;
+  client(url?: string): RedisClient;
   /** Deletes every key under the prefix and closes the connections. */
   cleanup(): Promise<void>;
 }
 
 export function redisFixture(url = infra().redisUrl): RedisFixture {
   const prefix = `rs:test:relation:${randomBytes(6).toString("hex")}:`;
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   return {
     prefix,
     client(u = url) {
-      const c = new Redis(u, { maxRetriesPerRequest: 1 });
+      const c = redisFromUrl(u, { maxRetriesPerRequest: 1 });
       clients.push(c);
       return c;
     },
     async cleanup() {
-      const admin = new Redis(url);
+      const admin = redisFromUrl(url);
       try {
         await deleteKeysMatching(admin, `${prefix}*`);
       } finally {
@@ -38,8 +39,15 @@ export function redisFixture(url = infra().redisUrl): RedisFixture {
   };
 }
 
+/** Exact command counts need one server (tests that count use a private redis-server). */
+function single(client: RedisClient): Redis {
+  if (client.isCluster) throw new Error("command counting needs a single Redis, not a Cluster");
+  return client as Redis;
+}
+
 /** Counts the commands a client sends (each EVALSHA, ZMSCORE... is one). */
-export function countCommands(redis: Redis): string[] {
+export function countCommands(client: RedisClient): string[] {
+  const redis = single(client);
   const sent: string[] = [];
   const original = redis.sendCommand.bind(redis);
   redis.sendCommand = ((cmd: Parameters<Redis["sendCommand"]>[0], stream?: Parameters<Redis["sendCommand"]>[1]) => {
@@ -50,8 +58,8 @@ export function countCommands(redis: Redis): string[] {
 }
 
 /** Sum of `calls` over INFO commandstats, per command name. */
-export async function commandStats(redis: Redis): Promise<Map<string, number>> {
-  const info = await redis.info("commandstats");
+export async function commandStats(client: RedisClient): Promise<Map<string, number>> {
+  const info = await single(client).info("commandstats");
   const out = new Map<string, number>();
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1]!, Number(m[2]));
   return out;

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Admin, Kafka } from "kafkajs";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@rs/redis";
 import type { RunningProcess } from "@rs/bootstrap";
 import { createServiceClient, type ServiceClient } from "@rs/grpc";
 import { relationV1, userV1 } from "@rs/idl";
@@ -48,7 +48,7 @@ export interface World {
   /** Pools over the throwaway shards, for seeding persisted edges. */
   readonly sharded: ShardedMysql;
   readonly redis: RedisFixture;
-  readonly admin: Redis;
+  readonly admin: RedisClient;
   readonly kafka: Kafka;
   readonly kafkaAdmin: Admin;
   readonly topic: string;

@@ -14,7 +14,7 @@
  *
  * On Redis Cluster, run it against each master (SCAN is per node).
  */
-import type { RedisClient } from "@rs/redis";
+import { masterNodes, type RedisClient } from "@rs/redis";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { isUserId, type PendingEntry } from "../domain/relation-transition.js";
 import type { EdgeEvent } from "../persister/edge-fold.js";
@@ -95,16 +95,19 @@ async function checkUser(ctx: ReconcileContext, deps: PendingCheckDeps, a: numbe
 
 export async function checkPending(ctx: ReconcileContext, deps: PendingCheckDeps): Promise<void> {
   const match = `${deps.cache.keys.prefix}pending:{*}`;
-  let cursor = "0";
-  do {
-    const [next, keys] = await deps.redis.scan(cursor, "MATCH", match, "COUNT", Math.max(ctx.batchRows, MIN_SCAN_COUNT));
-    cursor = next;
-    for (const key of keys) {
-      const a = userOfKey(key);
-      if (a !== undefined) await checkUser(ctx, deps, a);
-    }
-    // pause only after real work: most steps of a big keyspace match nothing
-    if (keys.length > 0) await step(ctx);
-    else if (ctx.signal?.aborted) throw new ReconcileAbortedError();
-  } while (cursor !== "0");
+  // SCAN is per node: on Redis Cluster walk every master
+  for (const node of masterNodes(deps.redis)) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", match, "COUNT", Math.max(ctx.batchRows, MIN_SCAN_COUNT));
+      cursor = next;
+      for (const key of keys) {
+        const a = userOfKey(key);
+        if (a !== undefined) await checkUser(ctx, deps, a);
+      }
+      // pause only after real work: most steps of a big keyspace match nothing
+      if (keys.length > 0) await step(ctx);
+      else if (ctx.signal?.aborted) throw new ReconcileAbortedError();
+    } while (cursor !== "0");
+  }
 }

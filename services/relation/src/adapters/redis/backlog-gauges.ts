@@ -14,7 +14,7 @@
  * Every instance samples the same keys: aggregate with max(), not sum(). On
  * Redis Cluster the walk sees one node only (SCAN is per node).
  */
-import type { RedisClient } from "@rs/redis";
+import { masterNodes, type RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import { gaugeMetric } from "@rs/runtime";
 import type { RelationKeys } from "./relation-keys.js";
@@ -49,6 +49,9 @@ export function startBacklogGauges(opts: BacklogGaugesOptions): BacklogGauges {
   const intervalMs = opts.intervalMs ?? BACKLOG_DEFAULTS.intervalMs;
   const steps = opts.scanStepsPerTick ?? BACKLOG_DEFAULTS.scanStepsPerTick;
   const match = `${opts.keys.prefix}pending:{*}`;
+  // the walk's position: which master (SCAN is per node; one on a single Redis) and its cursor
+  let nodes = masterNodes(opts.redis);
+  let node = 0;
   let cursor = "0";
   let counted = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -56,16 +59,21 @@ export function startBacklogGauges(opts: BacklogGaugesOptions): BacklogGauges {
 
   const walk = async () => {
     for (let i = 0; i < steps; i++) {
-      const [next, keys] = await opts.redis.scan(cursor, "MATCH", match, "COUNT", BACKLOG_DEFAULTS.scanCount);
+      if (node === 0 && cursor === "0") nodes = masterNodes(opts.redis);
+      const at = nodes[node];
+      if (!at) throw new Error("no redis master to scan");
+      const [next, keys] = await at.scan(cursor, "MATCH", match, "COUNT", BACKLOG_DEFAULTS.scanCount);
       if (keys.length > 0) {
-        const pipe = opts.redis.pipeline();
+        // the keys SCAN returned live on this node: one pipeline on its connection
+        const pipe = at.pipeline();
         for (const key of keys) pipe.hlen(key);
         for (const [err, n] of (await pipe.exec()) ?? []) if (!err) counted += Number(n);
       }
       cursor = next;
-      if (cursor === "0") {
+      if (cursor === "0" && ++node >= nodes.length) {
         pending.set(counted);
         counted = 0;
+        node = 0;
         return;
       }
     }
@@ -78,6 +86,7 @@ export function startBacklogGauges(opts: BacklogGaugesOptions): BacklogGauges {
     } catch (err) {
       // start the walk over next time: a half-counted one would undercount
       cursor = "0";
+      node = 0;
       counted = 0;
       opts.logger.debug({ err }, "sampling the relation backlog failed; trying again at the next interval");
     }

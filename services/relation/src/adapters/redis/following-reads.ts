@@ -2,7 +2,7 @@
  * Reads over following:{A} (and, for friends, fans:{A}). Each answers
  * `not_loaded` when following:{A} is cold; the caller loads it and asks again.
  */
-import type { RedisClient } from "@rs/redis";
+import { execAcrossSlots, type RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { NotLoaded } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
@@ -144,7 +144,8 @@ export interface FollowsTargetResult<T extends CursorPosition> {
 /**
  * Which of `candidates` follow `target`: per candidate, following:{B} (exact
  * while loaded, it includes B's overlay) and, for a cold key, B's pending entry
- * for the target. One pipeline, one round trip, whatever the number of candidates.
+ * for the target. One pipeline, one round trip, whatever the number of candidates
+ * (on a Cluster one per node: the candidates' keys are in many slots).
  */
 export async function followsTarget<T extends CursorPosition>(redis: RedisClient, keys: RelationKeys, target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
   if (!isUserId(target)) throw new RangeError(`user id must be a positive safe integer, got ${target}`);
@@ -152,12 +153,12 @@ export async function followsTarget<T extends CursorPosition>(redis: RedisClient
   const unresolved: (T & { pending: PendingEntry | undefined })[] = [];
   if (candidates.length === 0) return { found, unresolved };
   const me = String(target);
-  const pipe = redis.pipeline();
-  for (const b of candidates) {
-    pipe.zmscore(keys.following(b.id), SENTINEL, me);
-    pipe.hget(keys.pending(b.id), me);
-  }
-  const replies = (await pipe.exec()) ?? [];
+  const replies = await execAcrossSlots(redis, (pipe) => {
+    for (const b of candidates) {
+      pipe.zmscore(keys.following(b.id), SENTINEL, me);
+      pipe.hget(keys.pending(b.id), me);
+    }
+  });
   candidates.forEach((b, i) => {
     const [scoresErr, scores] = replies[2 * i] ?? [new UnexpectedReplyError("followsTarget", null), null];
     const [pendingErr, pending] = replies[2 * i + 1] ?? [new UnexpectedReplyError("followsTarget", null), null];

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ttlWithJitter } from "@rs/cache";
-import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
+import { defineScript, execAcrossSlots, mgetAcrossSlots, type RedisClient, type RedisScript } from "@rs/redis";
 import type { CachedProfile, ProfileCache } from "../../domain/ports.js";
 import type { StoredProfile } from "../../domain/profile.js";
 import { decodeEntry, encodeInvalidated, encodeProfile, INVALIDATED_TAG, MISSING_TAG, PROFILE_TAG } from "./profile-entry.js";
@@ -61,7 +61,8 @@ export class RedisProfileCache implements ProfileCache {
   async getMany(ids: readonly number[]): Promise<Map<number, CachedProfile>> {
     const out = new Map<number, CachedProfile>();
     if (ids.length === 0) return out;
-    const values = await this.redis.mget(ids.map((id) => this.key(id)));
+    // one MGET on a single Redis; on a Cluster the users' keys are in many slots
+    const values = await mgetAcrossSlots(this.redis, ids.map((id) => this.key(id)));
     ids.forEach((id, i) => {
       const entry = decodeEntry(id, values[i] ?? null);
       if (entry) out.set(id, entry);
@@ -71,14 +72,14 @@ export class RedisProfileCache implements ProfileCache {
 
   async fill(found: readonly StoredProfile[], missing: readonly number[]): Promise<void> {
     if (found.length === 0 && missing.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    const run = (pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>)[this.put.scriptName]!.bind(pipeline);
-    for (const stored of found) {
-      const ttl = ttlWithJitter(this.options.ttlSeconds, this.options.ttlJitter);
-      run(this.key(stored.profile.id), PROFILE_TAG, stored.revision, encodeProfile(stored), ttl);
-    }
-    for (const id of missing) run(this.key(id), MISSING_TAG, 0, MISSING_TAG, this.options.negativeTtlSeconds);
-    const replies = (await pipeline.exec()) ?? [];
+    const replies = await execAcrossSlots(this.redis, (pipeline) => {
+      const run = (pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>)[this.put.scriptName]!.bind(pipeline);
+      for (const stored of found) {
+        const ttl = ttlWithJitter(this.options.ttlSeconds, this.options.ttlJitter);
+        run(this.key(stored.profile.id), PROFILE_TAG, stored.revision, encodeProfile(stored), ttl);
+      }
+      for (const id of missing) run(this.key(id), MISSING_TAG, 0, MISSING_TAG, this.options.negativeTtlSeconds);
+    });
     const failed = replies.find(([err]) => err);
     if (failed) throw failed[0];
   }

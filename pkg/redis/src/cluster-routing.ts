@@ -1,0 +1,74 @@
+import { Cluster, Redis, type ChainableCommander, type RedisOptions } from "ioredis";
+import { parseRedisClusterUrl, type RedisClient } from "./redis-client.js";
+
+/** A reply of one pipelined command, as ioredis `pipeline.exec()` gives it. */
+export type PipelineReply = [error: Error | null, result: unknown];
+
+/**
+ * The connections a per-node command must visit (SCAN, INFO, DBSIZE): every
+ * master of a Cluster, or the one client itself. A SCAN through a Cluster
+ * client walks one random node only; walk each of these instead.
+ */
+export function masterNodes(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes("master") : [redis];
+}
+
+/**
+ * Runs a batch of commands whose keys may be in different slots, in one round
+ * trip per node: on a single Redis one pipeline, on a Cluster each command on
+ * its own (ioredis refuses a pipeline spanning nodes; the cluster client's
+ * auto-pipelining batches the commands per node). Each command must touch one
+ * slot (scripts: keys of one hash tag). Replies come in the order `build`
+ * queued the commands, as `pipeline.exec()` would give them.
+ */
+export async function execAcrossSlots(redis: RedisClient, build: (pipe: ChainableCommander) => void): Promise<PipelineReply[]> {
+  if (!(redis instanceof Cluster)) {
+    const pipe = redis.pipeline();
+    build(pipe);
+    return ((await pipe.exec()) ?? []) as PipelineReply[];
+  }
+  const calls: [name: string, args: unknown[]][] = [];
+  const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
+    get: (_, name) => (...args: unknown[]) => {
+      calls.push([String(name), args]);
+      return recorder;
+    },
+  });
+  build(recorder);
+  const client = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  const settled = await Promise.allSettled(
+    calls.map(([name, args]) => {
+      const method = client[name];
+      return typeof method === "function" ? method.apply(redis, args) : Promise.reject(new Error(`no command ${name} on the cluster client`));
+    }),
+  );
+  return settled.map((s): PipelineReply => (s.status === "fulfilled" ? [null, s.value] : [s.reason instanceof Error ? s.reason : new Error(String(s.reason)), null]));
+}
+
+/**
+ * MGET of keys that may be in different slots: one MGET on a single Redis,
+ * one GET per key on a Cluster (pipelined per node). Throws the first error.
+ */
+export async function mgetAcrossSlots(redis: RedisClient, keys: readonly string[]): Promise<(string | null)[]> {
+  if (keys.length === 0) return [];
+  if (!(redis instanceof Cluster)) return redis.mget(...keys);
+  const replies = await execAcrossSlots(redis, (pipe) => {
+    for (const key of keys) pipe.get(key);
+  });
+  return replies.map(([err, value]) => {
+    if (err) throw err;
+    return value as string | null;
+  });
+}
+
+/**
+ * A plain client for `url` with ioredis's own defaults plus `options` (tools
+ * and tests; services use {@link createRedis}): a `Cluster` for a
+ * `redis-cluster://` URL, with `options` applied to every node.
+ */
+export function redisFromUrl(url: string, options: RedisOptions = {}): RedisClient {
+  const cluster = parseRedisClusterUrl(url);
+  if (!cluster) return new Redis(url, options);
+  const auth = { ...(cluster.username ? { username: cluster.username } : {}), ...(cluster.password ? { password: cluster.password } : {}) };
+  return new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { ...options, ...auth } });
+}
