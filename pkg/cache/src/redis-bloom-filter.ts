@@ -97,28 +97,17 @@ export class RedisBloomFilter {
       group.index.push(index);
       group.args.push(...offsets);
     });
-    const calls: [key: string, args: (string | number)[]][] = [];
+    const pipeline = this.redis.pipeline();
     const commands: number[][] = []; // item indexes answered by each command, in order
     const perCommand = BLOOM_BATCH_ITEMS_PER_COMMAND;
     for (const [shard, group] of byShard) {
       for (let from = 0; from < group.index.length; from += perCommand) {
         const offsets = group.args.slice(from * k, (from + perCommand) * k);
-        calls.push([this.keys[shard]!, bitfieldArgs(op, offsets)]);
+        pipeline.call(op === "GET" ? "BITFIELD_RO" : "BITFIELD", this.keys[shard]!, ...bitfieldArgs(op, offsets));
         commands.push(group.index.slice(from, from + perCommand));
       }
     }
-    const name = op === "GET" ? "BITFIELD_RO" : "BITFIELD";
-    let replies: [Error | null, unknown][];
-    if (this.redis.isCluster) {
-      // the shards' keys are in different slots, and a Cluster pipeline must stay on one
-      // node: one command each (the cluster client pipelines them per node)
-      const settled = await Promise.allSettled(calls.map(([key, args]) => this.redis.call(name, key, ...args)));
-      replies = settled.map((s) => (s.status === "fulfilled" ? [null, s.value] : [s.reason as Error, null]));
-    } else {
-      const pipeline = this.redis.pipeline();
-      for (const [key, args] of calls) pipeline.call(name, key, ...args);
-      replies = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
-    }
+    const replies = (await pipeline.exec()) ?? [];
     const answer = new Array<boolean>(items.length).fill(false);
     replies.forEach(([err, reply], c) => {
       if (err) throw err;
