@@ -16,7 +16,7 @@ import { startBacklogGauges } from "./adapters/redis/backlog-gauges.js";
 import { FansCache } from "./adapters/redis/fans-cache.js";
 import { OutboxBounds } from "./adapters/redis/outbox-bounds.js";
 import { RelationCache } from "./adapters/redis/relation-cache.js";
-import { UserServiceDirectory } from "./adapters/user/user-directory.js";
+import { UserServiceDirectory } from "./adapters/user/user-service-directory.js";
 import type { RelationConfig } from "./config.js";
 import { FansWindow } from "./domain/fans-window.js";
 import { FollowingLoader } from "./domain/following-loader.js";

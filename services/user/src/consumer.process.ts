@@ -13,13 +13,13 @@ import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
 import type { UserConsumerConfig } from "./config.js";
 import type { CountChange } from "./domain/profile.js";
-import { CountChangeService } from "./domain/count-changes.service.js";
+import { CountChangesService } from "./domain/count-changes.service.js";
 
 const PROCESS_NAME = "user-consumer";
 
 /** What an in-process consumer exposes to tests. */
 export interface UserConsumerInternals {
-  readonly counts: CountChangeService;
+  readonly counts: CountChangesService;
 }
 
 /**
@@ -61,7 +61,7 @@ export async function startUserConsumer(config: UserConsumerConfig, opts: { logg
 
       const store = new UsersRepository(sharded);
       const cache = RedisProfileCache.fromSettings(redis, config);
-      const counts = new CountChangeService({ store, cache });
+      const counts = new CountChangesService({ store, cache });
 
       const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${PROCESS_NAME}-${instanceId}`, logger });
       const consumer = await runBatchConsumer({

@@ -15,11 +15,11 @@ export {
 export { usernameRoutingKey } from "./adapters/mysql/username-shard.js";
 export { startUserService, type RunningUserService, type UserServiceInternals } from "./user.process.js";
 export { startUserConsumer, applyCountChangedBatch, type UserConsumerInternals } from "./consumer.process.js";
-export { CountChangeService } from "./domain/count-changes.service.js";
+export { CountChangesService } from "./domain/count-changes.service.js";
 export { UsersRepository } from "./adapters/mysql/users.repository.js";
 export { RedisProfileCache } from "./adapters/redis/profile-cache.js";
-export { ProfileService, type ProfileBatch } from "./domain/profiles.service.js";
-export { AccountService, type Session, type TokenClaims } from "./domain/accounts.service.js";
+export { ProfileService, type ProfileBatch } from "./domain/profile.service.js";
+export { AccountService, type Session, type TokenClaims } from "./domain/account.service.js";
 export { COUNT_NAMES, type CountChange, type CountName, type Profile } from "./domain/profile.js";
 export {
   USERNAME_MIN_CHARS,

@@ -13,9 +13,9 @@ import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
 import { RedisUserExistenceFilter } from "./adapters/redis/user-existence-filter.js";
 import type { UserConfig } from "./config.js";
-import { AccountService } from "./domain/accounts.service.js";
-import { CountChangeService } from "./domain/count-changes.service.js";
-import { ProfileService } from "./domain/profiles.service.js";
+import { AccountService } from "./domain/account.service.js";
+import { CountChangesService } from "./domain/count-changes.service.js";
+import { ProfileService } from "./domain/profile.service.js";
 import { userServiceBinding } from "./grpc/user.grpc.js";
 
 const MS_PER_SECOND = 1_000;
@@ -27,7 +27,7 @@ export interface UserServiceInternals {
   readonly accounts: AccountService;
   readonly profiles: ProfileService;
   /** The count.changed use case (the user-consumer runs it; tests call it directly). */
-  readonly counts: CountChangeService;
+  readonly counts: CountChangesService;
   readonly existence: RedisUserExistenceFilter;
   readonly cache: RedisProfileCache;
   readonly store: UsersRepository;
@@ -80,7 +80,7 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
         logger,
       });
       const profiles = new ProfileService({ store, cache, existence, logger });
-      const counts = new CountChangeService({ store, cache });
+      const counts = new CountChangesService({ store, cache });
 
       return {
         services: [userServiceBinding(accounts, profiles)],

@@ -8,7 +8,7 @@ import { status } from "@grpc/grpc-js";
 import { hashPassword, RevocationStore, TokenIssuer, TokenVerifier } from "@rs/auth";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AccountService } from "../src/domain/accounts.service.js";
+import { AccountService } from "../src/domain/account.service.js";
 import type { UserStore } from "../src/domain/ports.js";
 import type { RunningUserService } from "../src/user.process.js";
 import { codeOf, logger, TEST_JWT_SECRET, uniqueName, userFixture, type UserFixture } from "./user-fixture.js";

@@ -126,7 +126,7 @@ export async function counterValue(name: string, labels: Record<string, string> 
     .reduce((sum, v) => sum + v.value, 0);
 }
 
-/** Shard queries sent by this process so far (see user-metrics.ts). */
+/** Shard queries sent by this process so far (see user.metrics.ts). */
 export const shardQueryCount = (query?: string) => counterValue("user_shard_queries_total", query ? { query } : {});
 
 /** The gRPC status code of a rejected call. */

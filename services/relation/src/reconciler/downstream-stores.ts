@@ -7,7 +7,7 @@
  * holds a user's authoritative count and both copies.
  *
  * Repairs go through the consumers' own write paths (@rs/count's
- * CountChangesService, @rs/user's CountChangeService): a value is kept only if
+ * CountChangesService, @rs/user's CountChangesService): a value is kept only if
  * its version is newer than the stored one, the count cache is written while
  * the counter row is locked, the profile cache invalidated at the row's new
  * revision. So a repair is exactly a count.changed record applied late, and a
@@ -17,7 +17,7 @@ import type { RedisClient } from "@rs/redis";
 import { CountChangesService, CounterCache, counterCacheOptions, CountersRepository, USER_ENTITY, type CounterCacheOptions } from "@rs/count";
 import type { Logger } from "@rs/logger";
 import type { RowDataPacket, ShardedMysql } from "@rs/mysql";
-import { CountChangeService, RedisProfileCache, UsersRepository } from "@rs/user";
+import { CountChangesService as UserCountChangesService, RedisProfileCache, UsersRepository } from "@rs/user";
 import type { CountName, CountChange, Queryable } from "../persister/edge-side.repository.js";
 import { chunks } from "../persister/sql-chunks.js";
 import type { FindingKind } from "./reconcile-report.js";
@@ -79,7 +79,7 @@ const PROFILE_APPLY_CONCURRENCY = 8;
 /** The users' redundant counters and the profile cache (only its invalidation is used). */
 export function profileStore(mysql: ShardedMysql, redis: RedisClient, profileKeyPrefix: string): DownstreamCountStore {
   const cache = new RedisProfileCache(redis, { keyPrefix: profileKeyPrefix, ttlSeconds: 1, ttlJitter: 0, negativeTtlSeconds: 1 });
-  const service = new CountChangeService({ store: new UsersRepository(mysql), cache });
+  const service = new UserCountChangesService({ store: new UsersRepository(mysql), cache });
   return {
     check: "profiles",
     kinds: { following: "profile_following_wrong", follower: "profile_follower_wrong" },

@@ -13,7 +13,7 @@ export interface CountChangeServiceDeps {
   readonly now?: () => number;
 }
 
-export class CountChangeService {
+export class CountChangesService {
   private readonly now: () => number;
 
   constructor(private readonly deps: CountChangeServiceDeps) {

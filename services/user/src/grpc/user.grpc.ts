@@ -6,9 +6,9 @@
  */
 import { unary, type ServiceBinding } from "@rs/grpc";
 import { userV1 } from "@rs/idl";
-import type { AccountService } from "../domain/accounts.service.js";
+import type { AccountService } from "../domain/account.service.js";
 import type { Profile } from "../domain/profile.js";
-import type { ProfileService } from "../domain/profiles.service.js";
+import type { ProfileService } from "../domain/profile.service.js";
 
 /** The app API's numeric fields this suite has no data for answer 0. */
 const NOT_TRACKED = 0;

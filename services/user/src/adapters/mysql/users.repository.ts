@@ -8,7 +8,7 @@
 import type { ResultSetHeader, RowDataPacket, ShardedMysql } from "@rs/mysql";
 import type { CountApplyResult, LoginRecord, NewUser, UserStore } from "../../domain/ports.js";
 import type { CountChange, CountName, StoredProfile } from "../../domain/profile.js";
-import { shardQueries } from "../../user-metrics.js";
+import { shardQueries } from "../../user.metrics.js";
 import { usernameRoutingKey } from "./username-shard.js";
 
 /** Ids per page when scanning a shard for the bloom filter. */

@@ -14,7 +14,7 @@ import type { Logger } from "@rs/logger";
 import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
 import type { ExistenceFilter, UserStore } from "../../domain/ports.js";
 import { throttledWarning } from "../../throttled-warning.js";
-import { bloomAnswers } from "../../user-metrics.js";
+import { bloomAnswers } from "../../user.metrics.js";
 
 /** How long a seeding instance holds the lock without showing progress (renewed after every page). */
 export const SEED_LOCK_TTL_MS = 60_000;

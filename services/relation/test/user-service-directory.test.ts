@@ -2,7 +2,7 @@ import { Metadata, status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
-import { UserServiceDirectory } from "../src/adapters/user/user-directory.js";
+import { UserServiceDirectory } from "../src/adapters/user/user-service-directory.js";
 
 const grpcError = (code: status) => Object.assign(new Error(status[code]), { code, details: status[code], metadata: new Metadata() });
 

@@ -13,7 +13,7 @@ import type { CachedProfile, ExistenceFilter, ProfileCache, UserStore } from "./
 import type { Profile, StoredProfile } from "./profile.js";
 import { checkUserId, checkUserIds } from "./user-input.js";
 import { throttledWarning } from "../throttled-warning.js";
-import { countProfileLookup } from "../user-metrics.js";
+import { countProfileLookup } from "../user.metrics.js";
 
 export interface ProfileServiceDeps {
   readonly store: UserStore;

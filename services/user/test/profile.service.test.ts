@@ -7,7 +7,7 @@ import { createLogger } from "@rs/logger";
 import { describe, expect, it } from "vitest";
 import type { CachedProfile, ExistenceFilter, ProfileCache, UserStore } from "../src/domain/ports.js";
 import type { StoredProfile } from "../src/domain/profile.js";
-import { ProfileService } from "../src/domain/profiles.service.js";
+import { ProfileService } from "../src/domain/profile.service.js";
 
 const logger = createLogger("profiles-test", "silent");
 const stored = (id: number): StoredProfile => ({
