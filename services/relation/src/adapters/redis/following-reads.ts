@@ -2,6 +2,7 @@
  * Reads over following:{A} (and, for friends, fans:{A}). Each answers
  * `not_loaded` when following:{A} is cold; the caller loads it and asks again.
  */
+import { BATCH_IS_FOLLOWING_MAX } from "@rs/idl";
 import { execAcrossSlots, type RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { NotLoaded } from "../../domain/ports.js";
@@ -10,8 +11,6 @@ import type { RelationScripts } from "./lua-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
-/** Most targets of one batch is-following (the API's limit). */
-export const MAX_BATCH_IS_FOLLOWING = 1_000;
 /** Largest page a list read returns. */
 export const MAX_PAGE_LIMIT = 1_000;
 /** Must match SENTINEL in lua/common.lua. */
@@ -62,7 +61,7 @@ export async function batchIsFollowing(
   targets: readonly number[],
 ): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded> {
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
-  if (targets.length > MAX_BATCH_IS_FOLLOWING) throw new RangeError(`at most ${MAX_BATCH_IS_FOLLOWING} targets, got ${targets.length}`);
+  if (targets.length > BATCH_IS_FOLLOWING_MAX) throw new RangeError(`at most ${BATCH_IS_FOLLOWING_MAX} targets, got ${targets.length}`);
   if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
   // The sentinel rides along: one command answers "loaded?" and every membership.
   const scores = await redis.zmscore(keys.following(a), SENTINEL, ...targets.map(String));
