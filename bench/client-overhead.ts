@@ -57,10 +57,7 @@ const server = await startGrpcServer({
 const address = `127.0.0.1:${server.port}`;
 
 const bare = new echoV1.EchoServiceClient(address, credentials.createInsecure());
-const bareCall = () =>
-  new Promise((resolve, reject) =>
-    bare.echo({ message: "hi" }, (err, res) => (err ? reject(err) : resolve(res))),
-  );
+const bareCall = () => new Promise((resolve, reject) => bare.echo({ message: "hi" }, (err, res) => (err ? reject(err) : resolve(res))));
 const balanced = createServiceClient(echoV1.EchoServiceClient, { target: { address }, idempotentMethods: ["echo"], logger });
 const lean = createServiceClient(echoV1.EchoServiceClient, { target: { address }, breaker: false, logger });
 

@@ -44,7 +44,11 @@ const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ")
 
 const children: ChildProcess[] = [];
 function start(name: string, entry: string, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(ROOT, entry)], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(ROOT, entry)], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   child.once("exit", (code) => {
@@ -57,7 +61,10 @@ function start(name: string, entry: string, env: Record<string, string>, nodeArg
 async function waitReady(adminPort: number, name: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${adminPort}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -90,25 +97,42 @@ const common = {
 };
 try {
   await migrateAll();
-  start("user", "services/user/src/main.ts", { ...common, SERVICE_NAME: `user-bench-${tag}`, GRPC_PORT: String(userGrpc), ADMIN_PORT: String(userAdmin), REDIS_KEY_PREFIX: `bench:${tag}:user:` });
-  start("gateway", "gateway/src/main.ts", {
+  start("user", "services/user/src/main.ts", {
     ...common,
-    USER_SERVICE_NAME: `user-bench-${tag}`,
-    RELATION_SERVICE_NAME: `relation-bench-${tag}`,
-    COUNT_SERVICE_NAME: `count-bench-${tag}`,
-    HTTP_PORT: String(gwHttp),
-    HTTP_HOST: "127.0.0.1",
-    ADMIN_PORT: String(gwAdmin),
-    RATE_LIMIT_KEY_PREFIX: `bench:${tag}:rl:`,
-    RATE_LIMIT_IP_CAPACITY: UNLIMITED,
-    RATE_LIMIT_IP_REFILL_PER_SECOND: UNLIMITED,
-    RATE_LIMIT_USER_CAPACITY: UNLIMITED,
-    RATE_LIMIT_USER_REFILL_PER_SECOND: UNLIMITED,
-  }, GATEWAY_NODE_ARGS);
+    SERVICE_NAME: `user-bench-${tag}`,
+    GRPC_PORT: String(userGrpc),
+    ADMIN_PORT: String(userAdmin),
+    REDIS_KEY_PREFIX: `bench:${tag}:user:`,
+  });
+  start(
+    "gateway",
+    "gateway/src/main.ts",
+    {
+      ...common,
+      USER_SERVICE_NAME: `user-bench-${tag}`,
+      RELATION_SERVICE_NAME: `relation-bench-${tag}`,
+      COUNT_SERVICE_NAME: `count-bench-${tag}`,
+      HTTP_PORT: String(gwHttp),
+      HTTP_HOST: "127.0.0.1",
+      ADMIN_PORT: String(gwAdmin),
+      RATE_LIMIT_KEY_PREFIX: `bench:${tag}:rl:`,
+      RATE_LIMIT_IP_CAPACITY: UNLIMITED,
+      RATE_LIMIT_IP_REFILL_PER_SECOND: UNLIMITED,
+      RATE_LIMIT_USER_CAPACITY: UNLIMITED,
+      RATE_LIMIT_USER_REFILL_PER_SECOND: UNLIMITED,
+    },
+    GATEWAY_NODE_ARGS,
+  );
   await Promise.all([waitReady(userAdmin, "user"), waitReady(gwAdmin, "gateway")]);
 
   const base = `http://127.0.0.1:${gwHttp}`;
-  const reg = (await (await fetch(`${base}/api/user/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: `bench_${tag}`, password: "bench-password" }) })).json()) as { userId: number; token: string };
+  const reg = (await (
+    await fetch(`${base}/api/user/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: `bench_${tag}`, password: "bench-password" }),
+    })
+  ).json()) as { userId: number; token: string };
   if (!reg.token) throw new Error(`register failed: ${JSON.stringify(reg)}`);
 
   const results = [

@@ -48,7 +48,10 @@ if (!(seconds > 0 && seconds <= 600 && ratePerSecond > 0 && ratePerSecond <= 500
 }
 
 async function ok(url: string): Promise<boolean> {
-  return fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+  return fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 interface User {
@@ -160,7 +163,9 @@ async function waitForScrapes(loadEnd: number): Promise<void> {
     const oldestLastScrape = await query('min(timestamp(up{job!="prometheus"}))');
     if (calls > 0 && persisted > 0 && oldestLastScrape > after) return;
     if (Date.now() > deadline) {
-      throw new Error(`Prometheus does not show the load after ${WAIT_FOR_SCRAPE_MS / 1000} s (gRPC calls ${calls}, persisted events ${persisted}); see ${PROMETHEUS}/targets`);
+      throw new Error(
+        `Prometheus does not show the load after ${WAIT_FOR_SCRAPE_MS / 1000} s (gRPC calls ${calls}, persisted events ${persisted}); see ${PROMETHEUS}/targets`,
+      );
     }
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -194,11 +199,21 @@ function screenshot(url: string, file: string): void {
     const r = spawnSync(
       "chromium",
       [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        `--user-data-dir=${profile}`, "--hide-scrollbars", "--window-size=1400,4250",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+        "--hide-scrollbars",
+        "--window-size=1400,4250",
         // Virtual time runs until the page's queries have answered and the graphs are drawn.
-        "--virtual-time-budget=20000", `--screenshot=${file}`, url,
+        "--virtual-time-budget=20000",
+        `--screenshot=${file}`,
+        url,
       ],
       { encoding: "utf8", timeout: 120_000 },
     );
@@ -217,13 +232,18 @@ async function main(): Promise<void> {
   const users: User[] = [];
   for (let i = 0; i < USERS; i++) users.push(await register(`load_${run}_${i}`));
   const burstSeconds = Math.max(10, Math.round(seconds / 3));
-  process.stdout.write(`registered ${users.length} users; through ${GATEWAY}: a mix for ${seconds} s at ${ratePerSecond} requests/s, then writes for ${burstSeconds} s at ${WRITE_BURST_RATE}/s\n`);
+  process.stdout.write(
+    `registered ${users.length} users; through ${GATEWAY}: a mix for ${seconds} s at ${ratePerSecond} requests/s, then writes for ${burstSeconds} s at ${WRITE_BURST_RATE}/s\n`,
+  );
   const t0 = Date.now();
   const statuses = new Map<number, number>();
   await drive(users, seconds, ratePerSecond, false, statuses);
   process.stdout.write("write burst\n");
   await drive(users, burstSeconds, WRITE_BURST_RATE, true, statuses);
-  const summary = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? "network error" : s}: ${n}`).join(", ");
+  const summary = [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s === 0 ? "network error" : s}: ${n}`)
+    .join(", ");
   process.stdout.write(`answers by status: ${summary}\n`);
   await waitForScrapes(Date.now());
   // From a little before the load to now.

@@ -93,9 +93,10 @@ function rawCounts(mysql: ShardedMysql, batch: readonly EdgeEvent[], owner: (e: 
   return [...mysql.groupByShard(perUser.keys(), (u) => u)].map(([p, users]) =>
     mysql
       .pool(p)
-      .query(`INSERT INTO ${table} (user_id, ${column}, version, updated_at) VALUES ? ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column}), version = version + 1`, [
-        users.map((u) => [u, perUser.get(u)!, 1, Date.now()]),
-      ]),
+      .query(
+        `INSERT INTO ${table} (user_id, ${column}, version, updated_at) VALUES ? ON DUPLICATE KEY UPDATE ${column} = ${column} + VALUES(${column}), version = version + 1`,
+        [users.map((u) => [u, perUser.get(u)!, 1, Date.now()])],
+      ),
   );
 }
 
@@ -129,7 +130,12 @@ async function rawInsert(mysql: ShardedMysql, batch: readonly EdgeEvent[]): Prom
 async function seedRelationState(edges: readonly EdgeEvent[]): Promise<void> {
   for (const part of chunked(edges, 1_000)) {
     const pipeline = redis.pipeline();
-    for (const e of part) pipeline.hset(`${prefix}pending:{${e.from}}`, String(e.to), encodePending({ action: e.action, version: e.version, timeMs: e.occurredAtMs, source: e.source, prevTimeMs: 0 }));
+    for (const e of part)
+      pipeline.hset(
+        `${prefix}pending:{${e.from}}`,
+        String(e.to),
+        encodePending({ action: e.action, version: e.version, timeMs: e.occurredAtMs, source: e.source, prevTimeMs: 0 }),
+      );
     await pipeline.exec();
     await Promise.all(part.map((e) => fansCache.applyFanTransition(e)));
   }
@@ -140,7 +146,14 @@ function handlerRun(persister: RelationPersister, size: number) {
   const handle = persisterBatchHandler({ persister, chunkEvents: size, logger });
   const ctl = { heartbeat: async () => undefined, isStopping: () => false };
   return async (batch: readonly EdgeEvent[]) => {
-    const messages = batch.map((e, n) => ({ key: Buffer.from(String(e.from)), value: encodeRelationEvent(e), timestamp: String(Date.now()), offset: String(n), attributes: 0, headers: {} }));
+    const messages = batch.map((e, n) => ({
+      key: Buffer.from(String(e.from)),
+      value: encodeRelationEvent(e),
+      timestamp: String(Date.now()),
+      offset: String(n),
+      attributes: 0,
+      headers: {},
+    }));
     await handle({ topic: "bench", partition: 0, messages, highWatermark: String(messages.length) }, ctl);
   };
 }
@@ -159,7 +172,10 @@ const admin = kafka.admin();
 await admin.connect();
 const eventsTopic = `bench.relation-events.${tag}`;
 const countsTopic = `bench.count-changed.${tag}`;
-await admin.createTopics({ waitForLeaders: true, topics: [eventsTopic, countsTopic].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })) });
+await admin.createTopics({
+  waitForLeaders: true,
+  topics: [eventsTopic, countsTopic].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
+});
 const redis = new Redis(i.redisUrl);
 const fansCache = new FansCache(redis, { keyPrefix: prefix });
 const producer = await createIdempotentProducer(kafka);
@@ -231,7 +247,12 @@ try {
     if (due > sent) {
       const batch = load.slice(sent, due);
       sent = due;
-      sends.push(producer.send(eventsTopic, batch.map((e) => ({ key: String(e.from), value: encodeRelationEvent(e) }))));
+      sends.push(
+        producer.send(
+          eventsTopic,
+          batch.map((e) => ({ key: String(e.from), value: encodeRelationEvent(e) })),
+        ),
+      );
     }
     await new Promise((r) => setTimeout(r, TICK_MS));
   }
@@ -240,7 +261,10 @@ try {
   const deadline = Date.now() + 60_000;
   while (lags.length < load.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await running.stop();
-  const steady = lags.filter((l) => l.at >= t0 + WARMUP_S * 1_000).map((l) => l.ms).sort((a, b) => a - b);
+  const steady = lags
+    .filter((l) => l.at >= t0 + WARMUP_S * 1_000)
+    .map((l) => l.ms)
+    .sort((a, b) => a - b);
   const all = lags.map((l) => l.ms).sort((a, b) => a - b);
 
   process.stdout.write(

@@ -100,7 +100,18 @@ async function seed(dsns: readonly string[]): Promise<void> {
       ids,
       (id) => id,
       "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
-      (id) => [id, `bench_${id - FIRST_ID}`, "$2b$04$benchbenchbenchbenchbenchbenchbenchbenchbenchbenchbe", `https://img.example/${id}.png`, "", "hello", followsPerUser, followsPerUser, now, now],
+      (id) => [
+        id,
+        `bench_${id - FIRST_ID}`,
+        "$2b$04$benchbenchbenchbenchbenchbenchbenchbenchbenchbenchbe",
+        `https://img.example/${id}.png`,
+        "",
+        "hello",
+        followsPerUser,
+        followsPerUser,
+        now,
+        now,
+      ],
     );
     const rnd = lcg(users * 31 + followsPerUser);
     const edges: { from: number; to: number; t: number }[] = [];
@@ -113,8 +124,18 @@ async function seed(dsns: readonly string[]): Promise<void> {
       let t = now - 86_400_000;
       for (const to of mine) edges.push({ from, to, t: (t += 1_000) });
     }
-    await insert(edges, (e) => e.from, "INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES ?", (e) => [e.from, e.to, 0, 1, e.t, 1, e.t]);
-    await insert(edges, (e) => e.to, "INSERT INTO fans (to_user_id, from_user_id, source, status, created_at, version, updated_at) VALUES ?", (e) => [e.to, e.from, 0, 1, e.t, 1, e.t]);
+    await insert(
+      edges,
+      (e) => e.from,
+      "INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES ?",
+      (e) => [e.from, e.to, 0, 1, e.t, 1, e.t],
+    );
+    await insert(
+      edges,
+      (e) => e.to,
+      "INSERT INTO fans (to_user_id, from_user_id, source, status, created_at, version, updated_at) VALUES ?",
+      (e) => [e.to, e.from, 0, 1, e.t, 1, e.t],
+    );
   } finally {
     await sharded.close();
   }
@@ -136,7 +157,13 @@ let relation: ChildProcess | undefined;
 try {
   await seed(dbs.dsns);
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
-  const nodeArgs = (entry: string, extra: string[] = []) => ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...extra, path.join(ROOT, entry)];
+  const nodeArgs = (entry: string, extra: string[] = []) => [
+    "--import",
+    "tsx",
+    ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []),
+    ...extra,
+    path.join(ROOT, entry),
+  ];
   const common = { ...process.env, ...infra, MYSQL_SHARD_DSNS: dbs.dsns.join(","), GRPC_HOST: "127.0.0.1", ADMIN_PORT: "0", LOG_LEVEL: "info" };
 
   const echoServer = await spawnEchoServer();

@@ -70,13 +70,23 @@ try {
   }
   const off = rows[1]!;
   const pad = (v: string | number, n: number) => String(v).padStart(n);
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
   process.stdout.write(`\ntracing-cost: ${seconds}s per run, concurrency ${concurrency}, ${users} users, ${os.cpus().length} CPUs, load average ${load}\n`);
-  process.stdout.write(`${"run".padEnd(28)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× off", 8)}${pad("server µs/call", 16)}${pad("Δ µs/call", 11)}${pad("errors", 8)}\n`);
+  process.stdout.write(
+    `${"run".padEnd(28)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× off", 8)}${pad("server µs/call", 16)}${pad("Δ µs/call", 11)}${pad("errors", 8)}\n`,
+  );
   for (const r of rows) {
     const ratio = r === rows[0] ? "-" : (r.rps / off.rps).toFixed(2);
-    const delta = r === rows[0] || r.serverCpuMicrosPerCall === undefined || off.serverCpuMicrosPerCall === undefined ? "-" : r.serverCpuMicrosPerCall - off.serverCpuMicrosPerCall;
-    process.stdout.write(`${r.setting.padEnd(28)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(ratio, 8)}${pad(r.serverCpuMicrosPerCall ?? "-", 16)}${pad(delta, 11)}${pad(r.errors, 8)}\n`);
+    const delta =
+      r === rows[0] || r.serverCpuMicrosPerCall === undefined || off.serverCpuMicrosPerCall === undefined
+        ? "-"
+        : r.serverCpuMicrosPerCall - off.serverCpuMicrosPerCall;
+    process.stdout.write(
+      `${r.setting.padEnd(28)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(ratio, 8)}${pad(r.serverCpuMicrosPerCall ?? "-", 16)}${pad(delta, 11)}${pad(r.errors, 8)}\n`,
+    );
   }
   process.stdout.write(`${JSON.stringify({ bench: "tracing-cost", seconds, concurrency, users, loadAverage: load, results: rows })}\n`);
 } finally {

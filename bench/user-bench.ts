@@ -78,17 +78,32 @@ try {
 
   const rows = [...results, login].map((r) => ({ ...r, ratioToEcho: Number((r.rps / echoResult.rps).toFixed(2)) }));
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  const load = os.loadavg().map((l) => l.toFixed(1)).join(" ");
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ");
   process.stdout.write(
     `\nuser-bench: ${seconds}s per run, concurrency ${concurrency} (login ${LOGIN_CONCURRENCY}), ${users} users, telemetry ${withTelemetry ? "on" : "off"}, ` +
       `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${load}\n`,
   );
-  process.stdout.write(`${"call".padEnd(32)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("server µs/call", 16)}${pad("ghz µs/call", 13)}${pad("errors", 8)}\n`);
+  process.stdout.write(
+    `${"call".padEnd(32)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("server µs/call", 16)}${pad("ghz µs/call", 13)}${pad("errors", 8)}\n`,
+  );
   for (const r of rows) {
-    const cells = [pad(r.rps, 9), pad(r.p50Ms, 9), pad(r.p99Ms, 9), pad(r.ratioToEcho, 9), pad(r.serverCpuMicrosPerCall ?? "-", 16), pad(r.clientCpuMicrosPerCall ?? "-", 13), pad(r.errors, 8)];
+    const cells = [
+      pad(r.rps, 9),
+      pad(r.p50Ms, 9),
+      pad(r.p99Ms, 9),
+      pad(r.ratioToEcho, 9),
+      pad(r.serverCpuMicrosPerCall ?? "-", 16),
+      pad(r.clientCpuMicrosPerCall ?? "-", 13),
+      pad(r.errors, 8),
+    ];
     process.stdout.write(`${r.name.padEnd(32)}${cells.join("")}\n`);
   }
-  process.stdout.write(`${JSON.stringify({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, loadAverage: load, results: rows })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, loadAverage: load, results: rows })}\n`,
+  );
 } finally {
   await stopProcess(echo);
   await fixture.close();

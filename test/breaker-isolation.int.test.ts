@@ -116,6 +116,8 @@ describe("relation's Kafka down", () => {
     // ... while every follow failed with 503 and the write breaker opened (failing follows are shed at the gateway).
     expect(follows.length).toBeGreaterThan(20);
     expect(follows.filter((x) => x !== 503)).toEqual([]);
-    expect(await gatewayMetric(s, "grpc_client_circuit_breaker_transitions_total", { grpc_service: RELATION, method_class: "write", state: "open" })).toBeGreaterThan(0);
+    expect(
+      await gatewayMetric(s, "grpc_client_circuit_breaker_transitions_total", { grpc_service: RELATION, method_class: "write", state: "open" }),
+    ).toBeGreaterThan(0);
   });
 });

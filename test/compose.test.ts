@@ -18,8 +18,18 @@ import { APPS } from "../deploy/stack/apps.js";
 import { MYSQL_USER, SHARD_DATABASES, TOPICS } from "../deploy/stack/settings.js";
 import { VIRTUAL_SHARDS_DEFAULT, loadConfig } from "../pkg/config/src/index.js";
 import {
-  COMPOSE_FILE, ROOT, argv, composeSchemaValidator, dependencies, interpolate, loadComposeFiles, mergeServices, rawEnvironment,
-  stringsIn, variableReferences, type ComposeService,
+  COMPOSE_FILE,
+  ROOT,
+  argv,
+  composeSchemaValidator,
+  dependencies,
+  interpolate,
+  loadComposeFiles,
+  mergeServices,
+  rawEnvironment,
+  stringsIn,
+  variableReferences,
+  type ComposeService,
 } from "./compose-model.js";
 import { configSchemaOf, readmePorts, requiredKeys } from "./process-contracts.js";
 import { resolveServiceHost } from "../pkg/bootstrap/src/service-host.js";
@@ -29,7 +39,10 @@ import { METRIC_CONTRACT, contractMetricOf, promqlMetricNames, suiteSources } fr
 
 /** Stand-ins for the secrets a deployment puts in .env. */
 const TEST_SECRETS = {
-  JWT_SECRET: "t".repeat(48), MYSQL_PASSWORD: "test-db-password", MYSQL_ROOT_PASSWORD: "test-root-password", GRAFANA_ADMIN_PASSWORD: "test-grafana-password",
+  JWT_SECRET: "t".repeat(48),
+  MYSQL_PASSWORD: "test-db-password",
+  MYSQL_ROOT_PASSWORD: "test-root-password",
+  GRAFANA_ADMIN_PASSWORD: "test-grafana-password",
 };
 const ONE_SHOTS = ["migrate", "kafka-init"] as const;
 const INFRA = ["mysql", "redis", "kafka", "etcd"] as const;
@@ -44,8 +57,7 @@ const service = (name: string): ComposeService => {
   if (!svc) throw new Error(`docker-compose.yml has no service ${name}`);
   return svc;
 };
-const env = (name: string) =>
-  Object.fromEntries(Object.entries(rawEnvironment(service(name))).map(([k, v]) => [k, interpolate(v, TEST_SECRETS)]));
+const env = (name: string) => Object.fromEntries(Object.entries(rawEnvironment(service(name))).map(([k, v]) => [k, interpolate(v, TEST_SECRETS)]));
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
 const yaml = (rel: string) => parseYaml(read(rel)) as unknown;
 
@@ -55,8 +67,7 @@ function bindSource(name: string, volume: string): string | undefined {
   if (!source.startsWith(".") && !source.startsWith("/")) return undefined;
   return path.resolve(path.dirname(service(name).definedIn as string), source);
 }
-const mountOf = (name: string, target: string) =>
-  (service(name).volumes ?? []).map(String).find((v) => v.split(":")[1] === target);
+const mountOf = (name: string, target: string) => (service(name).volumes ?? []).map(String).find((v) => v.split(":")[1] === target);
 
 /** `${env:VAR:-default}` in an OpenTelemetry Collector config, with the compose service's environment. */
 const otelEnv = (value: unknown, vars: Record<string, string>) =>
@@ -67,8 +78,16 @@ const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(
 function jaegerConfig() {
   type Endpoint = { endpoint: string };
   const cfg = yaml("deploy/jaeger/config.yaml") as {
-    service: { extensions: string[]; pipelines: { traces: { receivers: string[]; exporters: string[] } }; telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: unknown } } } }[] } } };
-    extensions: { healthcheckv2: { http: Endpoint }; jaeger_query: { http: Endpoint; storage: { traces: string } }; jaeger_storage: { backends: Record<string, { memory?: { max_traces: unknown } }> } };
+    service: {
+      extensions: string[];
+      pipelines: { traces: { receivers: string[]; exporters: string[] } };
+      telemetry: { metrics: { readers: { pull: { exporter: { prometheus: { host: string; port: unknown } } } }[] } };
+    };
+    extensions: {
+      healthcheckv2: { http: Endpoint };
+      jaeger_query: { http: Endpoint; storage: { traces: string } };
+      jaeger_storage: { backends: Record<string, { memory?: { max_traces: unknown } }> };
+    };
     receivers: { otlp: { protocols: { grpc: Endpoint; http: Endpoint } } };
   };
   const vars = env("jaeger");
@@ -87,11 +106,12 @@ function jaegerConfig() {
   };
 }
 
-
 describe("docker-compose.yml: files and schema", () => {
   it("is split into the infrastructure, observability and application layers", () => {
     expect(files.map((f) => path.relative(ROOT, f.file))).toEqual([
-      "docker-compose.yml", "deploy/docker/compose.infra.yml", "deploy/docker/compose.observability.yml",
+      "docker-compose.yml",
+      "deploy/docker/compose.infra.yml",
+      "deploy/docker/compose.observability.yml",
     ]);
     for (const s of INFRA) expect(services[s]?.definedIn).toMatch(/compose\.infra\.yml$/);
     for (const s of OBSERVABILITY) expect(services[s]?.definedIn).toMatch(/compose\.observability\.yml$/);
@@ -220,7 +240,9 @@ describe("docker-compose.yml: the suite's processes", () => {
       expect(service(app.name).hostname, app.name).toBeUndefined();
     }
     const gatewayPort = readme.listen.gateway!;
-    expect((service("gateway-proxy").ports ?? []).map(String)).toEqual([`\${RS_GATEWAY_BIND:-0.0.0.0}:\${${gatewayPort.variable}:-${gatewayPort.port}}:${gatewayPort.port}`]);
+    expect((service("gateway-proxy").ports ?? []).map(String)).toEqual([
+      `\${RS_GATEWAY_BIND:-0.0.0.0}:\${${gatewayPort.variable}:-${gatewayPort.port}}:${gatewayPort.port}`,
+    ]);
     const admin = APPS.map((a) => Number(env(a.name).ADMIN_PORT)).sort((a, b) => a - b);
     const range = Array.from({ length: readme.admin.to - readme.admin.from + 1 }, (_, i) => readme.admin.from + i);
     expect(admin).toEqual(range);
@@ -251,15 +273,24 @@ describe("docker-compose.yml: the suite's processes", () => {
 describe("docker-compose.yml: the local stack's settings", () => {
   it("two shard DSNs on the mysql service, 64 virtual shards, databases made by the init SQL", () => {
     for (const name of ["migrate", "user", "count", "relation", "relation-persister", "count-consumer", "user-consumer"]) {
-      const dsns = env(name).MYSQL_SHARD_DSNS!.split(",").map((d) => new URL(d));
-      expect(dsns.map((u) => u.pathname.slice(1)), name).toEqual([...SHARD_DATABASES]);
-      for (const u of dsns) expect([u.protocol, u.hostname, u.port, u.username, u.password]).toEqual(["mysql:", "mysql", "3306", MYSQL_USER, TEST_SECRETS.MYSQL_PASSWORD]);
+      const dsns = env(name)
+        .MYSQL_SHARD_DSNS!.split(",")
+        .map((d) => new URL(d));
+      expect(
+        dsns.map((u) => u.pathname.slice(1)),
+        name,
+      ).toEqual([...SHARD_DATABASES]);
+      for (const u of dsns)
+        expect([u.protocol, u.hostname, u.port, u.username, u.password]).toEqual(["mysql:", "mysql", "3306", MYSQL_USER, TEST_SECRETS.MYSQL_PASSWORD]);
       expect(Number(env(name).MYSQL_VIRTUAL_SHARDS), name).toBe(VIRTUAL_SHARDS_DEFAULT);
     }
     expect(service("mysql").image).toMatch(/^mysql:8(\.|$)/);
     expect(env("mysql").MYSQL_USER).toBe(MYSQL_USER);
     expect(service("mysql").volumes).toContain("./mysql-init:/docker-entrypoint-initdb.d:ro");
-    const sql = fs.readdirSync(path.join(ROOT, "deploy/docker/mysql-init")).map((f) => read(`deploy/docker/mysql-init/${f}`)).join("\n");
+    const sql = fs
+      .readdirSync(path.join(ROOT, "deploy/docker/mysql-init"))
+      .map((f) => read(`deploy/docker/mysql-init/${f}`))
+      .join("\n");
     for (const db of SHARD_DATABASES) {
       expect(sql).toMatch(new RegExp(`CREATE DATABASE IF NOT EXISTS \`${db}\``));
       expect(sql).toMatch(new RegExp(`GRANT ALL PRIVILEGES ON \`${db}\`\\.\\* TO '${MYSQL_USER}'@'%'`));
@@ -319,14 +350,20 @@ describe("docker-compose.yml: scale-out (`docker compose up --scale <app>=N`)", 
     for (const app of APPS) {
       const host = env(app.name).SERVICE_HOST!;
       expect(host, app.name).toBe("auto");
-      const replica = (ip: string) => resolveServiceHost(host, { eth0: [{ address: ip, family: "IPv4", internal: false, netmask: "255.255.0.0", mac: "02:42:ac:12:00:05", cidr: `${ip}/16` }] });
+      const replica = (ip: string) =>
+        resolveServiceHost(host, {
+          eth0: [{ address: ip, family: "IPv4", internal: false, netmask: "255.255.0.0", mac: "02:42:ac:12:00:05", cidr: `${ip}/16` }],
+        });
       expect(replica("172.18.0.5"), app.name).not.toBe(replica("172.18.0.6"));
     }
   });
 
   it("gateway-proxy (nginx ≥ 1.27.3, for `resolve`) mounts its config and fronts every gateway replica, re-resolved through Docker's DNS", () => {
     const svc = service("gateway-proxy");
-    const [major, minor, patch = 0] = svc.image!.match(/^nginx:(\d+)\.(\d+)(?:\.(\d+))?(-alpine)?$/)!.slice(1, 4).map((x) => Number(x ?? 0));
+    const [major, minor, patch = 0] = svc
+      .image!.match(/^nginx:(\d+)\.(\d+)(?:\.(\d+))?(-alpine)?$/)!
+      .slice(1, 4)
+      .map((x) => Number(x ?? 0));
     expect(major! * 1e6 + minor! * 1e3 + patch, svc.image).toBeGreaterThanOrEqual(1_027_003);
     expect(bindSource("gateway-proxy", mountOf("gateway-proxy", "/etc/nginx/nginx.conf")!)).toBe(path.join(ROOT, "deploy/docker/gateway-proxy.conf"));
     expect(directive("resolver")[0]).toMatch(/^127\.0\.0\.11 valid=\d+s/);
@@ -368,7 +405,9 @@ describe("deploy/docker/env.example: every setting compose reads from .env", () 
   const passThroughs = APPS.flatMap((a) =>
     Object.entries(rawEnvironment(service(a.name))).flatMap(([key, raw]) => {
       const refs = variableReferences(raw);
-      return refs.length === 1 && refs[0]!.name === key && refs[0]!.op === ":-" && raw === `\${${key}:-${refs[0]!.arg}}` ? [{ app: a.name, key, ref: refs[0]! }] : [];
+      return refs.length === 1 && refs[0]!.name === key && refs[0]!.op === ":-" && raw === `\${${key}:-${refs[0]!.arg}}`
+        ? [{ app: a.name, key, ref: refs[0]! }]
+        : [];
     }),
   );
 
@@ -391,10 +430,27 @@ describe("deploy/docker/env.example: every setting compose reads from .env", () 
     for (const { app, key } of passThroughs) expect(Object.keys(schemas[app]!.shape), `${app} has no setting ${key}`).toContain(key);
     for (const key of new Set(passThroughs.map((p) => p.key))) {
       const readers = APPS.filter((a) => key in schemas[a.name]!.shape).map((a) => a.name);
-      expect(passThroughs.filter((p) => p.key === key).map((p) => p.app).sort(), key).toEqual(readers.sort());
+      expect(
+        passThroughs
+          .filter((p) => p.key === key)
+          .map((p) => p.app)
+          .sort(),
+        key,
+      ).toEqual(readers.sort());
     }
-    for (const key of ["CORS_ORIGINS", "HTTP_TRUST_PROXY_HOPS", "JWT_TTL_SECONDS", "BCRYPT_COST", "RATE_LIMIT_IP_CAPACITY", "MYSQL_POOL_SIZE", "FOLLOWING_CAP"]) {
-      expect(passThroughs.map((p) => p.key), key).toContain(key);
+    for (const key of [
+      "CORS_ORIGINS",
+      "HTTP_TRUST_PROXY_HOPS",
+      "JWT_TTL_SECONDS",
+      "BCRYPT_COST",
+      "RATE_LIMIT_IP_CAPACITY",
+      "MYSQL_POOL_SIZE",
+      "FOLLOWING_CAP",
+    ]) {
+      expect(
+        passThroughs.map((p) => p.key),
+        key,
+      ).toContain(key);
     }
   });
 
@@ -428,10 +484,13 @@ describe("deploy/docker: the image", () => {
 
   /** The Dockerfile's stages by name: the FROM line's image and the instructions up to the next FROM. */
   const stages = new Map(
-    dockerfile.split(/^(?=FROM )/m).filter((part) => part.startsWith("FROM ")).map((part) => {
-      const [, image, name] = part.match(/^FROM (\S+)(?: AS (\S+))?/)!;
-      return [name ?? "", { image: image!, body: part.replace(/\\\n\s*/g, " ") }] as const;
-    }),
+    dockerfile
+      .split(/^(?=FROM )/m)
+      .filter((part) => part.startsWith("FROM "))
+      .map((part) => {
+        const [, image, name] = part.match(/^FROM (\S+)(?: AS (\S+))?/)!;
+        return [name ?? "", { image: image!, body: part.replace(/\\\n\s*/g, " ") }] as const;
+      }),
   );
   const runtime = [...stages.values()].at(-1)!;
   const nodeImage = dockerfile.match(/^ARG NODE_IMAGE=(\S+)$/m)?.[1];
@@ -477,9 +536,17 @@ describe("deploy/docker: the image", () => {
     expect(root.devDependencies?.tsx).toBeUndefined();
     const packages = workspacePackages();
     const entries = [
-      ...APPS.map((a) => a.entry), "deploy/stack/migrate-cli.ts", "services/relation/src/reconciler/cli.ts",
+      ...APPS.map((a) => a.entry),
+      "deploy/stack/migrate-cli.ts",
+      "services/relation/src/reconciler/cli.ts",
       // Preloaded by every app's command.
-      ...new Set(APPS.flatMap((a) => argv(service(a.name).command).filter((arg) => arg.startsWith("./")).map((arg) => arg.slice(2)))),
+      ...new Set(
+        APPS.flatMap((a) =>
+          argv(service(a.name).command)
+            .filter((arg) => arg.startsWith("./"))
+            .map((arg) => arg.slice(2)),
+        ),
+      ),
     ];
     expect(entries).toContain("pkg/telemetry/src/register.ts");
     const imports = runtimeImports(entries, packages);
@@ -492,7 +559,9 @@ describe("deploy/docker: the image", () => {
   });
 
   it(".dockerignore keeps machine-local and secret files out of the build context", () => {
-    const ignored = read(".dockerignore").split("\n").map((l) => l.trim());
+    const ignored = read(".dockerignore")
+      .split("\n")
+      .map((l) => l.trim());
     for (const p of [".git", ".data", ".env", "**/node_modules", "deploy/kafka/libs", "idl/src/gen"]) expect(ignored).toContain(p);
   });
 
@@ -574,12 +643,15 @@ describe("docker-compose.yml: observability", () => {
     const dashboardsMount = mountOf("grafana", "/etc/grafana/dashboards")!;
     expect(bindSource("grafana", dashboardsMount)).toBe(path.join(ROOT, "deploy/grafana/dashboards"));
 
-    const ds = yaml("deploy/grafana/provisioning/datasources/prometheus.yml") as { datasources: { uid: string; type: string; url: string; isDefault?: boolean }[] };
+    const ds = yaml("deploy/grafana/provisioning/datasources/prometheus.yml") as {
+      datasources: { uid: string; type: string; url: string; isDefault?: boolean }[];
+    };
     expect(ds.datasources).toHaveLength(1);
     const prom = ds.datasources[0]!;
     expect(prom).toMatchObject({ type: "prometheus", url: "http://prometheus:9090", isDefault: true });
 
-    const providers = (yaml("deploy/grafana/provisioning/dashboards/relation-suite.yml") as { providers: { type: string; options: { path: string } }[] }).providers;
+    const providers = (yaml("deploy/grafana/provisioning/dashboards/relation-suite.yml") as { providers: { type: string; options: { path: string } }[] })
+      .providers;
     expect(providers.map((p) => [p.type, p.options.path])).toEqual([["file", "/etc/grafana/dashboards"]]);
     const home = env("grafana").GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH!;
     expect(home.startsWith("/etc/grafana/dashboards/")).toBe(true);
@@ -620,7 +692,9 @@ describe("docker-compose.yml: observability", () => {
   });
 
   it("every metric the dashboard and the alert rules query is in the metric contract", () => {
-    const rules = (yaml("deploy/prometheus/alerts.yml") as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+    const rules = (yaml("deploy/prometheus/alerts.yml") as { groups: { rules: { record?: string; alert?: string; expr: string }[] }[] }).groups.flatMap(
+      (g) => g.rules,
+    );
     const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
     const uses = [
       ...rules.map((r) => ({ where: `alerts.yml ${r.alert ?? r.record}`, expr: r.expr })),
@@ -643,7 +717,9 @@ describe("docker-compose.yml: observability", () => {
 
   it("every metric of the contract that the suite exports is registered by its code under that name", () => {
     const sources = suiteSources();
-    const suiteMetrics = Object.entries(METRIC_CONTRACT).filter(([, m]) => m.source === "suite").map(([name]) => name);
+    const suiteMetrics = Object.entries(METRIC_CONTRACT)
+      .filter(([, m]) => m.source === "suite")
+      .map(([name]) => name);
     expect(suiteMetrics.length).toBeGreaterThan(15);
     for (const name of suiteMetrics) {
       const where = sources.filter((s) => s.text.includes(`"${name}"`)).map((s) => path.relative(ROOT, s.file));
@@ -669,7 +745,11 @@ describe.skipIf(!haveComposeCli)("docker compose CLI", () => {
   };
 
   it("`docker compose config -q` accepts the file when the secrets are set", () => {
-    const r = run(Object.entries(TEST_SECRETS).map(([k, v]) => `${k}=${v}`).join("\n") + "\n");
+    const r = run(
+      Object.entries(TEST_SECRETS)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n") + "\n",
+    );
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
   });

@@ -53,9 +53,12 @@ const SMALL_SECRETS = {
 const SMALL_DSNS = [0, 1].map((i) => `mysql://rs:${SMALL_SECRETS.dbPassword}@mysql:3306/rs_shard_${i}`);
 const SMALL_REDIS = `redis://default:${SMALL_SECRETS.redisPassword}@redis:6379`;
 const SMALL_SET = [
-  "--set-string", `secrets.jwtSecret=${SMALL_SECRETS.jwtSecret}`,
-  "--set-string", `redis.url=${SMALL_REDIS}`,
-  "--set", `mysql.shardDsns={${SMALL_DSNS.join(",")}}`,
+  "--set-string",
+  `secrets.jwtSecret=${SMALL_SECRETS.jwtSecret}`,
+  "--set-string",
+  `redis.url=${SMALL_REDIS}`,
+  "--set",
+  `mysql.shardDsns={${SMALL_DSNS.join(",")}}`,
 ];
 /** What the operator's Secret of values-large.yaml (existingSecret, RS256, four shards) holds. */
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -70,7 +73,13 @@ const ARGS = { small: ["-f", VALUES.small, ...SMALL_SET], large: ["-f", VALUES.l
 // Rendered objects are walked by path; their shapes are what the schema validator checks.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Loose; data?: Record<string, string> };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Loose;
+  data?: Record<string, string>;
+};
 type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string }; secretKeyRef?: { name: string; key: string } } };
 
 function helm(args: string[]) {
@@ -79,10 +88,12 @@ function helm(args: string[]) {
 function render(extra: string[]): Obj[] {
   const r = helm(["template", "rs", CHART, "--namespace", "social", "--kube-version", KUBE_VERSION, ...extra]);
   if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
-  return parseAllDocuments(r.stdout).map((d) => {
-    if (d.errors.length > 0) throw new Error(`rendered YAML: ${d.errors[0]!.message}`);
-    return d.toJS() as Obj | null;
-  }).filter((o): o is Obj => o !== null);
+  return parseAllDocuments(r.stdout)
+    .map((d) => {
+      if (d.errors.length > 0) throw new Error(`rendered YAML: ${d.errors[0]!.message}`);
+      return d.toJS() as Obj | null;
+    })
+    .filter((o): o is Obj => o !== null);
 }
 function renderError(extra: string[]): string {
   const r = helm(["template", "rs", CHART, "--kube-version", KUBE_VERSION, ...extra]);
@@ -144,15 +155,26 @@ describe.skipIf(missing !== undefined)("Helm chart deploy/helm/relation-suite", 
     expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
   });
 
-  it.each(variants)(`every object of values-%s.yaml is valid against the Kubernetes ${KUBE_VERSION} schemas (strict)`, (v) => {
-    // The Prometheus Operator's ServiceMonitor is a CRD, not in the API schemas: checked by its own test below.
-    const objs = rendered[v].filter((o) => o.kind !== "ServiceMonitor");
-    const { status, lines } = validate(objs);
-    expect(status, lines.join("\n")).toBe(0);
-    expect(lines.filter((l) => !l.startsWith("INFO")), "errors or warnings (a WARN is an object without a schema)").toEqual([]);
-    for (const o of objs) expect(lines.some((l) => l.includes(`${o.kind.toLowerCase()}/${o.metadata.name} against version`)), `${o.kind} ${o.metadata.name} validated`).toBe(true);
-    expect(lines.length).toBe(objs.length);
-  }, 60_000);
+  it.each(variants)(
+    `every object of values-%s.yaml is valid against the Kubernetes ${KUBE_VERSION} schemas (strict)`,
+    (v) => {
+      // The Prometheus Operator's ServiceMonitor is a CRD, not in the API schemas: checked by its own test below.
+      const objs = rendered[v].filter((o) => o.kind !== "ServiceMonitor");
+      const { status, lines } = validate(objs);
+      expect(status, lines.join("\n")).toBe(0);
+      expect(
+        lines.filter((l) => !l.startsWith("INFO")),
+        "errors or warnings (a WARN is an object without a schema)",
+      ).toEqual([]);
+      for (const o of objs)
+        expect(
+          lines.some((l) => l.includes(`${o.kind.toLowerCase()}/${o.metadata.name} against version`)),
+          `${o.kind} ${o.metadata.name} validated`,
+        ).toBe(true);
+      expect(lines.length).toBe(objs.length);
+    },
+    60_000,
+  );
 
   it("the validator does reject an unknown field and a wrong type (strict mode works)", () => {
     const d = structuredClone(named(rendered.small, "Deployment", "rs-relation-suite-relation"));
@@ -182,7 +204,10 @@ describe.skipIf(missing !== undefined)("Helm chart deploy/helm/relation-suite", 
       const schema = await configSchemaOf(app);
       expect(() => loadConfig(schema, env), `${app}'s environment`).not.toThrow();
       const known = new Set(Object.keys(schema.shape));
-      expect(Object.keys(env).filter((k) => !known.has(k) && !RUNTIME_KEYS.has(k)), `settings ${app} does not read`).toEqual([]);
+      expect(
+        Object.keys(env).filter((k) => !known.has(k) && !RUNTIME_KEYS.has(k)),
+        `settings ${app} does not read`,
+      ).toEqual([]);
       expect(env.OTEL_SERVICE_NAME).toBe(app);
     }
   });
@@ -216,20 +241,23 @@ describe.skipIf(missing !== undefined)("Helm chart deploy/helm/relation-suite", 
     }
   });
 
-  it.each(variants)("values-%s.yaml: the grace period covers the preStop sleep plus the process's whole stop (SHUTDOWN_TIMEOUT_MS, Kafka flush, runMain's deadline)", (v) => {
-    const deadline = runMainDeadlineSeconds();
-    for (const d of ofKind(rendered[v], "Deployment")) {
-      const pod = d.spec.template.spec;
-      const c = containerOf(d);
-      const sleep = c.lifecycle.preStop.exec.command;
-      expect(sleep[0]).toBe("sleep");
-      const preStop = Number(sleep[1]);
-      expect(preStop).toBeGreaterThan(0);
-      const shutdownMs = Number(podEnv(rendered[v], d, secretOf[v]()).SHUTDOWN_TIMEOUT_MS ?? 10_000);
-      expect(pod.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(preStop + deadline);
-      expect(pod.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(preStop + shutdownMs / 1000 + 5);
-    }
-  });
+  it.each(variants)(
+    "values-%s.yaml: the grace period covers the preStop sleep plus the process's whole stop (SHUTDOWN_TIMEOUT_MS, Kafka flush, runMain's deadline)",
+    (v) => {
+      const deadline = runMainDeadlineSeconds();
+      for (const d of ofKind(rendered[v], "Deployment")) {
+        const pod = d.spec.template.spec;
+        const c = containerOf(d);
+        const sleep = c.lifecycle.preStop.exec.command;
+        expect(sleep[0]).toBe("sleep");
+        const preStop = Number(sleep[1]);
+        expect(preStop).toBeGreaterThan(0);
+        const shutdownMs = Number(podEnv(rendered[v], d, secretOf[v]()).SHUTDOWN_TIMEOUT_MS ?? 10_000);
+        expect(pod.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(preStop + deadline);
+        expect(pod.terminationGracePeriodSeconds, d.metadata.name).toBeGreaterThan(preStop + shutdownMs / 1000 + 5);
+      }
+    },
+  );
 
   it.each(variants)("values-%s.yaml: secrets are only in Secrets, reached by secretKeyRef, never in a ConfigMap or a literal value", (v) => {
     const secretValues = v === "small" ? [SMALL_SECRETS.jwtSecret, SMALL_SECRETS.dbPassword, SMALL_SECRETS.redisPassword] : [];
@@ -249,7 +277,9 @@ describe.skipIf(missing !== undefined)("Helm chart deploy/helm/relation-suite", 
     for (const s of secretValues) expect(text).not.toContain(s);
     if (v === "large") {
       expect(ofKind(rendered.large, "Secret"), "existingSecret: the chart renders no Secret").toEqual([]);
-      const refs = ofKind(rendered.large, "Deployment").flatMap((d) => containerOf(d).env.flatMap((e) => e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.name] : []));
+      const refs = ofKind(rendered.large, "Deployment").flatMap((d) =>
+        containerOf(d).env.flatMap((e) => (e.valueFrom?.secretKeyRef ? [e.valueFrom.secretKeyRef.name] : [])),
+      );
       expect(new Set(refs)).toEqual(new Set(["relation-suite-secrets"]));
     }
   });

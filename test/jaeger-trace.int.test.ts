@@ -118,15 +118,30 @@ describe.skipIf(!jaegerUp)("traces in Jaeger", () => {
       "gateway HTTP server": (t, sp) => serviceOf(t, sp) === "gateway" && kind(sp) === "server" && tagValue(sp, "request.id") === requestId,
       "relation gRPC server": (t, sp) => serviceOf(t, sp) === "relation" && kind(sp) === "server" && sp.operationName.includes("RelationService/Follow"),
       "relation Kafka send": (t, sp) =>
-        serviceOf(t, sp) === "relation" && kind(sp) === "producer" && sp.operationName === `send ${s.topics.relationEvents}` && tagValue(sp, "messaging.system") === "kafka",
+        serviceOf(t, sp) === "relation" &&
+        kind(sp) === "producer" &&
+        sp.operationName === `send ${s.topics.relationEvents}` &&
+        tagValue(sp, "messaging.system") === "kafka",
       "persister Kafka process": (t, sp) =>
-        serviceOf(t, sp) === "relation-persister" && kind(sp) === "consumer" && sp.operationName === `process ${s.topics.relationEvents}` && tagValue(sp, "messaging.operation.type") === "process",
-      "persister MySQL write": (t, sp) => serviceOf(t, sp) === "relation-persister" && kind(sp) === "client" && /^INSERT/i.test(String(tagValue(sp, "db.statement") ?? tagValue(sp, "db.query.text") ?? sp.operationName)),
-      "persister count.changed send": (t, sp) => serviceOf(t, sp) === "relation-persister" && kind(sp) === "producer" && sp.operationName === `send ${s.topics.countChanged}`,
-      "count-consumer process": (t, sp) => serviceOf(t, sp) === "count-consumer" && kind(sp) === "consumer" && sp.operationName === `process ${s.topics.countChanged}`,
-      "user-consumer process": (t, sp) => serviceOf(t, sp) === "user-consumer" && kind(sp) === "consumer" && sp.operationName === `process ${s.topics.countChanged}`,
+        serviceOf(t, sp) === "relation-persister" &&
+        kind(sp) === "consumer" &&
+        sp.operationName === `process ${s.topics.relationEvents}` &&
+        tagValue(sp, "messaging.operation.type") === "process",
+      "persister MySQL write": (t, sp) =>
+        serviceOf(t, sp) === "relation-persister" &&
+        kind(sp) === "client" &&
+        /^INSERT/i.test(String(tagValue(sp, "db.statement") ?? tagValue(sp, "db.query.text") ?? sp.operationName)),
+      "persister count.changed send": (t, sp) =>
+        serviceOf(t, sp) === "relation-persister" && kind(sp) === "producer" && sp.operationName === `send ${s.topics.countChanged}`,
+      "count-consumer process": (t, sp) =>
+        serviceOf(t, sp) === "count-consumer" && kind(sp) === "consumer" && sp.operationName === `process ${s.topics.countChanged}`,
+      "user-consumer process": (t, sp) =>
+        serviceOf(t, sp) === "user-consumer" && kind(sp) === "consumer" && sp.operationName === `process ${s.topics.countChanged}`,
     };
-    const missing = (t: JaegerTrace) => Object.entries(expected).filter(([, p]) => !t.spans.some((sp) => p(t, sp))).map(([k]) => k);
+    const missing = (t: JaegerTrace) =>
+      Object.entries(expected)
+        .filter(([, p]) => !t.spans.some((sp) => p(t, sp)))
+        .map(([k]) => k);
     const trace = await traceOf(requestId, (t) => missing(t).length === 0);
     expect(trace, "no trace found for the request id").toBeDefined();
     expect(missing(trace!), describeTrace(trace)).toEqual([]);
@@ -177,8 +192,17 @@ describe.skipIf(!jaegerUp)("traces in Jaeger", () => {
     expect(linkedBatches.size).toBeGreaterThanOrEqual(2);
     const batchTraceId = [...linkedBatches.values()][0]!;
     const batchSpan = (t: JaegerTrace) =>
-      t.spans.find((sp) => serviceOf(t, sp) === "relation-persister" && kind(sp) === "consumer" && (tagValue(sp, "messaging.batch.message_count") as number) >= 2);
-    const batchTrace = await traceById(batchTraceId, (t) => batchSpan(t) !== undefined && t.spans.some((sp) => kind(sp) === "client" && /INSERT/i.test(sp.operationName + String(tagValue(sp, "db.statement") ?? tagValue(sp, "db.query.text") ?? ""))));
+      t.spans.find(
+        (sp) => serviceOf(t, sp) === "relation-persister" && kind(sp) === "consumer" && (tagValue(sp, "messaging.batch.message_count") as number) >= 2,
+      );
+    const batchTrace = await traceById(
+      batchTraceId,
+      (t) =>
+        batchSpan(t) !== undefined &&
+        t.spans.some(
+          (sp) => kind(sp) === "client" && /INSERT/i.test(sp.operationName + String(tagValue(sp, "db.statement") ?? tagValue(sp, "db.query.text") ?? "")),
+        ),
+    );
     const batch = batchTrace && batchSpan(batchTrace);
     expect(batch, describeTrace(batchTrace)).toBeDefined();
     // The batch links to the producer span of every record it carried.

@@ -105,10 +105,7 @@ const grpcClient = (process: AppName, grpc_service: string, grpc_method: string,
 };
 
 /** Every process exports Node's default metrics. */
-const nodeDefaults = (process: AppName): Check[] => [
-  present(process, "process_cpu_seconds_total"),
-  present(process, "nodejs_eventloop_lag_seconds"),
-];
+const nodeDefaults = (process: AppName): Check[] => [present(process, "process_cpu_seconds_total"), present(process, "nodejs_eventloop_lag_seconds")];
 
 async function waitForChecks(s: Suite, checks: readonly Check[], before: Scrapes, timeoutMs = METRICS_TIMEOUT_MS): Promise<string[]> {
   const names = [...new Set(checks.map((c) => c.process))];
@@ -130,7 +127,14 @@ beforeAll(async () => {
     envFor: { relation: { BACKLOG_SAMPLE_INTERVAL_MS: "500" } },
   });
   before = await scrape(suite, ALL_APPS);
-  users = { a: await register("a"), b: await register("b"), c: await register("c"), p1: await register("p1"), p2: await register("p2"), p3: await register("p3") };
+  users = {
+    a: await register("a"),
+    b: await register("b"),
+    c: await register("c"),
+    p1: await register("p1"),
+    p2: await register("p2"),
+    p3: await register("p3"),
+  };
 }, READY_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
@@ -141,7 +145,11 @@ describe("metric contract under traffic", () => {
   it("every series exists in the process that owns it and moves", async () => {
     const s = suite!;
     const { a, b, c } = users;
-    for (const [from, to] of [[a, b], [a, c], [b, a]] as const) {
+    for (const [from, to] of [
+      [a, b],
+      [a, c],
+      [b, a],
+    ] as const) {
       const r = await api("POST", "/api/relation/follow", { followUserId: to.id }, from.token);
       expect(r.status).toBe(200);
     }

@@ -38,11 +38,17 @@ export async function configSchemaOf(app: string): Promise<z.ZodObject> {
 
 /** A key whose schema rejects `undefined` must be set. */
 export const requiredKeys = (schema: z.ZodObject) =>
-  Object.entries(schema.shape).filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success).map(([k]) => k);
+  Object.entries(schema.shape)
+    .filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success)
+    .map(([k]) => k);
 
 /** The README's "What runs where" rows: process → port and the variable that moves it. */
 export function readmePorts() {
-  const rows = fs.readFileSync(path.join(ROOT, "README.md"), "utf8").split("\n").filter((l) => l.startsWith("|")).map((l) => l.split("|").map((c) => c.trim()));
+  const rows = fs
+    .readFileSync(path.join(ROOT, "README.md"), "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("|"))
+    .map((l) => l.split("|").map((c) => c.trim()));
   const row = (prefix: string) => rows.find((r) => r[1]?.startsWith(prefix));
   const portOf = (name: string) => {
     const r = row(`${name} (`);
@@ -53,7 +59,10 @@ export function readmePorts() {
   const admin = row("admin")?.[2]?.match(/:(\d+)[–-](\d+)$/);
   if (!admin) throw new Error("README has no admin port range");
   return {
-    listen: { gateway: portOf("gateway"), user: portOf("user"), count: portOf("count"), relation: portOf("relation") } as Record<string, { port: number; variable: string }>,
+    listen: { gateway: portOf("gateway"), user: portOf("user"), count: portOf("count"), relation: portOf("relation") } as Record<
+      string,
+      { port: number; variable: string }
+    >,
     admin: { from: Number(admin[1]), to: Number(admin[2]) },
   };
 }

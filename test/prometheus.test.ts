@@ -69,10 +69,12 @@ describe.skipIf(!havePromtool)("promtool", () => {
     expect(queries.length).toBeGreaterThan(10);
     // Grafana's variables as Prometheus would see them after substitution.
     const rules = {
-      groups: [{
-        name: "dashboard",
-        rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.expr.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".*") })),
-      }],
+      groups: [
+        {
+          name: "dashboard",
+          rules: queries.map((q, i) => ({ record: `dashboard:query_${i}`, expr: q.expr.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".*") })),
+        },
+      ],
     };
     const file = path.join(scratch, "dashboard-queries.yml");
     fs.writeFileSync(file, JSON.stringify(rules));

@@ -60,7 +60,15 @@ async function linesNaming(id: string, wanted: Partial<Record<AppName, (l: Line)
 }
 
 const summary = (names: readonly AppName[]) =>
-  names.map((n) => `--- ${n}\n${(logs.get(n) ?? []).slice(-15).map((l) => JSON.stringify(l).slice(0, 300)).join("\n")}`).join("\n");
+  names
+    .map(
+      (n) =>
+        `--- ${n}\n${(logs.get(n) ?? [])
+          .slice(-15)
+          .map((l) => JSON.stringify(l).slice(0, 300))
+          .join("\n")}`,
+    )
+    .join("\n");
 
 beforeAll(async () => {
   suite = await startSuite({
@@ -88,7 +96,11 @@ describe("X-Request-Id through the suite, tracing off", () => {
   it("a follow's id is on its lines in the gateway, relation, user, persister and both consumers; a list's reaches BatchGetUsers", async () => {
     const [a, b] = [await register("a"), await register("b")];
     const followId = `follow-${tag}`;
-    const follow = await api(suite!.gatewayUrl, "POST", "/relation/follow", { token: a.token, body: { followUserId: b.id }, headers: { "x-request-id": followId } });
+    const follow = await api(suite!.gatewayUrl, "POST", "/relation/follow", {
+      token: a.token,
+      body: { followUserId: b.id },
+      headers: { "x-request-id": followId },
+    });
     expect(follow.status).toBe(200);
     expect(follow.headers.get("x-request-id")).toBe(followId);
 
@@ -109,9 +121,16 @@ describe("X-Request-Id through the suite, tracing off", () => {
     expect(found["count-consumer"]).toMatchObject({ topic: suite!.topics.countChanged });
 
     const listId = `list-${tag}`;
-    const list = await api(suite!.gatewayUrl, "GET", "/relation/following", { token: a.token, query: { userId: a.id, limit: 10 }, headers: { "x-request-id": listId } });
+    const list = await api(suite!.gatewayUrl, "GET", "/relation/following", {
+      token: a.token,
+      query: { userId: a.id, limit: 10 },
+      headers: { "x-request-id": listId },
+    });
     expect(list.status).toBe(200);
-    const listLines = await linesNaming(listId, { relation: rpc("/relation.v1.RelationService/ListFollowing"), user: rpc("/user.v1.UserService/BatchGetUsers") });
+    const listLines = await linesNaming(listId, {
+      relation: rpc("/relation.v1.RelationService/ListFollowing"),
+      user: rpc("/user.v1.UserService/BatchGetUsers"),
+    });
     expect(Object.keys(listLines).sort(), summary(["relation", "user"])).toEqual(["relation", "user"]);
 
     // No tracing: the ids came without any trace context.

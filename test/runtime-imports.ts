@@ -20,15 +20,24 @@ export interface WorkspacePackage {
 }
 
 export function workspacePackages(): WorkspacePackage[] {
-  const patterns = fs.readFileSync(path.join(ROOT, "pnpm-workspace.yaml"), "utf8").match(/^packages:\n((?:\s+-\s+.+\n)+)/m)![1]!
-    .split("\n").map((l) => l.replace(/^\s*-\s*/, "").trim()).filter(Boolean);
-  const dirs = [ROOT, ...patterns.flatMap((p) =>
-    p.endsWith("/*") ? fs.readdirSync(path.join(ROOT, p.slice(0, -2))).map((d) => path.join(ROOT, p.slice(0, -2), d)) : [path.join(ROOT, p)],
-  )];
-  return dirs.filter((d) => fs.existsSync(path.join(d, "package.json"))).map((dir) => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as Partial<WorkspacePackage> & { exports?: Record<string, string> };
-    return { name: pkg.name!, dir, dependencies: pkg.dependencies ?? {}, devDependencies: pkg.devDependencies ?? {}, exports: pkg.exports ?? {} };
-  });
+  const patterns = fs
+    .readFileSync(path.join(ROOT, "pnpm-workspace.yaml"), "utf8")
+    .match(/^packages:\n((?:\s+-\s+.+\n)+)/m)![1]!
+    .split("\n")
+    .map((l) => l.replace(/^\s*-\s*/, "").trim())
+    .filter(Boolean);
+  const dirs = [
+    ROOT,
+    ...patterns.flatMap((p) =>
+      p.endsWith("/*") ? fs.readdirSync(path.join(ROOT, p.slice(0, -2))).map((d) => path.join(ROOT, p.slice(0, -2), d)) : [path.join(ROOT, p)],
+    ),
+  ];
+  return dirs
+    .filter((d) => fs.existsSync(path.join(d, "package.json")))
+    .map((dir) => {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as Partial<WorkspacePackage> & { exports?: Record<string, string> };
+      return { name: pkg.name!, dir, dependencies: pkg.dependencies ?? {}, devDependencies: pkg.devDependencies ?? {}, exports: pkg.exports ?? {} };
+    });
 }
 
 /** Runtime import specifiers of a module: static imports and re-exports (not `import type`), side-effect imports, dynamic imports. */
@@ -40,7 +49,11 @@ export function importSpecifiers(source: string): string[] {
   return out;
 }
 
-const packageNameOf = (specifier: string) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/");
+const packageNameOf = (specifier: string) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 const BUILTINS = new Set(builtinModules);
 
 /** Every third-party package the modules reachable from `entries` import, with the workspace package importing it. */

@@ -38,11 +38,15 @@ async function seed(dsns: readonly string[], users: number, bcryptCost: number):
     const now = Date.now();
     for (const [physical, group] of sharded.groupByShard(ids, (id) => id)) {
       for (let from = 0; from < group.length; from += INSERT_CHUNK) {
-        const rows = group.slice(from, from + INSERT_CHUNK).map((id) => [id, `bench_${id - FIRST_USER_ID}`, hash, `https://img.example/${id}.png`, "", "hello", id % 1000, id % 5000, now, now]);
-        await sharded.pool(physical).query(
-          "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
-          [rows],
-        );
+        const rows = group
+          .slice(from, from + INSERT_CHUNK)
+          .map((id) => [id, `bench_${id - FIRST_USER_ID}`, hash, `https://img.example/${id}.png`, "", "hello", id % 1000, id % 5000, now, now]);
+        await sharded
+          .pool(physical)
+          .query(
+            "INSERT INTO users (id, username, password_hash, avatar, background_image, signature, follow_count, follower_count, created_at, updated_at) VALUES ?",
+            [rows],
+          );
       }
     }
     for (const [physical, group] of sharded.groupByShard(ids, (id) => usernameRoutingKey(`bench_${id - FIRST_USER_ID}`))) {
@@ -85,7 +89,13 @@ export async function createUserFixture(users: number, bcryptCost: number): Prom
       const port = await freePort();
       const child = await spawnReady(
         "user",
-        ["--import", "tsx", ...(telemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), path.join(ROOT, "services/user/src/main.ts")],
+        [
+          "--import",
+          "tsx",
+          ...(telemetry ? ["--import", TELEMETRY_PRELOAD] : []),
+          ...(process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+          path.join(ROOT, "services/user/src/main.ts"),
+        ],
         {
           ...process.env,
           ...infra,

@@ -88,7 +88,9 @@ function status(): void {
     rows.push([s.name, runningPid(s.name) ? "running" : "stopped", s.address?.() ?? s.ports.map((p) => `${HOST}:${p.port}`).join(" "), logFile(s.name)]);
   }
   for (const a of APPS) {
-    const addr = [a.port ? `${a.name === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`].filter(Boolean).join("  ");
+    const addr = [a.port ? `${a.name === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`]
+      .filter(Boolean)
+      .join("  ");
     rows.push([a.name, runningPid(a.name) ? "running" : "stopped", addr, logFile(a.name)]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -133,6 +135,8 @@ async function test(args: string[]): Promise<number> {
     let failed = run("pnpm", ["exec", "tsc", "-p", "tsconfig.json"]) !== 0;
     say("lint");
     failed = run("pnpm", ["exec", "eslint", "."]) !== 0 || failed;
+    say("format (prettier --check; `pnpm format` rewrites)");
+    failed = run("pnpm", ["exec", "prettier", "--check", "--log-level", "warn", "**/*.ts"]) !== 0 || failed;
     say("unit and integration tests against the real servers");
     fs.rmSync(VITEST_REPORT, { force: true });
     const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${VITEST_REPORT}`];
@@ -149,7 +153,9 @@ async function test(args: string[]): Promise<number> {
       }
       say("chaos --short: faults injected into a separate instance of the stack (docs/reliability.md, Fault harness)");
       if ((await chaos(["--short"])) !== 0) {
-        process.stderr.write("chaos --short failed: a fault phase lost or diverged acknowledged writes, did not converge, or answered a 5xx other than 503 (table and reasons above)\n");
+        process.stderr.write(
+          "chaos --short failed: a fault phase lost or diverged acknowledged writes, did not converge, or answered a 5xx other than 503 (table and reasons above)\n",
+        );
         failed = true;
       }
     }

@@ -91,15 +91,22 @@ export const redis: InfraServer = {
       // Redis rewrites its title to "redis-server host:port"; the bare port is in both forms.
       marker: String(ports.redis.port),
       args: [
-        "--port", String(ports.redis.port),
-        "--bind", HOST,
-        "--dir", dir("redis"),
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--save", "",
+        "--port",
+        String(ports.redis.port),
+        "--bind",
+        HOST,
+        "--dir",
+        dir("redis"),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
         // bounded memory, evicting only keys with a lifetime (redis-memory.ts)
         ...redisMemoryArgs(),
-        "--daemonize", "no",
+        "--daemonize",
+        "no",
       ],
     };
   },
@@ -124,14 +131,22 @@ export const etcd: InfraServer = {
       command: "etcd",
       marker: dir("etcd"),
       args: [
-        "--name", "rs-local",
-        "--data-dir", dir("etcd"),
-        "--listen-client-urls", client,
-        "--advertise-client-urls", client,
-        "--listen-peer-urls", peer,
-        "--initial-advertise-peer-urls", peer,
-        "--initial-cluster", `rs-local=${peer}`,
-        "--log-level", "warn",
+        "--name",
+        "rs-local",
+        "--data-dir",
+        dir("etcd"),
+        "--listen-client-urls",
+        client,
+        "--advertise-client-urls",
+        client,
+        "--listen-peer-urls",
+        peer,
+        "--initial-advertise-peer-urls",
+        peer,
+        "--initial-cluster",
+        `rs-local=${peer}`,
+        "--log-level",
+        "warn",
       ],
     };
   },
@@ -182,7 +197,17 @@ export const kafka: InfraServer = {
     const clusterId = crypto.randomBytes(16).toString("base64url").slice(0, 22);
     execFileSync(
       "java",
-      ["-cp", kafkaClasspath(), `-Dlog4j.configuration=file:${path.join(KAFKA_HOME, "log4j.properties")}`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props],
+      [
+        "-cp",
+        kafkaClasspath(),
+        `-Dlog4j.configuration=file:${path.join(KAFKA_HOME, "log4j.properties")}`,
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        clusterId,
+        "-c",
+        props,
+      ],
       { stdio: "pipe" },
     );
   },
@@ -197,7 +222,8 @@ export const kafka: InfraServer = {
         "-XX:+UseG1GC",
         "-Djava.awt.headless=true",
         `-Dlog4j.configuration=file:${path.join(KAFKA_HOME, "log4j.properties")}`,
-        "-cp", kafkaClasspath(),
+        "-cp",
+        kafkaClasspath(),
         "kafka.Kafka",
         path.join(dir("kafka"), "server.properties"),
       ],
@@ -212,6 +238,4 @@ export const kafka: InfraServer = {
 /** Every server the stack knows, whether or not this run starts it (`stop` looks for all). */
 export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka, jaeger, prometheus];
 /** The servers this run starts: Jaeger unless RS_JAEGER=0, Prometheus unless RS_PROMETHEUS=0 (jaeger.ts, prometheus.ts). */
-export const INFRA: readonly InfraServer[] = ALL_INFRA.filter(
-  (s) => (s !== prometheus || prometheusEnabled()) && (s !== jaeger || jaegerEnabled()),
-);
+export const INFRA: readonly InfraServer[] = ALL_INFRA.filter((s) => (s !== prometheus || prometheusEnabled()) && (s !== jaeger || jaegerEnabled()));

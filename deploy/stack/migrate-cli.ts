@@ -8,7 +8,10 @@
  */
 import { migrateAll } from "./migrate.js";
 
-const dsns = (process.env.MYSQL_SHARD_DSNS ?? "").split(",").map((d) => d.trim()).filter((d) => d.length > 0);
+const dsns = (process.env.MYSQL_SHARD_DSNS ?? "")
+  .split(",")
+  .map((d) => d.trim())
+  .filter((d) => d.length > 0);
 if (dsns.length === 0) {
   process.stderr.write("migrate: MYSQL_SHARD_DSNS is required (comma-separated mysql://user:password@host:port/database)\n");
   process.exit(2);

@@ -116,8 +116,7 @@ export function portInUse(port: number, host = "127.0.0.1"): Promise<boolean> {
 export async function assertPortFree(setting: PortSetting): Promise<void> {
   if (await portInUse(setting.port)) {
     throw new Error(
-      `port ${setting.port} for ${setting.name} is taken by another program; ` +
-        `stop it or choose another port with ${setting.variable}=<port>`,
+      `port ${setting.port} for ${setting.name} is taken by another program; ` + `stop it or choose another port with ${setting.variable}=<port>`,
     );
   }
 }
@@ -142,7 +141,13 @@ export async function waitFor(name: string, check: () => Promise<boolean>, timeo
 /** The last lines of a log, to show next to an error. */
 export function tail(file: string, lines = 15): string {
   try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).map((l) => "    " + l).join("\n");
+    return fs
+      .readFileSync(file, "utf8")
+      .trimEnd()
+      .split("\n")
+      .slice(-lines)
+      .map((l) => "    " + l)
+      .join("\n");
   } catch {
     return "    (no log)";
   }

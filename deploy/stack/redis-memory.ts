@@ -25,9 +25,5 @@ export const REDIS_HASH_MAX_LISTPACK_ENTRIES = 512;
 
 /** The redis-server arguments of the bound; `maxmemory` as Redis takes it (`512mb`, bytes, ...). */
 export function redisMemoryArgs(maxmemory = process.env.RS_REDIS_MAXMEMORY || REDIS_MAXMEMORY_DEFAULT): string[] {
-  return [
-    "--maxmemory", maxmemory,
-    "--maxmemory-policy", REDIS_MAXMEMORY_POLICY,
-    "--hash-max-listpack-entries", String(REDIS_HASH_MAX_LISTPACK_ENTRIES),
-  ];
+  return ["--maxmemory", maxmemory, "--maxmemory-policy", REDIS_MAXMEMORY_POLICY, "--hash-max-listpack-entries", String(REDIS_HASH_MAX_LISTPACK_ENTRIES)];
 }

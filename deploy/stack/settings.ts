@@ -69,8 +69,7 @@ export const TOPICS = {
 
 /** Connection settings, as the environment variables the services read. */
 export function infraEnv(): Record<string, string> {
-  const dsn = (db: string) =>
-    `mysql://${MYSQL_USER}:${encodeURIComponent(MYSQL_PASSWORD)}@${HOST}:${ports.mariadb.port}/${db}`;
+  const dsn = (db: string) => `mysql://${MYSQL_USER}:${encodeURIComponent(MYSQL_PASSWORD)}@${HOST}:${ports.mariadb.port}/${db}`;
   return {
     MYSQL_SHARD_DSNS: SHARD_DATABASES.map(dsn).join(","),
     REDIS_URL: `redis://${HOST}:${ports.redis.port}`,

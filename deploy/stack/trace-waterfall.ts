@@ -152,7 +152,11 @@ export function formatWaterfall(trace: JaegerTrace, options: WaterfallOptions = 
     `${indent}${trace.spans.length} spans, ${services.size} services (${[...services].join(", ")}), ${ms(total)}${errors ? `, ${errors} with errors` : ""}`,
   ];
   const rows = ordered.map(({ span, depth, last }) => {
-    const tree = last.slice(0, -1).map((l) => (l ? "   " : "│  ")).join("") + (depth === 0 ? "" : last.at(-1) ? "└─ " : "├─ ");
+    const tree =
+      last
+        .slice(0, -1)
+        .map((l) => (l ? "   " : "│  "))
+        .join("") + (depth === 0 ? "" : last.at(-1) ? "└─ " : "├─ ");
     const from = Math.floor(((span.startTime - t0) / total) * barWidth);
     const width = Math.max(1, Math.round((span.duration / total) * barWidth));
     const bar = " ".repeat(Math.min(from, barWidth - 1)) + "█".repeat(Math.min(width, barWidth - Math.min(from, barWidth - 1)));
@@ -163,7 +167,12 @@ export function formatWaterfall(trace: JaegerTrace, options: WaterfallOptions = 
       duration: ms(span.duration),
       bar: bar.padEnd(barWidth),
       service: serviceOf(trace, span),
-      operation: tree + span.operationName + (spanDetail(span) ? `  (${spanDetail(span)})` : "") + (links ? `  [${links} link${links > 1 ? "s" : ""}]` : "") + (error ? `  ERROR: ${error}` : ""),
+      operation:
+        tree +
+        span.operationName +
+        (spanDetail(span) ? `  (${spanDetail(span)})` : "") +
+        (links ? `  [${links} link${links > 1 ? "s" : ""}]` : "") +
+        (error ? `  ERROR: ${error}` : ""),
     };
   });
   const w = {

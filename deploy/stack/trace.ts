@@ -32,8 +32,7 @@ async function get(base: string, path: string): Promise<JaegerTrace[]> {
   return body.data ?? [];
 }
 
-export const fetchTrace = async (base: string, traceId: string): Promise<JaegerTrace | undefined> =>
-  (await get(base, `/api/traces/${traceId}`))[0];
+export const fetchTrace = async (base: string, traceId: string): Promise<JaegerTrace | undefined> => (await get(base, `/api/traces/${traceId}`))[0];
 
 /** Traces of the entry service, newest first, optionally only those with `tags`. */
 export async function searchTraces(base: string, tags?: Record<string, string>, service = ENTRY_SERVICE): Promise<JaegerTrace[]> {

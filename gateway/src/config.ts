@@ -10,7 +10,12 @@ const originList = () =>
   z
     .string()
     .optional()
-    .transform((s) => (s ?? "").split(",").map((x) => x.trim()).filter((x) => x.length > 0))
+    .transform((s) =>
+      (s ?? "")
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
     .refine((xs) => xs.every((x) => x === "*" || isOrigin(x)), "each entry must be an origin like https://app.example.com, or *");
 
 function isOrigin(value: string): boolean {
@@ -49,24 +54,45 @@ export const gatewayConfigSchema = withJwtKeyRules(
     ...etcdSettings,
     ...redisSettings,
     ...jwtSettings,
-    TOKEN_REVOCATION_PREFIX: env.string().default(REVOCATION_KEY_PREFIX).describe("Redis key prefix of revoked token ids; the same as the user service's, which writes them"),
+    TOKEN_REVOCATION_PREFIX: env
+      .string()
+      .default(REVOCATION_KEY_PREFIX)
+      .describe("Redis key prefix of revoked token ids; the same as the user service's, which writes them"),
     HTTP_PORT: env.port().describe(`Port of the public HTTP API (the local stack uses ${GATEWAY_DEFAULTS.httpPort}; 0 picks a free one)`),
     HTTP_HOST: env.string("a bind address").default("0.0.0.0").describe("Address the HTTP API binds"),
     HTTP_BODY_LIMIT: env.string("a size like 32kb").default(GATEWAY_DEFAULTS.bodyLimit).describe("Largest request body accepted (413 above it)"),
-    HTTP_TRUST_PROXY_HOPS: env.nonNegativeInt().default(0).describe("Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0 = use the TCP peer)"),
+    HTTP_TRUST_PROXY_HOPS: env
+      .nonNegativeInt()
+      .default(0)
+      .describe("Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0 = use the TCP peer)"),
     CORS_ORIGINS: originList().describe("Origins browsers may call the API from: comma-separated, * for any, empty for none"),
     GRPC_DEADLINE_MS: env.positiveInt().default(GATEWAY_DEFAULTS.deadlineMs).describe("Deadline of each call to a service, retries included"),
     USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service"),
     RELATION_SERVICE_NAME: env.string().default("relation").describe("etcd name of the relation service"),
     COUNT_SERVICE_NAME: env.string().default("count").describe("etcd name of the count service"),
     RATE_LIMIT_USER_CAPACITY: env.positiveInt().default(GATEWAY_DEFAULTS.userRate.capacity).describe("Burst of requests one signed-in user may make"),
-    RATE_LIMIT_USER_REFILL_PER_SECOND: rate().default(GATEWAY_DEFAULTS.userRate.refillPerSecond).describe("Sustained requests per second of one signed-in user"),
+    RATE_LIMIT_USER_REFILL_PER_SECOND: rate()
+      .default(GATEWAY_DEFAULTS.userRate.refillPerSecond)
+      .describe("Sustained requests per second of one signed-in user"),
     RATE_LIMIT_IP_CAPACITY: env.positiveInt().default(GATEWAY_DEFAULTS.ipRate.capacity).describe("Burst of requests from one client address (IPv6: one /64)"),
     RATE_LIMIT_IP_REFILL_PER_SECOND: rate().default(GATEWAY_DEFAULTS.ipRate.refillPerSecond).describe("Sustained requests per second from one client address"),
-    RATE_LIMIT_AUTH_CAPACITY: env.positiveInt().default(GATEWAY_DEFAULTS.authRate.capacity).describe("Burst of register/login requests from one client address"),
-    RATE_LIMIT_AUTH_REFILL_PER_SECOND: rate().default(GATEWAY_DEFAULTS.authRate.refillPerSecond).describe("Sustained register/login requests per second from one client address"),
-    RATE_LIMIT_FAIL_OPEN: env.bool().default(RATE_LIMIT_DEFAULTS.failOpen).describe("When Redis cannot answer the per-address/per-user limiters: true lets requests through, false refuses them (503); register/login are refused either way (ADR 0006)"),
-    RATE_LIMIT_TIMEOUT_MS: env.positiveInt().default(RATE_LIMIT_DEFAULTS.timeoutMs).describe("Longest wait for the limiter's Redis before it counts as unavailable"),
+    RATE_LIMIT_AUTH_CAPACITY: env
+      .positiveInt()
+      .default(GATEWAY_DEFAULTS.authRate.capacity)
+      .describe("Burst of register/login requests from one client address"),
+    RATE_LIMIT_AUTH_REFILL_PER_SECOND: rate()
+      .default(GATEWAY_DEFAULTS.authRate.refillPerSecond)
+      .describe("Sustained register/login requests per second from one client address"),
+    RATE_LIMIT_FAIL_OPEN: env
+      .bool()
+      .default(RATE_LIMIT_DEFAULTS.failOpen)
+      .describe(
+        "When Redis cannot answer the per-address/per-user limiters: true lets requests through, false refuses them (503); register/login are refused either way (ADR 0006)",
+      ),
+    RATE_LIMIT_TIMEOUT_MS: env
+      .positiveInt()
+      .default(RATE_LIMIT_DEFAULTS.timeoutMs)
+      .describe("Longest wait for the limiter's Redis before it counts as unavailable"),
     RATE_LIMIT_KEY_PREFIX: env.string().default(RATE_LIMIT_DEFAULTS.keyPrefix).describe("Prefix of the token bucket keys in Redis"),
     DOUYIN_LIST_MAX: env
       .positiveInt()

@@ -58,7 +58,9 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
     const clients = createGatewayClients(config, etcd, logger);
     lifecycle.add("close service clients", () => clients.close());
 
-    const verifier = TokenVerifier.fromConfig(config, { revocations: new RevocationStore(redis, { keyPrefix: config.TOKEN_REVOCATION_PREFIX, graceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS }) });
+    const verifier = TokenVerifier.fromConfig(config, {
+      revocations: new RevocationStore(redis, { keyPrefix: config.TOKEN_REVOCATION_PREFIX, graceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS }),
+    });
     const app = createApp({ config, logger, clients, verifier, limiter: redisLimiterFactory(redis, config, logger) });
     const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
     await new Promise<void>((resolve, reject) => {

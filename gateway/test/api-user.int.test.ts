@@ -44,7 +44,10 @@ describe("/api/user", () => {
   });
 
   it("a user by id, with isFollow; an unknown id is 404", async () => {
-    const [a, b] = await Promise.all([api(s.url, "POST", "/user/register", { body: registerBody() }), api(s.url, "POST", "/user/register", { body: registerBody() })]);
+    const [a, b] = await Promise.all([
+      api(s.url, "POST", "/user/register", { body: registerBody() }),
+      api(s.url, "POST", "/user/register", { body: registerBody() }),
+    ]);
     const [ca, cb] = [Credentials.parse(a.body), Credentials.parse(b.body)];
     const before = ApiUserWithFollow.strict().parse((await api(s.url, "GET", `/user/${cb.userId}`, { token: ca.token })).body);
     expect(before).toMatchObject({ id: cb.userId, isFollow: false });
@@ -62,7 +65,10 @@ describe("/api/user", () => {
     const asked = [users[2]!.userId, 8_999_999_999_999_996, users[0]!.userId, users[1]!.userId];
     const r = await api(s.url, "POST", "/user/batch", { token: users[0]!.token, body: { userIds: asked } });
     expect(r.status).toBe(200);
-    const body = z.object({ users: z.array(ApiUser.strict()), missingUserIds: z.array(z.number()) }).strict().parse(r.body);
+    const body = z
+      .object({ users: z.array(ApiUser.strict()), missingUserIds: z.array(z.number()) })
+      .strict()
+      .parse(r.body);
     expect(body.users.map((u) => u.id)).toEqual([users[2]!.userId, users[0]!.userId, users[1]!.userId]);
     expect(body.missingUserIds).toEqual([8_999_999_999_999_996]);
   });

@@ -27,7 +27,10 @@ describe("gateway settings", () => {
   });
 
   it("CORS_ORIGINS: a list of origins or *", () => {
-    expect(loadGatewayConfig({ ...base, CORS_ORIGINS: "https://a.example.com, http://localhost:3000" }).CORS_ORIGINS).toEqual(["https://a.example.com", "http://localhost:3000"]);
+    expect(loadGatewayConfig({ ...base, CORS_ORIGINS: "https://a.example.com, http://localhost:3000" }).CORS_ORIGINS).toEqual([
+      "https://a.example.com",
+      "http://localhost:3000",
+    ]);
     expect(loadGatewayConfig({ ...base, CORS_ORIGINS: "*" }).CORS_ORIGINS).toEqual(["*"]);
     expect(issues({ ...base, CORS_ORIGINS: "https://a.example.com/path" })).toEqual(["CORS_ORIGINS"]);
     expect(issues({ ...base, CORS_ORIGINS: "a.example.com" })).toEqual(["CORS_ORIGINS"]);
@@ -36,9 +39,11 @@ describe("gateway settings", () => {
   it("rates accept fractions; a bad value is named", () => {
     expect(loadGatewayConfig({ ...base, RATE_LIMIT_AUTH_REFILL_PER_SECOND: "0.2" }).RATE_LIMIT_AUTH_REFILL_PER_SECOND).toBe(0.2);
     expect(loadGatewayConfig({ ...base, RATE_LIMIT_FAIL_OPEN: "false" }).RATE_LIMIT_FAIL_OPEN).toBe(false);
-    expect(issues({ ...base, RATE_LIMIT_USER_REFILL_PER_SECOND: "0", RATE_LIMIT_IP_CAPACITY: "-1", RATE_LIMIT_FAIL_OPEN: "maybe" }).sort()).toEqual(
-      ["RATE_LIMIT_FAIL_OPEN", "RATE_LIMIT_IP_CAPACITY", "RATE_LIMIT_USER_REFILL_PER_SECOND"],
-    );
+    expect(issues({ ...base, RATE_LIMIT_USER_REFILL_PER_SECOND: "0", RATE_LIMIT_IP_CAPACITY: "-1", RATE_LIMIT_FAIL_OPEN: "maybe" }).sort()).toEqual([
+      "RATE_LIMIT_FAIL_OPEN",
+      "RATE_LIMIT_IP_CAPACITY",
+      "RATE_LIMIT_USER_REFILL_PER_SECOND",
+    ]);
   });
 
   it("token settings: HS256 needs JWT_SECRET, RS256 needs JWT_PUBLIC_KEY (a verifier never gets the private key)", () => {

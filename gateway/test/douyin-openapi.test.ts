@@ -52,7 +52,11 @@ describe("the /douyin OpenAPI document", () => {
   });
 
   it("documents the parameters, in the query and (for POST) as form fields", () => {
-    const names = (o: Operation) => (o.parameters ?? []).filter((p) => p.in === "query").map((p) => p.name).sort();
+    const names = (o: Operation) =>
+      (o.parameters ?? [])
+        .filter((p) => p.in === "query")
+        .map((p) => p.name)
+        .sort();
     expect(names(op("POST /douyin/user/register/"))).toEqual(["password", "username"]);
     expect(names(op("POST /douyin/relation/action/"))).toEqual(["action_type", "to_user_id", "token", "user_id"]);
     expect(names(op("GET /douyin/relation/follow/list/"))).toEqual(["token", "user_id"]);
@@ -63,7 +67,12 @@ describe("the /douyin OpenAPI document", () => {
 
   it("the token is a parameter: required where a sign-in is, optional on /user/, absent on register and login", () => {
     const token = (key: string) => op(key).parameters?.find((p) => p.name === "token");
-    for (const key of ["POST /douyin/relation/action/", "GET /douyin/relation/follow/list/", "GET /douyin/relation/follower/list/", "GET /douyin/relation/friend/list/"]) {
+    for (const key of [
+      "POST /douyin/relation/action/",
+      "GET /douyin/relation/follow/list/",
+      "GET /douyin/relation/follower/list/",
+      "GET /douyin/relation/friend/list/",
+    ]) {
       expect(token(key), key).toMatchObject({ in: "query", required: true });
     }
     expect(token("GET /douyin/user/")?.required ?? false).toBe(false);
@@ -83,7 +92,8 @@ describe("the /douyin OpenAPI document", () => {
       expect(codes[0]).toBe(0);
       expect(codes).toEqual(expect.arrayContaining([400, 429, 500, 503, 504]));
       expect(Object.keys(examples).length).toBe(codes.length - 1);
-      for (const e of Object.values(examples)) expect(e.value).toEqual({ status_code: expect.any(Number), status_msg: expect.any(String), ...DOUYIN_EMPTY[path] });
+      for (const e of Object.values(examples))
+        expect(e.value).toEqual({ status_code: expect.any(Number), status_msg: expect.any(String), ...DOUYIN_EMPTY[path] });
     }
     const codes = (k: string) => op(k).responses["200"]!.content["application/json"].schema.properties!.status_code!.enum;
     expect(codes("POST /douyin/user/register/")).toEqual(expect.arrayContaining([409, 413]));

@@ -15,7 +15,19 @@ afterAll(async () => {
   await s?.stop();
 });
 
-const USER_KEYS = ["avatar", "background_image", "favorite_count", "follow_count", "follower_count", "id", "is_follow", "name", "signature", "total_favorited", "work_count"];
+const USER_KEYS = [
+  "avatar",
+  "background_image",
+  "favorite_count",
+  "follow_count",
+  "follower_count",
+  "id",
+  "is_follow",
+  "name",
+  "signature",
+  "total_favorited",
+  "work_count",
+];
 
 /** HTTP 200, `status_code` and `status_msg`, and exactly the route's documented keys. */
 function expectEnvelope(r: Answer, keys: string[], ok: boolean) {
@@ -51,7 +63,16 @@ describe("register -> login -> profile with only the token", () => {
     expectEnvelope(me, ["user"], true);
     const user = me.body.user as Record<string, unknown>;
     expect(Object.keys(user).sort()).toEqual(USER_KEYS);
-    expect(user).toMatchObject({ id: reg.body.user_id, name, follow_count: 0, follower_count: 0, is_follow: false, total_favorited: 0, work_count: 0, favorite_count: 0 });
+    expect(user).toMatchObject({
+      id: reg.body.user_id,
+      name,
+      follow_count: 0,
+      follower_count: 0,
+      is_follow: false,
+      total_favorited: 0,
+      work_count: 0,
+      favorite_count: 0,
+    });
   });
 
   it("with user_id and a token: that user's profile, is_follow relative to the caller", async () => {
@@ -99,7 +120,7 @@ describe("failures keep the documented keys", () => {
   });
 
   it("every route, given garbage, answers its keys with status_code != 0", async () => {
-    const cases: Array<[("GET" | "POST"), string, Record<string, string>, string[]]> = [
+    const cases: Array<["GET" | "POST", string, Record<string, string>, string[]]> = [
       ["POST", "/user/register/", { username: "", password: "x" }, ["user_id", "token"]],
       ["POST", "/user/login/", { username: "x".repeat(40), password: "123456" }, ["user_id", "token"]],
       ["GET", "/user/", {}, ["user"]],
@@ -122,7 +143,11 @@ describe("failures keep the documented keys", () => {
     const bad = await fetch(new URL("/douyin/user/register/", s.url), { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
     expect(bad.status).toBe(200);
     expect(await bad.json()).toMatchObject({ status_code: 400, user_id: 0, token: "" });
-    const big = await fetch(new URL("/douyin/user/login/", s.url), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `username=${"a".repeat(100_000)}` });
+    const big = await fetch(new URL("/douyin/user/login/", s.url), {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `username=${"a".repeat(100_000)}`,
+    });
     expect(await big.json()).toMatchObject({ status_code: 413, user_id: 0, token: "" });
   });
 });

@@ -1,4 +1,3 @@
-
 import { describe, expect, it } from "vitest";
 import { Code as status, StatusError } from "@rs/errors";
 import { createLogger } from "@rs/logger";
@@ -12,7 +11,14 @@ const serviceError = (code: status, details: string) => Object.assign(new Error(
 
 describe("errors from the services", () => {
   it("refusals keep their code and text", () => {
-    for (const code of [status.INVALID_ARGUMENT, status.NOT_FOUND, status.ALREADY_EXISTS, status.PERMISSION_DENIED, status.UNAUTHENTICATED, status.FAILED_PRECONDITION]) {
+    for (const code of [
+      status.INVALID_ARGUMENT,
+      status.NOT_FOUND,
+      status.ALREADY_EXISTS,
+      status.PERMISSION_DENIED,
+      status.UNAUTHENTICATED,
+      status.FAILED_PRECONDITION,
+    ]) {
       const e = fromRemote(serviceError(code, "username is taken"), "user");
       expect(e).toBeInstanceOf(StatusError);
       expect(e.code).toBe(code);
@@ -30,7 +36,12 @@ describe("errors from the services", () => {
   });
 
   it("anything else is INTERNAL with a fixed text, the original kept as cause", () => {
-    for (const err of [serviceError(status.INTERNAL, "ER_DUP_ENTRY: Duplicate entry ... for key 'PRIMARY'"), serviceError(status.UNKNOWN, "boom"), new TypeError("x is undefined"), "a string"]) {
+    for (const err of [
+      serviceError(status.INTERNAL, "ER_DUP_ENTRY: Duplicate entry ... for key 'PRIMARY'"),
+      serviceError(status.UNKNOWN, "boom"),
+      new TypeError("x is undefined"),
+      "a string",
+    ]) {
       const e = fromRemote(err, "user");
       expect(e.code).toBe(status.INTERNAL);
       expect(e.details).toBe("internal error");
@@ -39,7 +50,10 @@ describe("errors from the services", () => {
   });
 
   it("guardClient applies this to every method of a client", async () => {
-    const client = guardClient({ getUser: () => Promise.reject(serviceError(status.UNAVAILABLE, "ECONNREFUSED 1.2.3.4")), ok: () => Promise.resolve(7) }, "user");
+    const client = guardClient(
+      { getUser: () => Promise.reject(serviceError(status.UNAVAILABLE, "ECONNREFUSED 1.2.3.4")), ok: () => Promise.resolve(7) },
+      "user",
+    );
     await expect(client.getUser()).rejects.toMatchObject({ code: status.UNAVAILABLE, details: "user service unavailable, try again later" });
     await expect(client.ok()).resolves.toBe(7);
   });
@@ -62,7 +76,11 @@ describe("the one table", () => {
     expect(failureOf({ type: "entity.parse.failed", status: 400 }, logger, "r")).toMatchObject({ status: 400, message: "malformed request body" });
     expect(failureOf(new Error("SELECT * FROM users WHERE ..."), logger, "r")).toEqual({ status: 500, message: "internal error", code: "INTERNAL" });
     expect(failureOf(new StatusError(status.INTERNAL, "stack trace here"), logger, "r")).toEqual({ status: 500, message: "internal error", code: "INTERNAL" });
-    expect(failureOf(new StatusError(status.NOT_FOUND, "user 5 not found"), logger, "r")).toEqual({ status: 404, message: "user 5 not found", code: "NOT_FOUND" });
+    expect(failureOf(new StatusError(status.NOT_FOUND, "user 5 not found"), logger, "r")).toEqual({
+      status: 404,
+      message: "user 5 not found",
+      code: "NOT_FOUND",
+    });
   });
 });
 

@@ -72,7 +72,11 @@ describe("request ids", () => {
     await fetch(`${gw.url}/douyin/user/?token=forged.${user.token.split(".")[1]}.sig`, { headers: { "x-request-id": "forged-1" } });
     // the access line is written when the response has finished, maybe after the client read it
     const requestLines = () => lines.filter((l) => l.msg === "request");
-    await waitFor("both requests' access lines", () => requestLines().length >= 2 && lines.some((l) => l.requestId === "forged-1" && l.msg === "request"), 5_000);
+    await waitFor(
+      "both requests' access lines",
+      () => requestLines().length >= 2 && lines.some((l) => l.requestId === "forged-1" && l.msg === "request"),
+      5_000,
+    );
     expect(requestLines().length).toBeGreaterThanOrEqual(2);
     for (const l of requestLines()) expect(l.requestId).toEqual(expect.any(String));
     const forged = lines.filter((l) => l.requestId === "forged-1");
@@ -86,7 +90,10 @@ describe("request ids", () => {
 describe("CORS", () => {
   it("off by default; the configured origins only when set", async () => {
     const pre = (base: string, origin: string) =>
-      fetch(`${base}/api/user/me`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" } });
+      fetch(`${base}/api/user/me`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET", "access-control-request-headers": "authorization" },
+      });
     expect((await pre(s.url, "https://app.example.com")).headers.get("access-control-allow-origin")).toBeNull();
 
     const gw = await s.startAnotherGateway({ CORS_ORIGINS: "https://app.example.com" });
@@ -145,7 +152,11 @@ describe("rate limits as configured", () => {
   });
 
   it("per address, before authentication", async () => {
-    const gw = await s.startAnotherGateway({ RATE_LIMIT_KEY_PREFIX: `${s.keyPrefix}rl-ip:`, RATE_LIMIT_IP_CAPACITY: "3", RATE_LIMIT_IP_REFILL_PER_SECOND: "0.01" });
+    const gw = await s.startAnotherGateway({
+      RATE_LIMIT_KEY_PREFIX: `${s.keyPrefix}rl-ip:`,
+      RATE_LIMIT_IP_CAPACITY: "3",
+      RATE_LIMIT_IP_REFILL_PER_SECOND: "0.01",
+    });
     const codes = [];
     for (let i = 0; i < 5; i++) codes.push((await api(gw.url, "GET", "/user/me")).status);
     expect(codes).toEqual([401, 401, 401, 429, 429]);
@@ -153,7 +164,11 @@ describe("rate limits as configured", () => {
   });
 
   it("register/login: a small bucket per address, in both families", async () => {
-    const gw = await s.startAnotherGateway({ RATE_LIMIT_KEY_PREFIX: `${s.keyPrefix}rl-auth:`, RATE_LIMIT_AUTH_CAPACITY: "2", RATE_LIMIT_AUTH_REFILL_PER_SECOND: "0.01" });
+    const gw = await s.startAnotherGateway({
+      RATE_LIMIT_KEY_PREFIX: `${s.keyPrefix}rl-auth:`,
+      RATE_LIMIT_AUTH_CAPACITY: "2",
+      RATE_LIMIT_AUTH_REFILL_PER_SECOND: "0.01",
+    });
     const creds = { username: uniqueName("nope"), password: "wrong-password" };
     expect((await api(gw.url, "POST", "/user/login", { body: creds })).status).toBe(401);
     expect((await douyin(gw.url, "POST", "/user/login/", creds)).body).toMatchObject({ status_code: 401 });

@@ -62,12 +62,33 @@ describe("a write for another user is refused", () => {
   it("with the caller's own id it goes through (the check is on the mismatch only)", async () => {
     const r = await douyin(s.url, "POST", "/relation/action/", { token: me.token, user_id: me.id, to_user_id: target.id, action_type: 1 });
     expect(r.body).toMatchObject({ status_code: 0 });
-    expect((await api(s.url, "POST", "/relation/unfollow", { token: me.token, body: { userId: me.id, followUserId: target.id } })).body).toMatchObject({ changed: true });
+    expect((await api(s.url, "POST", "/relation/unfollow", { token: me.token, body: { userId: me.id, followUserId: target.id } })).body).toMatchObject({
+      changed: true,
+    });
   });
 });
 
 /** Values no id, page, limit or flag may accept. */
-const GARBAGE = ["", " ", "abc", "-1", "0", "1.5", "1e3", "0x1f", "9007199254740993", "12345678901234567890", "null", "undefined", "[1]", "{}", "' OR 1=1 --", "<script>", "%00", "x".repeat(300)];
+const GARBAGE = [
+  "",
+  " ",
+  "abc",
+  "-1",
+  "0",
+  "1.5",
+  "1e3",
+  "0x1f",
+  "9007199254740993",
+  "12345678901234567890",
+  "null",
+  "undefined",
+  "[1]",
+  "{}",
+  "' OR 1=1 --",
+  "<script>",
+  "%00",
+  "x".repeat(300),
+];
 
 function expect4xx(r: Answer, what: string) {
   expect(r.status, `${what} -> ${r.status} ${JSON.stringify(r.body)}`).toBeGreaterThanOrEqual(400);
@@ -131,20 +152,33 @@ describe("garbage in any parameter", () => {
       for (const field of fields) {
         for (const bad of [...GARBAGE, ...wrongTypes]) {
           // Strings are fine for username/password as long as the length is: skip those that are valid ones.
-          // eslint-disable-next-line no-control-regex
-          if ((field === "username" || field === "password") && typeof bad === "string" && [...bad].length >= (field === "username" ? 1 : 6) && [...bad].length <= 32 && !/[\u0000-\u001f]/.test(bad)) continue;
+          if (
+            (field === "username" || field === "password") &&
+            typeof bad === "string" &&
+            [...bad].length >= (field === "username" ? 1 : 6) &&
+            [...bad].length <= 32 &&
+            // eslint-disable-next-line no-control-regex
+            !/[\u0000-\u001f]/.test(bad)
+          )
+            continue;
           if (field === "source" && (bad === "0" || bad === 0)) continue; // 0 is a valid source
           const value = field.endsWith("Ids") && !Array.isArray(bad) ? [bad] : bad;
-          expect4xx(await api(s.url, "POST", path, { token: me.token, body: { ...valid, [field]: value } }), `${path} ${field}=${JSON.stringify(value).slice(0, 30)}`);
+          expect4xx(
+            await api(s.url, "POST", path, { token: me.token, body: { ...valid, [field]: value } }),
+            `${path} ${field}=${JSON.stringify(value).slice(0, 30)}`,
+          );
         }
       }
       expect4xx(await api(s.url, "POST", path, { token: me.token, body: { ...valid, extra: 1 } }), `${path} unknown field`);
-      for (const raw of ["{", "[]", "\"str\"", "1", "null", `{"followUserId": ${target.id},}`]) {
+      for (const raw of ["{", "[]", '"str"', "1", "null", `{"followUserId": ${target.id},}`]) {
         expect4xx(await api(s.url, "POST", path, { token: me.token, body: raw }), `${path} body ${raw}`);
       }
     }
     expect4xx(await api(s.url, "POST", "/relation/is_following/batch", { token: me.token, body: { targetUserIds: [] } }), "empty batch");
-    expect4xx(await api(s.url, "POST", "/relation/is_following/batch", { token: me.token, body: { targetUserIds: Array(1001).fill(target.id) } }), "batch of 1001");
+    expect4xx(
+      await api(s.url, "POST", "/relation/is_following/batch", { token: me.token, body: { targetUserIds: Array(1001).fill(target.id) } }),
+      "batch of 1001",
+    );
     expect4xx(await api(s.url, "POST", "/user/batch", { token: me.token, body: { userIds: Array(101).fill(target.id) } }), "users batch of 101");
     const big = await api(s.url, "POST", "/relation/follow", { token: me.token, body: { followUserId: target.id, pad: "x".repeat(200_000) } });
     expect(big.status).toBe(413);

@@ -6,7 +6,17 @@ import { readWindow, type PageFetch } from "../src/clients/list-window.js";
 
 const WALK = { LIST_WALK_DEADLINE_MS: 3_000, GRPC_DEADLINE_MS: 2_000 };
 
-const user = (id: number): relationV1.RelationUser => ({ id, name: `u${id}`, avatar: "", backgroundImage: "", signature: "", followCount: 0, followerCount: 0, isFollow: false, followedAtMs: 1_000_000 - id });
+const user = (id: number): relationV1.RelationUser => ({
+  id,
+  name: `u${id}`,
+  avatar: "",
+  backgroundImage: "",
+  signature: "",
+  followCount: 0,
+  followerCount: 0,
+  isFollow: false,
+  followedAtMs: 1_000_000 - id,
+});
 
 /** A keyset-paged list of ids 1..n (newest first = ascending id here); the cursor is the last id seen. */
 function pager(n: number, opts: { shortBy?: number } = {}) {

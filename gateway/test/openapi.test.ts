@@ -12,7 +12,13 @@ import { expectRefsResolve, expectValidOpenApi31, operationsOf, servedRoutes } f
 const deps = offlineDeps();
 const routes = apiRoutes(unusedClients(), deps.config);
 const doc = buildOpenApiDocument(routes, "test");
-type Operation = { operationId?: string; security?: unknown[]; parameters?: Array<{ name: string; in: string; required?: boolean }>; requestBody?: unknown; responses: Record<string, unknown> };
+type Operation = {
+  operationId?: string;
+  security?: unknown[];
+  parameters?: Array<{ name: string; in: string; required?: boolean }>;
+  requestBody?: unknown;
+  responses: Record<string, unknown>;
+};
 const operations = operationsOf<Operation>(doc);
 
 describe("the /api OpenAPI document", () => {

@@ -16,12 +16,32 @@ describe("user ids", () => {
     expect(id.parse(input)).toBe(out);
   });
 
-  it.each([["0"], [0], ["-1"], [-5], ["01"], ["1e3"], ["0x10"], [" 1"], ["1 "], ["1.0"], [1.5], ["9007199254740992"], [9007199254740992], ["12345678901234567"], [""], ["abc"], [null], [true], [[1]], [{}], [Number.NaN], [Number.POSITIVE_INFINITY]])(
-    "refuses %j",
-    (input) => {
-      expect(id.safeParse(input).success).toBe(false);
-    },
-  );
+  it.each([
+    ["0"],
+    [0],
+    ["-1"],
+    [-5],
+    ["01"],
+    ["1e3"],
+    ["0x10"],
+    [" 1"],
+    ["1 "],
+    ["1.0"],
+    [1.5],
+    ["9007199254740992"],
+    [9007199254740992],
+    ["12345678901234567"],
+    [""],
+    ["abc"],
+    [null],
+    [true],
+    [[1]],
+    [{}],
+    [Number.NaN],
+    [Number.POSITIVE_INFINITY],
+  ])("refuses %j", (input) => {
+    expect(id.safeParse(input).success).toBe(false);
+  });
 });
 
 describe("bounded integers", () => {

@@ -104,9 +104,7 @@ describe("rate limit across two gateway instances (real Redis)", () => {
   it("a concurrent burst of 100 through two apps lets exactly `capacity` (20) through", async () => {
     const [a, b] = await Promise.all([startGateway(), startGateway()]);
     const user = "burst";
-    const responses = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/api/ping?user=${user}`)),
-    );
+    const responses = await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(`${(i % 2 ? a : b).url}/api/ping?user=${user}`)));
     const codes = responses.map((r) => r.status);
     expect(codes.filter((c) => c === 200)).toHaveLength(20);
     expect(codes.filter((c) => c === 429)).toHaveLength(80);

@@ -53,7 +53,9 @@ describe("/api writes", () => {
 
   it("the follow body: followUserId and the caller's own userId, as JSON or as a form", async () => {
     const [a, b, c] = [await register("fa"), await register("fb"), await register("fc")];
-    expect((await api(s.url, "POST", "/relation/follow", { token: a.token, body: { userId: a.id, followUserId: b.id } })).body).toMatchObject({ success: true });
+    expect((await api(s.url, "POST", "/relation/follow", { token: a.token, body: { userId: a.id, followUserId: b.id } })).body).toMatchObject({
+      success: true,
+    });
     const form = await api(s.url, "POST", "/relation/follow", {
       token: a.token,
       body: `userId=${a.id}&followUserId=${c.id}`,
@@ -94,9 +96,19 @@ describe("/api reads", () => {
     expect(batch.body).toEqual({ following: [true, false, true, false] });
     const other = await api(s.url, "POST", "/relation/is_following/batch", { token: a.token, body: { userId: bs[3]!.id, targetUserIds: [t.id, a.id] } });
     expect(other.body).toEqual({ following: [true, false] });
-    expect((await api(s.url, "GET", "/relation/mutual", { token: a.token, query: { otherUserId: bs[0]!.id } })).body).toEqual({ aFollowsB: true, bFollowsA: true, mutual: true });
-    expect((await api(s.url, "GET", "/relation/mutual", { token: a.token, query: { otherUserId: bs[4]!.id } })).body).toEqual({ aFollowsB: true, bFollowsA: false, mutual: false });
-    expect((await api(s.url, "GET", "/relation/is_following", { token: t.token, query: { userId: bs[1]!.id, targetUserId: t.id } })).body).toEqual({ following: true });
+    expect((await api(s.url, "GET", "/relation/mutual", { token: a.token, query: { otherUserId: bs[0]!.id } })).body).toEqual({
+      aFollowsB: true,
+      bFollowsA: true,
+      mutual: true,
+    });
+    expect((await api(s.url, "GET", "/relation/mutual", { token: a.token, query: { otherUserId: bs[4]!.id } })).body).toEqual({
+      aFollowsB: true,
+      bFollowsA: false,
+      mutual: false,
+    });
+    expect((await api(s.url, "GET", "/relation/is_following", { token: t.token, query: { userId: bs[1]!.id, targetUserId: t.id } })).body).toEqual({
+      following: true,
+    });
   });
 
   it("cursor-paged following: newest first, every item once, profiles hydrated", async () => {
@@ -172,7 +184,8 @@ describe("/api reads", () => {
 describe("/douyin relation routes", () => {
   it("action 1/2, follow/follower/friend lists with app user objects", async () => {
     const [a, b, c] = [await register("da"), await register("db"), await register("dc")];
-    const act = (who: Account, to: Account, type: number) => douyin(s.url, "POST", "/relation/action/", { token: who.token, to_user_id: to.id, action_type: type });
+    const act = (who: Account, to: Account, type: number) =>
+      douyin(s.url, "POST", "/relation/action/", { token: who.token, to_user_id: to.id, action_type: type });
     expect((await act(a, b, 1)).body).toEqual({ status_code: 0, status_msg: "ok" });
     expect((await act(a, c, 1)).body).toEqual({ status_code: 0, status_msg: "ok" });
     expect((await act(b, a, 1)).body).toMatchObject({ status_code: 0 });
@@ -194,7 +207,10 @@ describe("/douyin relation routes", () => {
       favorite_count: 0,
     });
 
-    const followers = await douyin<{ user_list: Array<{ id: number; is_follow: boolean }> }>(s.url, "GET", "/relation/follower/list/", { token: c.token, user_id: a.id });
+    const followers = await douyin<{ user_list: Array<{ id: number; is_follow: boolean }> }>(s.url, "GET", "/relation/follower/list/", {
+      token: c.token,
+      user_id: a.id,
+    });
     expect(followers.body.user_list.map((u) => [u.id, u.is_follow])).toEqual([[b.id, false]]);
 
     const friends = await douyin<{ user_list: Array<Record<string, unknown>> }>(s.url, "GET", "/relation/friend/list/", { token: a.token, user_id: a.id });
@@ -228,7 +244,10 @@ describe("list walks are bounded per request", () => {
   let a: Account;
   /** ListFollowing calls the gateways of this process started so far. */
   const listCalls = async () =>
-    sampleSum(await registrySamples(metricsRegistry), "grpc_client_started_total", { grpc_service: "relation.v1.RelationService", grpc_method: "ListFollowing" });
+    sampleSum(await registrySamples(metricsRegistry), "grpc_client_started_total", {
+      grpc_service: "relation.v1.RelationService",
+      grpc_method: "ListFollowing",
+    });
   beforeAll(async () => {
     a = await register("deep");
     const targets: Account[] = [];
@@ -242,7 +261,9 @@ describe("list walks are bounded per request", () => {
     expect(r.status).toBe(400);
     expect(r.body.error).toBe("page: too deep (page*pageSize must be at most 1000); use the cursor route (/api/relation/following)");
     expect(await listCalls()).toBe(before);
-    const doc = (await (await fetch(`${s.url}/api/openapi.json`)).json()) as { paths: Record<string, { get: { description: string; parameters: Array<{ name: string; description: string }> } }> };
+    const doc = (await (await fetch(`${s.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, { get: { description: string; parameters: Array<{ name: string; description: string }> } }>;
+    };
     const op = doc.paths["/api/relation/get_follower"]!.get;
     expect(op.parameters.find((p) => p.name === "page")?.description).toMatch(/page\*pageSize at most 1000, 400 beyond/);
     expect(op.description).toMatch(/504 when the walk takes longer than 3000 ms/);

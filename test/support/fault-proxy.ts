@@ -92,7 +92,6 @@ export async function startFaultProxy(target: { host: string; port: number }): P
   });
   const port = (server.address() as net.AddressInfo).port;
 
-
   return {
     host: "127.0.0.1",
     port,

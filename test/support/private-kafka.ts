@@ -90,7 +90,9 @@ export async function privateKafka(): Promise<PrivateKafka> {
     async start() {
       if (proc) return;
       output = "";
-      const p = spawn("java", [HEAP, "-XX:+UseG1GC", "-Djava.awt.headless=true", LOG4J, "-cp", CLASSPATH, "kafka.Kafka", props], { stdio: ["ignore", "pipe", "pipe"] });
+      const p = spawn("java", [HEAP, "-XX:+UseG1GC", "-Djava.awt.headless=true", LOG4J, "-cp", CLASSPATH, "kafka.Kafka", props], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       proc = p;
       // never outlive the test process, even if it dies before destroy()
       const reap = () => p.kill("SIGKILL");

@@ -30,11 +30,9 @@ export async function privateRedis(extraArgs: readonly string[] = []): Promise<P
 
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const proc = spawn(
-        "redis-server",
-        ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extraArgs],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
+      const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", ...extraArgs], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       child = proc;
       let out = "";
       const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), START_TIMEOUT_MS);

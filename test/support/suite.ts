@@ -154,7 +154,14 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
       user: { ...userStore, SERVICE_NAME: serviceNames.user, BCRYPT_COST: "4", COUNT_CHANGED_TOPIC: topics.countChanged },
       count: { ...countCache, SERVICE_NAME: serviceNames.count },
       relation: { ...relationCache, SERVICE_NAME: serviceNames.relation, USER_SERVICE_NAME: serviceNames.user, KAFKA_CLIENT_ID: `relation-${label}-${tag}` },
-      "relation-persister": { ...relationCache, ...countCache, USER_REDIS_KEY_PREFIX: userStore.REDIS_KEY_PREFIX, PERSISTER_GROUP: groups.persister, COUNT_CHANGED_TOPIC: topics.countChanged, RECONCILE_INTERVAL_MS: "0" },
+      "relation-persister": {
+        ...relationCache,
+        ...countCache,
+        USER_REDIS_KEY_PREFIX: userStore.REDIS_KEY_PREFIX,
+        PERSISTER_GROUP: groups.persister,
+        COUNT_CHANGED_TOPIC: topics.countChanged,
+        RECONCILE_INTERVAL_MS: "0",
+      },
       "count-consumer": { ...countCache, COUNT_CHANGED_TOPIC: topics.countChanged, COUNT_CONSUMER_GROUP: groups.countConsumer },
       "user-consumer": { ...userStore, COUNT_CHANGED_TOPIC: topics.countChanged, USER_CONSUMER_GROUP: groups.userConsumer },
       gateway: {

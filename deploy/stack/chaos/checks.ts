@@ -140,7 +140,8 @@ export function evaluate(model: AckModel, users: readonly number[], obs: Observa
           diverge("unreadable", a, `${where}: ${c.error}`);
           continue;
         }
-        if (c.value.following < 0 || c.value.follower < 0) diverge("negative count", a, `${where}: following ${c.value.following}, followers ${c.value.follower}`);
+        if (c.value.following < 0 || c.value.follower < 0)
+          diverge("negative count", a, `${where}: following ${c.value.following}, followers ${c.value.follower}`);
         if (c.value.following !== followingCard || c.value.follower !== followerCard) {
           diverge("count", a, `${where}: following ${c.value.following}, followers ${c.value.follower}; rows: ${followingCard}, ${followerCard}`);
         }
@@ -150,7 +151,8 @@ export function evaluate(model: AckModel, users: readonly number[], obs: Observa
       }
       if (view && !view.fans.ok) diverge("unreadable", a, `fans list: ${view.fans.error}`);
       if (view?.fans.ok) {
-        if (!sameSet(restrict(view.fans.value.ids, all), fansRows)) diverge("fans list", a, `relation fans ${fmt(view.fans.value.ids)}, fans rows ${fmt(fansRows)}`);
+        if (!sameSet(restrict(view.fans.value.ids, all), fansRows))
+          diverge("fans list", a, `relation fans ${fmt(view.fans.value.ids)}, fans rows ${fmt(fansRows)}`);
         if (view.fans.value.total !== followerCard) diverge("count", a, `fans list total ${view.fans.value.total}, rows ${followerCard}`);
       }
       const cachedFans = cache?.fans.get(a);

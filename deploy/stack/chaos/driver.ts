@@ -89,7 +89,14 @@ export function outcomeOf(a: Answer): Outcome {
 }
 
 /** Registers `n` users (each retried within `deadlineMs`), and gives each `targets` others to write. */
-export async function registerUsers(gw: GatewayClient, n: number, targets: number, tag: string, random: () => number, deadlineMs = 60_000): Promise<ChaosUser[]> {
+export async function registerUsers(
+  gw: GatewayClient,
+  n: number,
+  targets: number,
+  tag: string,
+  random: () => number,
+  deadlineMs = 60_000,
+): Promise<ChaosUser[]> {
   const deadline = Date.now() + deadlineMs;
   const users = await Promise.all(
     Array.from({ length: n }, async (_, i) => {

@@ -67,7 +67,12 @@ const app = (name: string): AppProcess => {
 /** Starts an app of the instance and waits until it reports ready. */
 export async function startApp(a: AppProcess): Promise<void> {
   startProcess(appSpec(a, localJwtSecret()));
-  await waitFor(a.name, () => appReady(a), READY_TIMEOUT_MS, () => runningPid(a.name) !== undefined);
+  await waitFor(
+    a.name,
+    () => appReady(a),
+    READY_TIMEOUT_MS,
+    () => runningPid(a.name) !== undefined,
+  );
 }
 
 export async function startInfra(s: InfraServer): Promise<void> {

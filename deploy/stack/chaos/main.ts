@@ -69,7 +69,11 @@ function parseArgs(argv: string[]) {
 /** Runs the stack runner with this (the chaos) environment. */
 function stackRunner(args: string[], timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "deploy/stack/cli.ts"), ...args], { cwd: ROOT, stdio: "inherit", env: process.env });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "deploy/stack/cli.ts"), ...args], {
+      cwd: ROOT,
+      stdio: "inherit",
+      env: process.env,
+    });
     const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
     child.on("exit", (code) => {
       clearTimeout(timer);
@@ -87,7 +91,10 @@ async function stopInstance(): Promise<void> {
   await stackRunner(["stop"], 180_000);
 }
 
-function classify(records: readonly RequestRecord[], window: readonly [number, number]): { tally: RequestTally; other5xxExamples: string[]; answers: Record<string, number> } {
+function classify(
+  records: readonly RequestRecord[],
+  window: readonly [number, number],
+): { tally: RequestTally; other5xxExamples: string[]; answers: Record<string, number> } {
   const tally = emptyTally();
   const examples: string[] = [];
   const answers: Record<string, number> = {};
@@ -105,7 +112,10 @@ function classify(records: readonly RequestRecord[], window: readonly [number, n
     else if (r.status === 503 && r.code === "UNAVAILABLE" && r.at + r.ms >= from && r.at <= to + UNAVAILABLE_GRACE_MS) tally.unavailableDuringFault++;
     else {
       tally.other5xx++;
-      if (examples.length < 10) examples.push(`${r.status} ${r.code ?? ""} ${r.kind} ${r.route} at ${((r.at - from) / 1000).toFixed(1)} s from the fault: ${r.message ?? ""}`.replace(/\s+/g, " "));
+      if (examples.length < 10)
+        examples.push(
+          `${r.status} ${r.code ?? ""} ${r.kind} ${r.route} at ${((r.at - from) / 1000).toFixed(1)} s from the fault: ${r.message ?? ""}`.replace(/\s+/g, " "),
+        );
     }
   }
   return { tally, other5xxExamples: examples, answers };
@@ -137,9 +147,13 @@ async function main(): Promise<number> {
 
   const running = ALL_NAMES.filter((n) => runningPid(n) !== undefined);
   if (running.length > 0) {
-    throw new Error(`the chaos instance already runs (${running.join(", ")}, pids under ${RUN_DIR}): another chaos run? Stop it first with RS_DATA_DIR=${DATA_DIR} and its ports, or wait for it`);
+    throw new Error(
+      `the chaos instance already runs (${running.join(", ")}, pids under ${RUN_DIR}): another chaos run? Stop it first with RS_DATA_DIR=${DATA_DIR} and its ports, or wait for it`,
+    );
   }
-  say(`own instance: data ${DATA_DIR}, gateway http://${HOST}:${ports.gateway.port}, MariaDB :${ports.mariadb.port}, Redis :${ports.redis.port}, Kafka :${ports.kafka.port}, etcd :${ports.etcdClient.port}`);
+  say(
+    `own instance: data ${DATA_DIR}, gateway http://${HOST}:${ports.gateway.port}, MariaDB :${ports.mariadb.port}, Redis :${ports.redis.port}, Kafka :${ports.kafka.port}, etcd :${ports.etcdClient.port}`,
+  );
   // a fresh instance every run: nothing of an earlier run can mask or cause a finding
   fs.rmSync(DATA_DIR, { recursive: true, force: true });
 
@@ -196,8 +210,16 @@ async function main(): Promise<number> {
       let checked: CheckedScope | undefined;
       for (;;) {
         const o = await observe(gw, users);
-        checked = scope(o, model, users.map((u) => u.id));
-        const v = evaluate(model, users.map((u) => u.id), o);
+        checked = scope(
+          o,
+          model,
+          users.map((u) => u.id),
+        );
+        const v = evaluate(
+          model,
+          users.map((u) => u.id),
+          o,
+        );
         lost = v.lost.length;
         divergent = v.divergent.length;
         findings = [...v.lost, ...v.divergent];
@@ -227,7 +249,10 @@ async function main(): Promise<number> {
       };
       results.push(result);
       process.stdout.write(formatTable([result]).split("\n").slice(2).join("\n") + "\n");
-      if (checked) say(`  checked ${checked.users} users: ${checked.followsRows} follows rows, ${checked.fansRows} fans rows, ${checked.cachedFollowingLists} cached following lists, ${checked.cachedFansWindows} cached fans windows, ${checked.openPairs} pairs left open`);
+      if (checked)
+        say(
+          `  checked ${checked.users} users: ${checked.followsRows} follows rows, ${checked.fansRows} fans rows, ${checked.cachedFollowingLists} cached following lists, ${checked.cachedFansWindows} cached fans windows, ${checked.openPairs} pairs left open`,
+        );
       for (const f of findings.slice(0, 10)) say(`  ${f.kind} (user ${f.user}): ${f.detail}`);
       for (const e of other5xxExamples.slice(0, 5)) say(`  5xx: ${e}`);
       if (result.staleAnswers.length > 0) say(`  ${result.staleAnswers.length} stale answers (changed flag contradicts an acknowledged earlier state)`);
@@ -284,7 +309,9 @@ async function main(): Promise<number> {
   process.stdout.write("\n" + formatTable(results) + "\n\n");
   say(`run written to ${path.relative(ROOT, jsonFile)}`);
   if (misses.length > 0) {
-    process.stderr.write(`chaos: FAILED the bar (zero lost, zero divergent, converged within ${CONVERGE_BOUND_S} s, no 5xx but a 503 while a dependency is down):\n${misses.map((m) => `  - ${m}`).join("\n")}\n`);
+    process.stderr.write(
+      `chaos: FAILED the bar (zero lost, zero divergent, converged within ${CONVERGE_BOUND_S} s, no 5xx but a 503 while a dependency is down):\n${misses.map((m) => `  - ${m}`).join("\n")}\n`,
+    );
     return 1;
   }
   say("every phase met the bar");

@@ -87,7 +87,18 @@ return table.concat(lines, '\\n')
 
 export async function readCache(userIds: readonly number[]): Promise<Read<CachedLists>> {
   try {
-    const out = await exec("redis-cli", ["-h", HOST, "-p", String(ports.redis.port), "--raw", "EVAL", CACHED_LISTS_LUA, "0", RELATION_KEY_PREFIX, ...userIds.map(String)]);
+    const out = await exec("redis-cli", [
+      "-h",
+      HOST,
+      "-p",
+      String(ports.redis.port),
+      "--raw",
+      "EVAL",
+      CACHED_LISTS_LUA,
+      "0",
+      RELATION_KEY_PREFIX,
+      ...userIds.map(String),
+    ]);
     if (/^(ERR|NOSCRIPT|LOADING|BUSY|Could not connect)/m.test(out)) return failed(`redis: ${out.trim().split("\n")[0]}`);
     const lists: CachedLists = { following: new Map(), fans: new Map() };
     for (const line of out.split("\n")) {
@@ -125,7 +136,12 @@ async function profile(gw: GatewayClient, token: string, userId: number): Promis
 export async function readServices(gw: GatewayClient, users: readonly ChaosUser[]): Promise<Map<number, ServiceView>> {
   const views = await Promise.all(
     users.map(async (u): Promise<[number, ServiceView]> => {
-      const [following, fans, c, p] = await Promise.all([list(gw, u.token, "following", u.id), list(gw, u.token, "fans", u.id), counts(gw, u.token, u.id), profile(gw, u.token, u.id)]);
+      const [following, fans, c, p] = await Promise.all([
+        list(gw, u.token, "following", u.id),
+        list(gw, u.token, "fans", u.id),
+        counts(gw, u.token, u.id),
+        profile(gw, u.token, u.id),
+      ]);
       return [u.id, { following, fans, counts: c, profile: p }];
     }),
   );

@@ -12,7 +12,14 @@ const trace: JaegerTrace = {
   processes: { p1: { serviceName: "gateway" }, p2: { serviceName: "relation" } },
   spans: [
     span("c", "send events", 3_000, 1_000, { references: child("b"), processID: "p2" }),
-    span("b", "Follow", 1_000, 5_000, { references: child("a"), processID: "p2", tags: [{ key: "otel.status_code", value: "ERROR" }, { key: "otel.status_description", value: "broker down" }] }),
+    span("b", "Follow", 1_000, 5_000, {
+      references: child("a"),
+      processID: "p2",
+      tags: [
+        { key: "otel.status_code", value: "ERROR" },
+        { key: "otel.status_description", value: "broker down" },
+      ],
+    }),
     span("a", "POST /follow", 0, 10_000),
     span("d", "process events", 8_000, 500, { references: [...child("c"), { refType: "FOLLOWS_FROM", traceID: "bbbb", spanID: "x" }], processID: "p2" }),
   ],

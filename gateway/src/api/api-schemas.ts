@@ -55,9 +55,7 @@ export const SeedResult = z
   .object({ success: z.boolean(), message: z.string(), changed: z.boolean().describe("False when nothing changed (already following / not following)") })
   .meta({ id: "RelationResult" });
 
-export const Credentials = z
-  .object({ userId: id(), token: z.string().describe("Bearer token (JWT)") })
-  .meta({ id: "Credentials" });
+export const Credentials = z.object({ userId: id(), token: z.string().describe("Bearer token (JWT)") }).meta({ id: "Credentials" });
 
 export const ErrorBody = z
   .object({

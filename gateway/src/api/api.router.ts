@@ -31,10 +31,7 @@ export interface ApiDeps {
 }
 
 /** Every /api route declaration, in matching order. */
-export const apiRoutes = (clients: GatewayClients, config: PageRouteSettings): ApiRoute[] => [
-  ...userRoutes(clients),
-  ...relationRoutes(clients, config),
-];
+export const apiRoutes = (clients: GatewayClients, config: PageRouteSettings): ApiRoute[] => [...userRoutes(clients), ...relationRoutes(clients, config)];
 
 const tooManyRequests = (_req: unknown, res: Response, retryAfterSeconds: number) => {
   res.setHeader("Retry-After", String(retryAfterSeconds));
@@ -54,7 +51,11 @@ export function apiRouter(deps: ApiDeps): Router {
   // Swagger UI from the swagger-ui-dist package (served locally, nothing from a CDN), with
   // both documents selectable in its top bar (/api first); validatorUrl null keeps the
   // page from sending a document to an online validator.
-  router.use(DOCS_PATH, swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", explorer: true, swaggerOptions: { urls: DOCS_DOCUMENTS, validatorUrl: null } }));
+  router.use(
+    DOCS_PATH,
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", explorer: true, swaggerOptions: { urls: DOCS_DOCUMENTS, validatorUrl: null } }),
+  );
   mountRoutes(router, routes, { bearer: bearerAuth(deps.verifier, deps.logger), userLimit: limits.user, credentialsLimit: limits.auth });
 
   router.use((_req, res) => {

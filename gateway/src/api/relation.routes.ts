@@ -57,7 +57,12 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
       response: CursorPage,
       handle: async ({ query, me }) => {
         const viewer = me().userId;
-        const r = await relation[rpc]({ userId: query.userId ?? viewer, cursor: query.cursor ?? "", limit: query.limit ?? DEFAULT_PAGE_SIZE, viewerId: viewer });
+        const r = await relation[rpc]({
+          userId: query.userId ?? viewer,
+          cursor: query.cursor ?? "",
+          limit: query.limit ?? DEFAULT_PAGE_SIZE,
+          viewerId: viewer,
+        });
         return { users: r.users.map(apiRelationUser), nextCursor: r.nextCursor, totalCount: r.totalCount };
       },
     });
@@ -104,8 +109,7 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
         const caller = me();
         assertActingAs(caller, body.userId);
         const edge = { fromUserId: caller.userId, toUserId: body.followUserId };
-        const { changed } =
-          op === "follow" ? await relation.follow({ ...edge, source: body.source ?? API_FOLLOW_SOURCE }) : await relation.unfollow(edge);
+        const { changed } = op === "follow" ? await relation.follow({ ...edge, source: body.source ?? API_FOLLOW_SOURCE }) : await relation.unfollow(edge);
         const message = op === "follow" ? (changed ? "followed" : "already following") : changed ? "unfollowed" : "was not following";
         return { success: true, message, changed };
       },
@@ -126,10 +130,19 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
       summary: "The users the caller follows who follow `targetUserId` (followed by people you know)",
       tag: "relation",
       auth: "bearer",
-      query: z.strictObject({ targetUserId: userIdSchema("The user whose followers are intersected"), cursor: cursorSchema().optional(), limit: intSchema(1, LIST_LIMIT_MAX, "Page size").optional() }),
+      query: z.strictObject({
+        targetUserId: userIdSchema("The user whose followers are intersected"),
+        cursor: cursorSchema().optional(),
+        limit: intSchema(1, LIST_LIMIT_MAX, "Page size").optional(),
+      }),
       response: CursorPage,
       handle: async ({ query, me }) => {
-        const r = await relation.listCommonFollowing({ viewerId: me().userId, targetId: query.targetUserId, cursor: query.cursor ?? "", limit: query.limit ?? DEFAULT_PAGE_SIZE });
+        const r = await relation.listCommonFollowing({
+          viewerId: me().userId,
+          targetId: query.targetUserId,
+          cursor: query.cursor ?? "",
+          limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        });
         return { users: r.users.map(apiRelationUser), nextCursor: r.nextCursor, totalCount: r.totalCount };
       },
     }),
@@ -151,7 +164,10 @@ export function relationRoutes(clients: GatewayClients, cfg: PageRouteSettings):
       summary: `Whether \`userId\` (default: the caller) follows each of up to ${BATCH_IS_FOLLOWING_MAX} users, in order`,
       tag: "relation",
       auth: "bearer",
-      body: z.strictObject({ userId: userIdSchema("The follower (default: the caller)").optional(), targetUserIds: z.array(userIdSchema()).min(1).max(BATCH_IS_FOLLOWING_MAX) }),
+      body: z.strictObject({
+        userId: userIdSchema("The follower (default: the caller)").optional(),
+        targetUserIds: z.array(userIdSchema()).min(1).max(BATCH_IS_FOLLOWING_MAX),
+      }),
       response: z.object({ following: z.array(z.boolean()).describe("Same order as targetUserIds") }).meta({ id: "BatchIsFollowing" }),
       handle: async ({ body, me }) => relation.batchIsFollowing({ fromUserId: body.userId ?? me().userId, toUserIds: body.targetUserIds }),
     }),

@@ -29,7 +29,9 @@ export interface WalkSettings {
 
 /** How a walk over its deadline is answered (504). */
 export const walkTooLong = (budgetMs: number, cause?: unknown): StatusError =>
-  Object.assign(new StatusError(Code.DEADLINE_EXCEEDED, `listing took longer than ${budgetMs} ms; ask for a shallower page or use the cursor route`), { cause });
+  Object.assign(new StatusError(Code.DEADLINE_EXCEEDED, `listing took longer than ${budgetMs} ms; ask for a shallower page or use the cursor route`), {
+    cause,
+  });
 
 /**
  * Items `skip` .. `skip + take - 1` of a list (newest first), the list's total,

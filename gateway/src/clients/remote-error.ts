@@ -28,8 +28,10 @@ const withCause = (e: StatusError, cause: unknown): StatusError => Object.assign
  */
 export function fromRemote(err: unknown, service: string): StatusError {
   if (isStatusError(err) && PASSED_ON.has(err.code)) return new StatusError(err.code, err.details ?? err.message);
-  if (isStatusError(err) && err.code === Code.UNAVAILABLE) return withCause(new StatusError(Code.UNAVAILABLE, `${service} service unavailable, try again later`), err);
-  if (isStatusError(err) && err.code === Code.DEADLINE_EXCEEDED) return withCause(new StatusError(Code.DEADLINE_EXCEEDED, `${service} service did not answer in time`), err);
+  if (isStatusError(err) && err.code === Code.UNAVAILABLE)
+    return withCause(new StatusError(Code.UNAVAILABLE, `${service} service unavailable, try again later`), err);
+  if (isStatusError(err) && err.code === Code.DEADLINE_EXCEEDED)
+    return withCause(new StatusError(Code.DEADLINE_EXCEEDED, `${service} service did not answer in time`), err);
   return withCause(new StatusError(Code.INTERNAL, "internal error"), err);
 }
 

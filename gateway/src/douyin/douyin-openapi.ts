@@ -69,7 +69,13 @@ export function buildDouyinOpenApiDocument(routes: readonly DouyinRoute[], versi
       request: {
         query: params as never,
         ...(r.method === "post"
-          ? { body: { required: false, description: BODY_TEXT, content: { "application/x-www-form-urlencoded": { schema: params }, "application/json": { schema: params } } } }
+          ? {
+              body: {
+                required: false,
+                description: BODY_TEXT,
+                content: { "application/x-www-form-urlencoded": { schema: params }, "application/json": { schema: params } },
+              },
+            }
           : {}),
       },
       responses: {
@@ -87,7 +93,7 @@ export function buildDouyinOpenApiDocument(routes: readonly DouyinRoute[], versi
       title: "relation-suite app API (/douyin)",
       version,
       description:
-        "Wire-compatible with the \"simple douyin\" app API (user and relation parts). Parameters in the query string or as form fields; " +
+        'Wire-compatible with the "simple douyin" app API (user and relation parts). Parameters in the query string or as form fields; ' +
         "the token as the `token` parameter. Every answer is HTTP 200 with `status_code` (0 = ok, otherwise the HTTP status of the " +
         "gateway's one error table: 400/401/403/404/409/413/429/500/503/504) and `status_msg`, plus the route's keys, present even on " +
         "failure with empty values. An unknown /douyin path answers HTTP 404 `{status_code: 404, status_msg}`. Every answer carries an " +

@@ -22,7 +22,8 @@ export function douyinParams(req: Request): Record<string, unknown> {
 }
 
 const MAX_NAME_SHOWN = 32;
-const sameScalar = (a: unknown, b: unknown) => (typeof a === "string" || typeof a === "number") && (typeof b === "string" || typeof b === "number") && String(a) === String(b);
+const sameScalar = (a: unknown, b: unknown) =>
+  (typeof a === "string" || typeof a === "number") && (typeof b === "string" || typeof b === "number") && String(a) === String(b);
 
 /** `action_type` of /douyin/relation/action/. */
 export const ACTION_FOLLOW = 1;

@@ -33,8 +33,7 @@ export interface DouyinRoute<P extends z.ZodObject = z.ZodObject, R extends z.Zo
 }
 
 /** Keeps the handler's types tied to the route's schemas. */
-export const defineDouyinRoute = <P extends z.ZodObject, R extends z.ZodObject>(route: DouyinRoute<P, R>): DouyinRoute =>
-  route as unknown as DouyinRoute;
+export const defineDouyinRoute = <P extends z.ZodObject, R extends z.ZodObject>(route: DouyinRoute<P, R>): DouyinRoute => route as unknown as DouyinRoute;
 
 /** The middlewares a route may need, made once per router. */
 export interface DouyinGuards {

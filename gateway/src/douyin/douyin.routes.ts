@@ -52,7 +52,10 @@ export function douyinRoutes(clients: GatewayClients, config: DouyinListSettings
       token: "none",
       limit: "credentials",
       params: credentialsParams,
-      response: z.object({ user_id: z.int().min(0).describe("The account's id (0 on failure)"), token: z.string().describe("JWT to pass as `token` (empty on failure)") }),
+      response: z.object({
+        user_id: z.int().min(0).describe("The account's id (0 on failure)"),
+        token: z.string().describe("JWT to pass as `token` (empty on failure)"),
+      }),
       errors,
       handle: async (p) => {
         const r = await clients.user[call]({ username: p.username, password: p.password });

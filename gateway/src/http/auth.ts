@@ -76,7 +76,12 @@ export function bearerAuth(verifier: TokenVerifier, logger: Logger): RequestHand
  * `required`, a missing token is UNAUTHENTICATED; a token that is present is
  * always verified, so a bad one is refused even where none is needed.
  */
-export function paramTokenAuth(verifier: TokenVerifier, logger: Logger, required: boolean, tokenOf: (req: Parameters<RequestHandler>[0]) => unknown): RequestHandler {
+export function paramTokenAuth(
+  verifier: TokenVerifier,
+  logger: Logger,
+  required: boolean,
+  tokenOf: (req: Parameters<RequestHandler>[0]) => unknown,
+): RequestHandler {
   return async (req, res, next) => {
     const token = tokenOf(req);
     if (token === undefined || token === "") {

@@ -223,7 +223,10 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       suppressed++;
       return;
     }
-    options.logger.warn({ err, limiter, failOpen, suppressed }, failOpen ? "rate limiter unavailable; letting requests through" : "rate limiter unavailable; refusing requests");
+    options.logger.warn(
+      { err, limiter, failOpen, suppressed },
+      failOpen ? "rate limiter unavailable; letting requests through" : "rate limiter unavailable; refusing requests",
+    );
     lastFailureLog = now;
     suppressed = 0;
   };
@@ -234,28 +237,29 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
       next();
       return;
     }
-    withTimeout(bucket.take(key), timeoutMs).then(
-      (result) => {
-        if (result.allowed) {
-          count("allowed");
-          next();
-          return;
-        }
-        count("limited");
-        options.onLimited(req, res, Math.max(1, Math.ceil(result.retryAfterMs / MS_PER_SECOND)));
-      },
-      (err: unknown) => {
-        logFailure(err);
-        if (failOpen) {
-          count("error");
-          next();
-        } else {
-          count("failed_closed");
-          res.setHeader("Retry-After", String(RATE_LIMIT_DEFAULTS.unavailableRetryAfterSeconds));
-          next(unavailable(options.unavailableMessage ?? RATE_LIMIT_DEFAULTS.unavailableMessage));
-        }
-      },
-    )
+    withTimeout(bucket.take(key), timeoutMs)
+      .then(
+        (result) => {
+          if (result.allowed) {
+            count("allowed");
+            next();
+            return;
+          }
+          count("limited");
+          options.onLimited(req, res, Math.max(1, Math.ceil(result.retryAfterMs / MS_PER_SECOND)));
+        },
+        (err: unknown) => {
+          logFailure(err);
+          if (failOpen) {
+            count("error");
+            next();
+          } else {
+            count("failed_closed");
+            res.setHeader("Retry-After", String(RATE_LIMIT_DEFAULTS.unavailableRetryAfterSeconds));
+            next(unavailable(options.unavailableMessage ?? RATE_LIMIT_DEFAULTS.unavailableMessage));
+          }
+        },
+      )
       // A throwing onLimited must still reach the error handler.
       .catch(next);
   };

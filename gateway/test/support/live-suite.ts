@@ -80,9 +80,7 @@ export async function startLiveSuite(gatewayEnv: Record<string, string> = {}): P
     };
     const names = { user: `user-gwtest-${tag}`, relation: `relation-gwtest-${tag}`, count: `count-gwtest-${tag}` };
 
-    const user = await startUserService(
-      loadUserConfig({ ...common, SERVICE_NAME: names.user, REDIS_KEY_PREFIX: `${keyPrefix}user:`, BCRYPT_COST: "4" }),
-    );
+    const user = await startUserService(loadUserConfig({ ...common, SERVICE_NAME: names.user, REDIS_KEY_PREFIX: `${keyPrefix}user:`, BCRYPT_COST: "4" }));
     cleanup.push(() => user.stop());
 
     const topic = `gwtest.relation.events.${tag}`;
@@ -96,7 +94,14 @@ export async function startLiveSuite(gatewayEnv: Record<string, string> = {}): P
     });
 
     const relation = await startRelationService(
-      loadRelationConfig({ ...common, SERVICE_NAME: names.relation, USER_SERVICE_NAME: names.user, RELATION_KEY_PREFIX: `${keyPrefix}rel:`, RELATION_EVENTS_TOPIC: topic, KAFKA_CLIENT_ID: `relation-gwtest-${tag}` }),
+      loadRelationConfig({
+        ...common,
+        SERVICE_NAME: names.relation,
+        USER_SERVICE_NAME: names.user,
+        RELATION_KEY_PREFIX: `${keyPrefix}rel:`,
+        RELATION_EVENTS_TOPIC: topic,
+        KAFKA_CLIENT_ID: `relation-gwtest-${tag}`,
+      }),
     );
     cleanup.push(() => relation.stop());
 

@@ -16,7 +16,13 @@ export const unusedClients = (): GatewayClients => {
 };
 
 export function offlineDeps(over: Partial<AppDeps> = {}): AppDeps {
-  const config = loadGatewayConfig({ JWT_SECRET: OFFLINE_SECRET, REDIS_URL: "redis://127.0.0.1:1", ETCD_ENDPOINTS: "http://127.0.0.1:1", HTTP_PORT: "0", LOG_LEVEL: "silent" });
+  const config = loadGatewayConfig({
+    JWT_SECRET: OFFLINE_SECRET,
+    REDIS_URL: "redis://127.0.0.1:1",
+    ETCD_ENDPOINTS: "http://127.0.0.1:1",
+    HTTP_PORT: "0",
+    LOG_LEVEL: "silent",
+  });
   const pass: RequestHandler = (_req, _res, next) => next();
   return {
     config,

@@ -9,7 +9,11 @@ export function servedRoutes(router: Router, prefix: string): string[] {
   const stack = (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack;
   return stack
     .filter((l) => l.route)
-    .flatMap((l) => Object.keys(l.route!.methods).filter((m) => m !== "_all").map((m) => `${m.toUpperCase()} ${prefix}${openApiPath(l.route!.path)}`));
+    .flatMap((l) =>
+      Object.keys(l.route!.methods)
+        .filter((m) => m !== "_all")
+        .map((m) => `${m.toUpperCase()} ${prefix}${openApiPath(l.route!.path)}`),
+    );
 }
 
 /** `METHOD /path` and the operation, for every operation of a document. */

@@ -13,7 +13,8 @@ export function passwordFitsBcrypt(password: string): boolean {
 
 /** Hashes a password with bcrypt at `cost` off the event loop (native thread pool). */
 export async function hashPassword(password: string, cost: number): Promise<string> {
-  if (!Number.isInteger(cost) || cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST) throw new RangeError(`bcrypt cost must be ${BCRYPT_MIN_COST}..${BCRYPT_MAX_COST}`);
+  if (!Number.isInteger(cost) || cost < BCRYPT_MIN_COST || cost > BCRYPT_MAX_COST)
+    throw new RangeError(`bcrypt cost must be ${BCRYPT_MIN_COST}..${BCRYPT_MAX_COST}`);
   if (!passwordFitsBcrypt(password)) throw new RangeError(`password longer than ${BCRYPT_MAX_PASSWORD_BYTES} bytes`);
   return hash(password, { cost, rejectLongPasswords: true });
 }

@@ -44,7 +44,7 @@ const MESSAGE_REASONS: ReadonlyArray<readonly [string, TokenErrorReason]> = [
   ["jwt audience invalid", "wrong-audience"],
   ["invalid algorithm", "bad-algorithm"],
   ["secretOrPublicKey must be", "bad-algorithm"],
-  ["please specify \"none\"", "bad-algorithm"],
+  ['please specify "none"', "bad-algorithm"],
 ];
 
 function reasonOf(err: unknown): TokenErrorReason {
@@ -108,7 +108,8 @@ export class TokenVerifier {
     } catch {
       decoded = null; // jsonwebtoken throws on some undecodable payloads and returns null on others
     }
-    if (decoded === null || typeof decoded.payload !== "object" || decoded.payload === null || Array.isArray(decoded.payload)) throw new TokenError("malformed");
+    if (decoded === null || typeof decoded.payload !== "object" || decoded.payload === null || Array.isArray(decoded.payload))
+      throw new TokenError("malformed");
     if (decoded.header.alg !== this.algorithm) throw new TokenError("bad-algorithm");
 
     const nowSeconds = Math.floor(this.now() / MS_PER_SECOND);

@@ -13,9 +13,21 @@ const rsa = rsaPair();
 const now = () => NOW_MS;
 
 const hsVerifier = new TokenVerifier({ key: { algorithm: "HS256", secret: SECRET }, issuer: ISS, audience: AUD, clockToleranceSeconds: TOLERANCE, now });
-const rsVerifier = new TokenVerifier({ key: { algorithm: "RS256", publicKey: rsa.publicKey }, issuer: ISS, audience: AUD, clockToleranceSeconds: TOLERANCE, now });
+const rsVerifier = new TokenVerifier({
+  key: { algorithm: "RS256", publicKey: rsa.publicKey },
+  issuer: ISS,
+  audience: AUD,
+  clockToleranceSeconds: TOLERANCE,
+  now,
+});
 const hsIssuer = (over: Partial<{ issuer: string; audience: string; at: number }> = {}) =>
-  new TokenIssuer({ key: { algorithm: "HS256", secret: SECRET }, issuer: over.issuer ?? ISS, audience: over.audience ?? AUD, ttlSeconds: 3600, now: () => over.at ?? NOW_MS });
+  new TokenIssuer({
+    key: { algorithm: "HS256", secret: SECRET },
+    issuer: over.issuer ?? ISS,
+    audience: over.audience ?? AUD,
+    ttlSeconds: 3600,
+    now: () => over.at ?? NOW_MS,
+  });
 const rsIssuer = new TokenIssuer({ key: { algorithm: "RS256", privateKey: rsa.privateKey }, issuer: ISS, audience: AUD, ttlSeconds: 3600, now });
 
 const HS = { alg: "HS256", typ: "JWT" };
@@ -162,7 +174,11 @@ describe("keys", () => {
   it("refuse a short HS256 secret, a small RSA key and a private key as the public one", () => {
     expect(() => new TokenVerifier({ key: { algorithm: "HS256", secret: "short" }, issuer: ISS, audience: AUD })).toThrow(RangeError);
     expect(() => new TokenVerifier({ key: { algorithm: "RS256", publicKey: rsa.privateKey }, issuer: ISS, audience: AUD })).toThrow(/public key/);
-    const small = generateKeyPairSync("rsa", { modulusLength: 1024, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+    const small = generateKeyPairSync("rsa", {
+      modulusLength: 1024,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
     expect(() => new TokenVerifier({ key: { algorithm: "RS256", publicKey: small.publicKey }, issuer: ISS, audience: AUD })).toThrow(/2048/);
     expect(() => new TokenIssuer({ key: { algorithm: "RS256", privateKey: small.privateKey }, issuer: ISS, audience: AUD, ttlSeconds: 60 })).toThrow(/2048/);
   });

@@ -37,26 +37,34 @@ async function reason(p: Promise<unknown>): Promise<string> {
 }
 
 describe("revocation (real Redis)", () => {
-  it.each(["HS256", "RS256"] as const)("%s: a token passes, is revoked, then is refused with 'revoked'; another token of the same user still passes", async (alg) => {
-    const rsa = rsaPair();
-    const issuer = new TokenIssuer({ key: alg === "HS256" ? { algorithm: alg, secret: SECRET } : { algorithm: alg, privateKey: rsa.privateKey }, issuer: ISS, audience: AUD, ttlSeconds: TTL });
-    const verifier = new TokenVerifier({
-      key: alg === "HS256" ? { algorithm: alg, secret: SECRET } : { algorithm: alg, publicKey: rsa.publicKey },
-      issuer: ISS,
-      audience: AUD,
-      clockToleranceSeconds: GRACE,
-      revocations: store,
-    });
-    const a = issuer.issue(42);
-    const b = issuer.issue(42);
-    await expect(verifier.verify(a.token)).resolves.toMatchObject({ userId: "42", jti: a.jti });
+  it.each(["HS256", "RS256"] as const)(
+    "%s: a token passes, is revoked, then is refused with 'revoked'; another token of the same user still passes",
+    async (alg) => {
+      const rsa = rsaPair();
+      const issuer = new TokenIssuer({
+        key: alg === "HS256" ? { algorithm: alg, secret: SECRET } : { algorithm: alg, privateKey: rsa.privateKey },
+        issuer: ISS,
+        audience: AUD,
+        ttlSeconds: TTL,
+      });
+      const verifier = new TokenVerifier({
+        key: alg === "HS256" ? { algorithm: alg, secret: SECRET } : { algorithm: alg, publicKey: rsa.publicKey },
+        issuer: ISS,
+        audience: AUD,
+        clockToleranceSeconds: GRACE,
+        revocations: store,
+      });
+      const a = issuer.issue(42);
+      const b = issuer.issue(42);
+      await expect(verifier.verify(a.token)).resolves.toMatchObject({ userId: "42", jti: a.jti });
 
-    await store.revoke(a.jti, a.expiresAt);
-    expect(await reason(verifier.verify(a.token))).toBe("revoked");
-    expect(await store.isRevoked(a.jti)).toBe(true);
-    await expect(verifier.verify(b.token)).resolves.toMatchObject({ jti: b.jti });
-    expect(await store.isRevoked(b.jti)).toBe(false);
-  });
+      await store.revoke(a.jti, a.expiresAt);
+      expect(await reason(verifier.verify(a.token))).toBe("revoked");
+      expect(await store.isRevoked(a.jti)).toBe(true);
+      await expect(verifier.verify(b.token)).resolves.toMatchObject({ jti: b.jti });
+      expect(await store.isRevoked(b.jti)).toBe(false);
+    },
+  );
 
   it("the mark lives exactly until exp + grace (EXAT), then disappears by itself", async () => {
     const exp = Math.floor(Date.now() / 1000) + 100;

@@ -102,7 +102,10 @@ export class SlidingWindowTopK {
 
   private recompute(): void {
     const { k, minHits } = this.options;
-    const ranked = [...this.totals].filter(([, n]) => n >= minHits).sort((a, b) => b[1] - a[1]).slice(0, k);
+    const ranked = [...this.totals]
+      .filter(([, n]) => n >= minHits)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, k);
     this.hot = new Set(ranked.map(([key]) => key));
     // Until the next recompute, admit a key that beats the current K-th one.
     this.admitAt = ranked.length < k ? minHits : Math.max(minHits, ranked[ranked.length - 1]![1] + 1);

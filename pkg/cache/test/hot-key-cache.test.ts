@@ -47,7 +47,12 @@ describe("HotKeyCache", () => {
     const c = clock();
     const cache = new HotKeyCache<{ key: string; n: number }>(opts(c.now));
     const l = loader();
-    for (const [key, hits] of [["a", 30], ["b", 20], ["c", 10]] as const) for (let i = 0; i < hits; i++) await cache.get(key, l.load);
+    for (const [key, hits] of [
+      ["a", 30],
+      ["b", 20],
+      ["c", 10],
+    ] as const)
+      for (let i = 0; i < hits; i++) await cache.get(key, l.load);
     c.advance(100);
     await cache.get("a", l.load);
     expect(cache.hotKeys().map(([k]) => k)).toEqual(["a", "b"]);

@@ -9,21 +9,31 @@ export const VIRTUAL_SHARDS_DEFAULT = 64;
 
 export const mysqlSettings = {
   MYSQL_SHARD_DSNS: f.dsnList().describe("Comma-separated DSNs of the physical shard databases, mysql://user:password@host:port/database"),
-  MYSQL_SHARD_MAP: f.string("a shard map like 0-31=0,32-63=1").optional().describe("Which physical shard (index into MYSQL_SHARD_DSNS) holds each virtual shard; default spreads them evenly"),
+  MYSQL_SHARD_MAP: f
+    .string("a shard map like 0-31=0,32-63=1")
+    .optional()
+    .describe("Which physical shard (index into MYSQL_SHARD_DSNS) holds each virtual shard; default spreads them evenly"),
   MYSQL_VIRTUAL_SHARDS: f.positiveInt().default(VIRTUAL_SHARDS_DEFAULT).describe("Number of virtual shards; fixed for the life of the data"),
   MYSQL_POOL_SIZE: f.positiveInt().default(10).describe("Connections per physical shard"),
   MYSQL_CONNECT_TIMEOUT_MS: f.positiveInt().default(5_000).describe("Longest opening a connection (TCP + handshake) may take"),
-  MYSQL_ACQUIRE_TIMEOUT_MS: f.positiveInt().default(5_000).describe("Longest a call waits for a pooled connection (all busy, or a new one opening) before it fails"),
+  MYSQL_ACQUIRE_TIMEOUT_MS: f
+    .positiveInt()
+    .default(5_000)
+    .describe("Longest a call waits for a pooled connection (all busy, or a new one opening) before it fails"),
   MYSQL_QUERY_TIMEOUT_MS: f
     .positiveInt()
     .default(10_000)
-    .describe("Longest one statement (or BEGIN/COMMIT/ROLLBACK) may take from the call before it fails and its connection is dropped; keep it above innodb lock wait timeouts"),
+    .describe(
+      "Longest one statement (or BEGIN/COMMIT/ROLLBACK) may take from the call before it fails and its connection is dropped; keep it above innodb lock wait timeouts",
+    ),
 };
 
 export const redisSettings = {
   REDIS_URL: f
     .redisUrl()
-    .describe("Redis URL: one Redis, redis://[user:password@]host:port[/db], or a Redis Cluster, redis-cluster://[user:password@]host:port,host:port (seed nodes; docs/deployment.md)"),
+    .describe(
+      "Redis URL: one Redis, redis://[user:password@]host:port[/db], or a Redis Cluster, redis-cluster://[user:password@]host:port,host:port (seed nodes; docs/deployment.md)",
+    ),
 };
 
 export const etcdSettings = {
@@ -37,7 +47,12 @@ export const kafkaSettings = {
 export const processSettings = {
   ADMIN_PORT: f.port().default(0).describe("Port of /healthz, /readyz and /metrics"),
   LOG_LEVEL: f.logLevel().describe("pino log level"),
-  SERVICE_HOST: f.string("a host name or IP").default("127.0.0.1").describe("Address other processes use to reach this one; registered in etcd. `auto`: this machine's own non-loopback interface address (one per container or pod, so replicas register distinct addresses)"),
+  SERVICE_HOST: f
+    .string("a host name or IP")
+    .default("127.0.0.1")
+    .describe(
+      "Address other processes use to reach this one; registered in etcd. `auto`: this machine's own non-loopback interface address (one per container or pod, so replicas register distinct addresses)",
+    ),
   SHUTDOWN_TIMEOUT_MS: f.positiveInt().default(10_000).describe("How long draining in-flight calls may take before they are cut"),
 };
 
@@ -56,10 +71,22 @@ export const JWT_TTL_SECONDS_DEFAULT = 7 * 24 * 3600;
 export const JWT_CLOCK_TOLERANCE_SECONDS_DEFAULT = 5;
 
 export const jwtSettings = {
-  JWT_ALGORITHM: z.enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(", ")}` }).default("HS256").describe("Token signing algorithm: HS256 (shared JWT_SECRET) or RS256 (JWT_PRIVATE_KEY signs, JWT_PUBLIC_KEY verifies)"),
-  JWT_SECRET: f.secret(JWT_SECRET_MIN_LENGTH).optional().describe(`HS256 signing secret (at least ${JWT_SECRET_MIN_LENGTH} characters); required when JWT_ALGORITHM=HS256; never logged`),
-  JWT_PRIVATE_KEY: f.rsaPem("private").optional().describe("RS256 private key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that issues tokens; never logged"),
-  JWT_PUBLIC_KEY: f.rsaPem("public").optional().describe("RS256 public key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that verifies tokens"),
+  JWT_ALGORITHM: z
+    .enum(JWT_ALGORITHMS, { error: `must be one of ${JWT_ALGORITHMS.join(", ")}` })
+    .default("HS256")
+    .describe("Token signing algorithm: HS256 (shared JWT_SECRET) or RS256 (JWT_PRIVATE_KEY signs, JWT_PUBLIC_KEY verifies)"),
+  JWT_SECRET: f
+    .secret(JWT_SECRET_MIN_LENGTH)
+    .optional()
+    .describe(`HS256 signing secret (at least ${JWT_SECRET_MIN_LENGTH} characters); required when JWT_ALGORITHM=HS256; never logged`),
+  JWT_PRIVATE_KEY: f
+    .rsaPem("private")
+    .optional()
+    .describe("RS256 private key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that issues tokens; never logged"),
+  JWT_PUBLIC_KEY: f
+    .rsaPem("public")
+    .optional()
+    .describe("RS256 public key (PEM, literal \\n allowed); required when JWT_ALGORITHM=RS256 in a process that verifies tokens"),
   JWT_ISSUER: f.string().default("relation-suite").describe("iss claim issued and required"),
   JWT_AUDIENCE: f.string().default("relation-suite-apps").describe("aud claim issued and required"),
   JWT_TTL_SECONDS: f.positiveInt().default(JWT_TTL_SECONDS_DEFAULT).describe("Lifetime of an issued token"),

@@ -8,27 +8,29 @@ import { z } from "zod";
 const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? `is required (${what})` : `must be ${what}`) });
 
 /** A TCP port; 0 asks the OS for a free one (tests). */
-export const port = () =>
-  z.coerce.number(required("a port number")).int().min(0, "must be a port (0-65535)").max(65535, "must be a port (0-65535)");
+export const port = () => z.coerce.number(required("a port number")).int().min(0, "must be a port (0-65535)").max(65535, "must be a port (0-65535)");
 
 export const positiveInt = () => z.coerce.number(required("a positive integer")).int("must be an integer").positive("must be positive");
 
 export const nonNegativeInt = () => z.coerce.number(required("an integer >= 0")).int("must be an integer").min(0, "must be >= 0");
 
-export const bool = () =>
-  z.enum(["true", "false", "1", "0"], required("true or false")).transform((v) => v === "true" || v === "1");
+export const bool = () => z.enum(["true", "false", "1", "0"], required("true or false")).transform((v) => v === "true" || v === "1");
 
 export const string = (what = "a non-empty string") => z.string(required(what)).min(1, `must be ${what}`);
 
 /** A secret: at least `min` characters. The value never appears in an error. */
-export const secret = (min = 32) =>
-  z.string(required(`a secret of at least ${min} characters`)).min(min, `must be at least ${min} characters`);
+export const secret = (min = 32) => z.string(required(`a secret of at least ${min} characters`)).min(min, `must be at least ${min} characters`);
 
 /** A comma-separated list of non-empty items. */
 export const list = (what: string) =>
   z
     .string(required(`a comma-separated list of ${what}`))
-    .transform((s) => s.split(",").map((x) => x.trim()).filter((x) => x.length > 0))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x.length > 0),
+    )
     .refine((xs) => xs.length > 0, `must list at least one ${what}`);
 
 function isUrlWith(protocols: readonly string[], value: string): boolean {
@@ -51,14 +53,14 @@ const REDIS_CLUSTER_URL = /^redis-cluster:\/\/(?:[^@/]*@)?[^:,/@]+:\d{1,5}(?:,[^
 export const redisUrl = () =>
   z
     .string(required("a redis:// or redis-cluster:// URL"))
-    .refine((v) => isUrlWith(["redis:", "rediss:"], v) || REDIS_CLUSTER_URL.test(v), "must be a redis://[user:password@]host:port[/db] or redis-cluster://[user:password@]host:port,host:port URL");
+    .refine(
+      (v) => isUrlWith(["redis:", "rediss:"], v) || REDIS_CLUSTER_URL.test(v),
+      "must be a redis://[user:password@]host:port[/db] or redis-cluster://[user:password@]host:port,host:port URL",
+    );
 
 /** A comma-separated list of URLs with one of the given protocols. */
 export const urlList = (protocols: readonly string[]) =>
-  list(`${protocols.join("/")} URLs`).refine(
-    (xs) => xs.every((x) => isUrlWith(protocols, x)),
-    `each entry must be a ${protocols.join(" or ")}// URL`,
-  );
+  list(`${protocols.join("/")} URLs`).refine((xs) => xs.every((x) => isUrlWith(protocols, x)), `each entry must be a ${protocols.join(" or ")}// URL`);
 
 /** A comma-separated list of MySQL DSNs (`mysql://user:pass@host:port/db`), each with a database name. */
 export const dsnList = () =>
@@ -69,10 +71,7 @@ export const dsnList = () =>
 
 /** A comma-separated list of `host:port` pairs. */
 export const hostPortList = () =>
-  list("host:port pairs").refine(
-    (xs) => xs.every((x) => /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(x)),
-    "each entry must be host:port",
-  );
+  list("host:port pairs").refine((xs) => xs.every((x) => /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(x)), "each entry must be host:port");
 
 export const logLevel = () => z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info");
 

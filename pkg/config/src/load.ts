@@ -9,10 +9,7 @@ export interface ConfigIssue {
 /** Thrown when the environment does not satisfy a config schema. */
 export class ConfigError extends Error {
   constructor(readonly issues: readonly ConfigIssue[]) {
-    super(
-      "invalid configuration:\n" +
-        issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n"),
-    );
+    super("invalid configuration:\n" + issues.map((i) => `  ${i.variable}: ${i.message}`).join("\n"));
     this.name = "ConfigError";
   }
 }
@@ -22,10 +19,7 @@ export class ConfigError extends Error {
  * result, or throws a {@link ConfigError} naming every wrong variable. Values are
  * never echoed back: a DSN or a secret may be what is wrong.
  */
-export function loadConfig<S extends z.ZodObject>(
-  schema: S,
-  source: Record<string, string | undefined> = process.env,
-): z.infer<S> {
+export function loadConfig<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined> = process.env): z.infer<S> {
   const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = source[key];

@@ -96,7 +96,11 @@ describe("JWT settings", () => {
 
   it("refuses an unknown algorithm and a small RSA key", () => {
     expect(issues({ ...good, JWT_ALGORITHM: "none" }).map((i) => i.variable)).toEqual(["JWT_ALGORITHM"]);
-    const small = generateKeyPairSync("rsa", { modulusLength: 1024, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+    const small = generateKeyPairSync("rsa", {
+      modulusLength: 1024,
+      publicKeyEncoding: { type: "spki", format: "pem" },
+      privateKeyEncoding: { type: "pkcs8", format: "pem" },
+    });
     expect(issues({ ...rs, JWT_PUBLIC_KEY: small.publicKey })[0]!.message).toContain("at least 2048 bits");
   });
 });

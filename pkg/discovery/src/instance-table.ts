@@ -6,8 +6,7 @@ interface Entry {
   staleSince?: number;
 }
 
-const sameInstance = (a: Instance, b: Instance) =>
-  a.instanceId === b.instanceId && a.address === b.address && a.startedAt === b.startedAt;
+const sameInstance = (a: Instance, b: Instance) => a.instanceId === b.instanceId && a.address === b.address && a.startedAt === b.startedAt;
 
 /**
  * The known instances of one service, kept from etcd events and listings.
@@ -79,8 +78,6 @@ export class InstanceTable {
 
   /** The instances, ordered by id (stable order for round-robin and for tests). */
   list(): Instance[] {
-    return [...this.entries.values()]
-      .map((e) => e.instance)
-      .sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
+    return [...this.entries.values()].map((e) => e.instance).sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
   }
 }

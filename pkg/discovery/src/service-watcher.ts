@@ -94,8 +94,7 @@ class EtcdServiceWatcher implements ServiceWatcher {
   }
 
   private async run(): Promise<void> {
-    const fresh = () =>
-      new ExponentialBackoff({ initialDelay: RESYNC_BACKOFF_INITIAL_MS, maxDelay: RESYNC_BACKOFF_MAX_MS }).next();
+    const fresh = () => new ExponentialBackoff({ initialDelay: RESYNC_BACKOFF_INITIAL_MS, maxDelay: RESYNC_BACKOFF_MAX_MS }).next();
     let backoff: IBackoff<unknown> = fresh();
     let failing = false;
     while (!this.closing.signal.aborted) {
@@ -168,10 +167,7 @@ class EtcdServiceWatcher implements ServiceWatcher {
     // etcd3 waits for the server to confirm; a stream that breaks meanwhile
     // would never confirm, so the wait is bounded.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      watcher.cancel().catch(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_CANCEL_TIMEOUT_MS))),
-    ]);
+    await Promise.race([watcher.cancel().catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, WATCH_CANCEL_TIMEOUT_MS)))]);
     clearTimeout(timer);
   }
 
@@ -200,13 +196,16 @@ class EtcdServiceWatcher implements ServiceWatcher {
     clearTimeout(this.expiryTimer);
     const at = this.table.nextExpiry();
     if (at === undefined || this.closing.signal.aborted) return;
-    this.expiryTimer = setTimeout(() => {
-      if (this.table.expire(Date.now())) {
-        this.logger.info("dropped instances that did not register again after an etcd re-listing");
-        this.emit();
-      }
-      this.scheduleExpiry();
-    }, Math.max(0, at - Date.now()));
+    this.expiryTimer = setTimeout(
+      () => {
+        if (this.table.expire(Date.now())) {
+          this.logger.info("dropped instances that did not register again after an etcd re-listing");
+          this.emit();
+        }
+        this.scheduleExpiry();
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.expiryTimer.unref();
   }
 

@@ -46,7 +46,8 @@ const OUTAGE_NAMES = new Set([
  * a command that timed out, a closed connection, retries exhausted; Redis at
  * maxmemory with nothing left to evict; mysql2's pool wait queue at its limit.
  */
-const OUTAGE_MESSAGES = /Stream isn't writeable|Connection is closed|Command timed out|connect ECONNREFUSED|Reached the max retries per request limit|MaxRetriesPerRequest|^OOM command not allowed|^Queue limit reached/i;
+const OUTAGE_MESSAGES =
+  /Stream isn't writeable|Connection is closed|Command timed out|connect ECONNREFUSED|Reached the max retries per request limit|MaxRetriesPerRequest|^OOM command not allowed|^Queue limit reached/i;
 
 /** True when `err` says a backing store (MySQL, Redis, Kafka) is unreachable, too slow or full. */
 export function isStoreOutage(err: unknown): boolean {

@@ -50,7 +50,11 @@ export function serverMetrics() {
 /** The `grpc_client_*` metrics (created once per process). One logical call counts once, however many attempts it took. */
 export function clientMetrics() {
   return {
-    started: counterMetric({ name: "grpc_client_started_total", help: "RPCs started by the client (one per call, retries not counted)", labelNames: CALL_LABELS }),
+    started: counterMetric({
+      name: "grpc_client_started_total",
+      help: "RPCs started by the client (one per call, retries not counted)",
+      labelNames: CALL_LABELS,
+    }),
     handled: counterMetric({
       name: "grpc_client_handled_total",
       help: "RPCs completed by the client, by the status code of the call's outcome (after retries)",

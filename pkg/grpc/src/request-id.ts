@@ -48,16 +48,17 @@ export function inRequestContext(handler: UntypedHandleCall, unary?: { readonly 
   const log = unary?.logger.isLevelEnabled("debug") ? unary.logger : undefined;
   const wrapped = (call: { metadata: Metadata; getDeadline?: () => Date | number }, ...rest: unknown[]) =>
     withCallDeadline(deadlineOf(call), () =>
-    withRequestIds(requestIdsOfMetadata(call.metadata), () => {
-      if (!log) return invoke(call, ...rest);
-      const started = process.hrtime.bigint();
-      const callback = rest[0] as UnaryCallback;
-      const logged: UnaryCallback = (err, ...out) => {
-        const code = err ? (err.code ?? status.UNKNOWN) : status.OK;
-        log.debug({ method: unary!.path, code: status[code], ms: Math.round(Number(process.hrtime.bigint() - started) / NS_PER_MS * 10) / 10 }, "rpc");
-        callback(err, ...out);
-      };
-      return invoke(call, logged, ...rest.slice(1));
-    }));
+      withRequestIds(requestIdsOfMetadata(call.metadata), () => {
+        if (!log) return invoke(call, ...rest);
+        const started = process.hrtime.bigint();
+        const callback = rest[0] as UnaryCallback;
+        const logged: UnaryCallback = (err, ...out) => {
+          const code = err ? (err.code ?? status.UNKNOWN) : status.OK;
+          log.debug({ method: unary!.path, code: status[code], ms: Math.round((Number(process.hrtime.bigint() - started) / NS_PER_MS) * 10) / 10 }, "rpc");
+          callback(err, ...out);
+        };
+        return invoke(call, logged, ...rest.slice(1));
+      }),
+    );
   return wrapped as unknown as UntypedHandleCall;
 }

@@ -53,7 +53,11 @@ function call(port: number, message: string, metadata = new Metadata()): Promise
   }).finally(() => client.close());
 }
 
-const rejection = (p: Promise<unknown>) => p.then(() => expect.unreachable("call should fail"), (err: ServiceError) => err);
+const rejection = (p: Promise<unknown>) =>
+  p.then(
+    () => expect.unreachable("call should fail"),
+    (err: ServiceError) => err,
+  );
 
 describe("startGrpcServer", () => {
   let server: GrpcServerHandle;

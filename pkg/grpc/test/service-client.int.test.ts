@@ -246,7 +246,12 @@ describe("createServiceClient over etcd (shared etcd, unique service name)", () 
     });
     try {
       const outcomes = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => c.echo({ message: String(i) }).then((r) => r.instance, (e: ServiceError) => e.code)),
+        Array.from({ length: 10 }, (_, i) =>
+          c.echo({ message: String(i) }).then(
+            (r) => r.instance,
+            (e: ServiceError) => e.code,
+          ),
+        ),
       );
       expect(outcomes).toContain("healthy");
       expect(outcomes).toContain(status.UNAVAILABLE);

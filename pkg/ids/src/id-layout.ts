@@ -44,7 +44,8 @@ export interface DecodedId {
 export function composeId(timeMs: number, workerId: number, sequence: number): number {
   if (!Number.isSafeInteger(timeMs) || timeMs < 0 || timeMs > MAX_TIME) throw new RangeError(`id time ${timeMs} out of range 0-${MAX_TIME}`);
   if (!Number.isInteger(workerId) || workerId < 0 || workerId >= MAX_WORKERS) throw new RangeError(`worker id ${workerId} out of range 0-${MAX_WORKERS - 1}`);
-  if (!Number.isInteger(sequence) || sequence < 0 || sequence >= SEQUENCE_SIZE) throw new RangeError(`sequence ${sequence} out of range 0-${SEQUENCE_SIZE - 1}`);
+  if (!Number.isInteger(sequence) || sequence < 0 || sequence >= SEQUENCE_SIZE)
+    throw new RangeError(`sequence ${sequence} out of range 0-${SEQUENCE_SIZE - 1}`);
   return timeMs * TIME_SHIFT + workerId * WORKER_SHIFT + sequence;
 }
 

@@ -11,18 +11,7 @@
  * await lease.release();                // on shutdown
  * ```
  */
-export {
-  ID_EPOCH_MS,
-  TIME_BITS,
-  WORKER_BITS,
-  SEQUENCE_BITS,
-  MAX_WORKERS,
-  SEQUENCE_SIZE,
-  MAX_TIME,
-  composeId,
-  decodeId,
-  type DecodedId,
-} from "./id-layout.js";
+export { ID_EPOCH_MS, TIME_BITS, WORKER_BITS, SEQUENCE_BITS, MAX_WORKERS, SEQUENCE_SIZE, MAX_TIME, composeId, decodeId, type DecodedId } from "./id-layout.js";
 export {
   IdGenerator,
   WorkerLeaseLostError,

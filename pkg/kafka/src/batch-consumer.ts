@@ -309,7 +309,9 @@ export async function runBatchConsumer(opts: BatchConsumerOptions): Promise<Batc
       check() {
         const stuck = [...failing].filter(([, f]) => f.failures >= unreadyAfter);
         if (stuck.length === 0) return Promise.resolve();
-        const what = stuck.map(([k, f]) => `${k.replace("\u0000", "[")}] failed ${f.failures} batches in a row since ${new Date(f.since).toISOString()}: ${f.lastError}`);
+        const what = stuck.map(
+          ([k, f]) => `${k.replace("\u0000", "[")}] failed ${f.failures} batches in a row since ${new Date(f.since).toISOString()}: ${f.lastError}`,
+        );
         return Promise.reject(new Error(what.join("; ")));
       },
     },

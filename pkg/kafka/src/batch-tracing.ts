@@ -13,7 +13,19 @@
  *   span: the request's trace shows when and how its record was processed,
  *   and leads to the batch's trace (its MySQL writes) by the link.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, context, trace, type Attributes, type Context, type Link, type Span, type SpanContext } from "@opentelemetry/api";
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  context,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type SpanContext,
+} from "@opentelemetry/api";
 import type { KafkaMessage } from "kafkajs";
 import { extractTraceContext } from "./trace-headers.js";
 
@@ -120,7 +132,13 @@ export function startBatchSpans(topic: string, partition: number, groupId: strin
 }
 
 /** Runs `fn` with the batch's spans around it. */
-export async function withBatchSpans<T>(topic: string, partition: number, groupId: string, messages: readonly KafkaMessage[], fn: () => Promise<T>): Promise<T> {
+export async function withBatchSpans<T>(
+  topic: string,
+  partition: number,
+  groupId: string,
+  messages: readonly KafkaMessage[],
+  fn: () => Promise<T>,
+): Promise<T> {
   const spans = startBatchSpans(topic, partition, groupId, messages);
   try {
     const result = await context.with(spans.ctx, fn);

@@ -49,9 +49,7 @@ async function partitionLags(admin: Admin, groupId: string, topics: readonly str
   const committedByTopic = await admin.fetchOffsets({ groupId, topics: [...topics] });
   const result: PartitionLag[] = [];
   for (const topic of topics) {
-    const committed = new Map(
-      (committedByTopic.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
-    );
+    const committed = new Map((committedByTopic.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
     for (const p of await admin.fetchTopicOffsets(topic)) {
       const high = Number(p.high);
       const c = committed.get(p.partition);

@@ -249,11 +249,7 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
     const only = messages.length === 1 ? messages[0] : undefined;
     const span = tracer.startSpan(messagingSpanName("send", topic), {
       kind: SpanKind.PRODUCER,
-      attributes: messagingAttributes(
-        "send",
-        topic,
-        only ? { "messaging.kafka.message.key": only.key } : { "messaging.batch.message_count": messages.length },
-      ),
+      attributes: messagingAttributes("send", topic, only ? { "messaging.kafka.message.key": only.key } : { "messaging.batch.message_count": messages.length }),
     });
     const ctx = trace.setSpan(context.active(), span);
     let bytes = 0;

@@ -4,13 +4,7 @@
  * carries the trace context in headers, a batch consumer that commits only
  * what its handler finished, and consumer-lag metrics.
  */
-export {
-  createKafka,
-  pinoLogCreator,
-  type KafkaClientOptions,
-  DEFAULT_CONNECTION_TIMEOUT_MS,
-  DEFAULT_REQUEST_TIMEOUT_MS,
-} from "./kafka-client.js";
+export { createKafka, pinoLogCreator, type KafkaClientOptions, DEFAULT_CONNECTION_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from "./kafka-client.js";
 export {
   createIdempotentProducer,
   ProducerBackpressureError,

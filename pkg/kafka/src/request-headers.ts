@@ -37,6 +37,9 @@ export function handleInRequestContext(handle: BatchHandler, log: Logger): Batch
       const started = Date.now();
       await handle(batch, ctl);
       const { topic, partition, messages } = batch;
-      log.info({ topic, partition, count: messages.length, firstOffset: messages[0]?.offset, lastOffset: messages.at(-1)?.offset, ms: Date.now() - started }, "batch handled");
+      log.info(
+        { topic, partition, count: messages.length, firstOffset: messages[0]?.offset, lastOffset: messages.at(-1)?.offset, ms: Date.now() - started },
+        "batch handled",
+      );
     });
 }

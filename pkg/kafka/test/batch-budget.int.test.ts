@@ -127,7 +127,10 @@ describe("runBatchConsumer batch budget", () => {
       let failure = "";
       const deadline = Date.now() + 20_000;
       while (!/failed [3-9]\d* batches in a row/.test(failure) && Date.now() < deadline) {
-        failure = await consumer.readiness.check().then(() => "", (e: unknown) => String(e));
+        failure = await consumer.readiness.check().then(
+          () => "",
+          (e: unknown) => String(e),
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(failure).toMatch(/failed \d+ batches in a row.*not handled within 300ms/);
@@ -136,7 +139,11 @@ describe("runBatchConsumer batch budget", () => {
       await waitFor("the redelivery to run", () => calls >= 2, 20_000);
       const readyBy = Date.now() + 10_000;
       let ok = false;
-      while (!ok && Date.now() < readyBy) ok = await consumer.readiness.check().then(() => true, () => false);
+      while (!ok && Date.now() < readyBy)
+        ok = await consumer.readiness.check().then(
+          () => true,
+          () => false,
+        );
       expect(ok).toBe(true);
     } finally {
       release();

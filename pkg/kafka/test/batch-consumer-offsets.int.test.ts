@@ -225,7 +225,10 @@ describe("runBatchConsumer offset management", () => {
     try {
       await producer.send(topic, [{ key: "k", value: "first" }]);
       await waitFor("the first batch", () => batches > 0);
-      await producer.send(topic, Array.from({ length: 4 }, (_, i) => ({ key: "k", value: `more-${i}` })));
+      await producer.send(
+        topic,
+        Array.from({ length: 4 }, (_, i) => ({ key: "k", value: `more-${i}` })),
+      );
       // Nothing was committed: the lag is all five records, though no batch finished.
       let lag = 0;
       const deadline = Date.now() + 10_000;

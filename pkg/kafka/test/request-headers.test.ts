@@ -61,7 +61,9 @@ describe("handleInRequestContext", () => {
     const raw: string[] = [];
     const log = createLogger("t", "info", { write: (l: string) => void raw.push(l) });
     const handle = handleInRequestContext(() => Promise.reject(new Error("nope")), log);
-    await expect(handle({ topic: "t", partition: 0, messages: [record(1, "r")], highWatermark: "2" }, { heartbeat: () => Promise.resolve(), isStopping: () => false })).rejects.toThrow("nope");
+    await expect(
+      handle({ topic: "t", partition: 0, messages: [record(1, "r")], highWatermark: "2" }, { heartbeat: () => Promise.resolve(), isStopping: () => false }),
+    ).rejects.toThrow("nope");
     expect(raw).toEqual([]);
   });
 });

@@ -56,7 +56,10 @@ describe("idempotent producer → batch consumer round trip", () => {
     });
     // One call with several records of one key keeps their order too.
     const multiKey = "user-multi";
-    await producer.send(topic, [0, 1, 2].map((seq) => ({ key: multiKey, value: Buffer.from(JSON.stringify({ key: multiKey, seq })) })));
+    await producer.send(
+      topic,
+      [0, 1, 2].map((seq) => ({ key: multiKey, value: Buffer.from(JSON.stringify({ key: multiKey, seq })) })),
+    );
     const expected = KEYS * PER_KEY + 3;
 
     const received: Received[] = [];
@@ -124,7 +127,12 @@ describe("idempotent producer → batch consumer round trip", () => {
     const one = spanOf("1af7651916cd43dd8448eb211c80319c", "c7ad6b7169203331");
     const other = spanOf("2af7651916cd43dd8448eb211c80319c", "d7ad6b7169203331");
     // Same key, so each group of records is one partition's batch.
-    await context.with(one, () => producer.send(topic, [{ key: "single", value: "a" }, { key: "single", value: "b" }]));
+    await context.with(one, () =>
+      producer.send(topic, [
+        { key: "single", value: "a" },
+        { key: "single", value: "b" },
+      ]),
+    );
     await context.with(one, () => producer.send(topic, [{ key: "mixed", value: "a" }]));
     await context.with(other, () => producer.send(topic, [{ key: "mixed", value: "b" }]));
 

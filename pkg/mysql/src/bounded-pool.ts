@@ -124,7 +124,11 @@ export function boundedPool(pool: Pool, d: PoolDeadlines): Pool {
       );
     } finally {
       // handed over after the caller gave up: straight back to the pool
-      if (abandoned) pending.then((c) => c.release(), () => undefined);
+      if (abandoned)
+        pending.then(
+          (c) => c.release(),
+          () => undefined,
+        );
     }
   };
   const runOn = async (method: "query" | "execute", args: unknown[]) => {

@@ -89,9 +89,7 @@ async function applyPending(
   dirNames: ReadonlySet<string>,
   logger: Logger,
 ): Promise<{ applied: string[]; alreadyApplied: number }> {
-  const recorded = new Map(
-    (await rows<{ name: string; checksum: string }>(conn, `SELECT name, checksum FROM ${table}`)).map((r) => [r.name, r.checksum]),
-  );
+  const recorded = new Map((await rows<{ name: string; checksum: string }>(conn, `SELECT name, checksum FROM ${table}`)).map((r) => [r.name, r.checksum]));
   const changed = files.flatMap((f) => {
     const was = recorded.get(f.name);
     return was !== undefined && was !== f.checksum ? [{ name: f.name, recorded: was, current: f.checksum }] : [];

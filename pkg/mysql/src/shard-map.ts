@@ -31,7 +31,7 @@ function assertCounts(virtualShards: number, physicalCount: number): void {
 /** Writes consecutive virtual shard numbers as ranges: [1,2,3,7] → "1-3, 7". */
 function ranges(shards: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < shards.length; ) {
+  for (let i = 0; i < shards.length;) {
     let j = i;
     while (j + 1 < shards.length && shards[j + 1] === shards[j]! + 1) j++;
     out.push(i === j ? `${shards[i]}` : `${shards[i]}-${shards[j]}`);
@@ -92,9 +92,7 @@ export function parseShardMap(spec: string | undefined, virtualShards: number, p
       ok = false;
     }
     if (physical >= physicalCount) {
-      problems.push(
-        `entry "${entry}": physical shard ${physical} out of range (there are ${physicalCount} DSNs: 0-${physicalCount - 1})`,
-      );
+      problems.push(`entry "${entry}": physical shard ${physical} out of range (there are ${physicalCount} DSNs: 0-${physicalCount - 1})`);
       ok = false;
     }
     if (!ok) {
@@ -124,7 +122,7 @@ export function parseShardMap(spec: string | undefined, virtualShards: number, p
 /** The canonical text form of a map (contiguous runs merged), for logs and config. */
 export function formatShardMap(map: readonly number[]): string {
   const out: string[] = [];
-  for (let i = 0; i < map.length; ) {
+  for (let i = 0; i < map.length;) {
     let j = i;
     while (j + 1 < map.length && map[j + 1] === map[i]) j++;
     out.push(i === j ? `${i}=${map[i]}` : `${i}-${j}=${map[i]}`);

@@ -5,7 +5,7 @@ import { createThrowawayDatabases, type ThrowawayDatabases } from "./throwaway-d
 
 const logger = createLogger("mysql-test", "silent");
 /** Snowflake-shaped ids (40-bit ms, 6-bit worker, 7-bit sequence) like @rs/ids mints. */
-const ids = Array.from({ length: 2_000 }, (_, i) => (1_700_000_000 + Math.floor(i / 4)) * 8192 + (i % 2) * 128 + (i % 4 >> 1));
+const ids = Array.from({ length: 2_000 }, (_, i) => (1_700_000_000 + Math.floor(i / 4)) * 8192 + (i % 2) * 128 + ((i % 4) >> 1));
 
 let dbs: ThrowawayDatabases;
 let sharded: ShardedMysql;
@@ -14,7 +14,9 @@ beforeAll(async () => {
   dbs = await createThrowawayDatabases(2);
   sharded = ShardedMysql.create({ dsns: dbs.dsns, virtualShards: 64, poolSize: 4, logger });
   await sharded.forEachShard((pool) =>
-    pool.query("CREATE TABLE items (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, note VARCHAR(32) NOT NULL, at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB"),
+    pool.query(
+      "CREATE TABLE items (id BIGINT UNSIGNED NOT NULL PRIMARY KEY, note VARCHAR(32) NOT NULL, at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB",
+    ),
   );
 });
 
@@ -68,10 +70,9 @@ describe("ShardedMysql routing over two databases", () => {
     const id = Number.MAX_SAFE_INTEGER;
     const physical = sharded.physicalOf(id);
     await sharded.pool(physical).execute("INSERT INTO items (id, note) VALUES (?, 'max')", [id]);
-    const [rows] = await sharded.pool(physical).execute<RowDataPacket[]>(
-      "SELECT id, COUNT(*) OVER () AS n, SUM(id) OVER () AS s, @@session.time_zone AS tz FROM items WHERE id = ?",
-      [id],
-    );
+    const [rows] = await sharded
+      .pool(physical)
+      .execute<RowDataPacket[]>("SELECT id, COUNT(*) OVER () AS n, SUM(id) OVER () AS s, @@session.time_zone AS tz FROM items WHERE id = ?", [id]);
     expect(rows[0]!.id).toBe(id);
     expect(typeof rows[0]!.n).toBe("number");
     expect(rows[0]!.s).toBe(id);

@@ -29,10 +29,12 @@ export async function execAcrossSlots(redis: RedisClient, build: (pipe: Chainabl
   }
   const calls: [name: string, args: unknown[]][] = [];
   const recorder: ChainableCommander = new Proxy({} as ChainableCommander, {
-    get: (_, name) => (...args: unknown[]) => {
-      calls.push([String(name), args]);
-      return recorder;
-    },
+    get:
+      (_, name) =>
+      (...args: unknown[]) => {
+        calls.push([String(name), args]);
+        return recorder;
+      },
   });
   build(recorder);
   const client = redis as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -42,7 +44,9 @@ export async function execAcrossSlots(redis: RedisClient, build: (pipe: Chainabl
       return typeof method === "function" ? method.apply(redis, args) : Promise.reject(new Error(`no command ${name} on the cluster client`));
     }),
   );
-  return settled.map((s): PipelineReply => (s.status === "fulfilled" ? [null, s.value] : [s.reason instanceof Error ? s.reason : new Error(String(s.reason)), null]));
+  return settled.map((s): PipelineReply =>
+    s.status === "fulfilled" ? [null, s.value] : [s.reason instanceof Error ? s.reason : new Error(String(s.reason)), null],
+  );
 }
 
 /**

@@ -12,7 +12,11 @@ describe("parseRedisClusterUrl", () => {
         { host: "10.0.0.2", port: 7001 },
       ],
     });
-    expect(parseRedisClusterUrl("redis-cluster://app:p%40ss@redis-0:6379/")).toEqual({ nodes: [{ host: "redis-0", port: 6379 }], username: "app", password: "p@ss" });
+    expect(parseRedisClusterUrl("redis-cluster://app:p%40ss@redis-0:6379/")).toEqual({
+      nodes: [{ host: "redis-0", port: 6379 }],
+      username: "app",
+      password: "p@ss",
+    });
     expect(parseRedisClusterUrl("redis-cluster://:secret@redis-0:6379")).toEqual({ nodes: [{ host: "redis-0", port: 6379 }], password: "secret" });
   });
   it("refuses a node without a port", () => {

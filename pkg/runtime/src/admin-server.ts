@@ -39,12 +39,7 @@ async function runCheck(c: ReadinessCheck): Promise<{ name: string; ok: boolean;
  * Serves `/healthz` (the process is alive), `/readyz` (every dependency check
  * passes and the process is not draining) and `/metrics` (Prometheus text).
  */
-export async function startAdminServer(opts: {
-  host?: string;
-  port: number;
-  checks: readonly ReadinessCheck[];
-  logger: Logger;
-}): Promise<AdminServer> {
+export async function startAdminServer(opts: { host?: string; port: number; checks: readonly ReadinessCheck[]; logger: Logger }): Promise<AdminServer> {
   let draining = false;
   const server = http.createServer((req, res) => {
     const send = (code: number, body: unknown, type = "application/json") => {

@@ -25,13 +25,21 @@ function registered<M extends Metric>(registry: Registry, name: string, create: 
 /** A counter in the registry, shared by everything in the process that asks for `spec.name`. */
 export function counterMetric<L extends string>(spec: MetricSpec<L>): Counter<L> {
   const registry = spec.registry ?? metricsRegistry;
-  return registered(registry, spec.name, () => new Counter({ name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] }));
+  return registered(
+    registry,
+    spec.name,
+    () => new Counter({ name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] }),
+  );
 }
 
 /** A gauge in the registry (see {@link counterMetric}). */
 export function gaugeMetric<L extends string>(spec: MetricSpec<L>): Gauge<L> {
   const registry = spec.registry ?? metricsRegistry;
-  return registered(registry, spec.name, () => new Gauge({ name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] }));
+  return registered(
+    registry,
+    spec.name,
+    () => new Gauge({ name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])], registers: [registry] }),
+  );
 }
 
 /** A histogram in the registry with the given bucket bounds (see {@link counterMetric}). */

@@ -5,8 +5,15 @@ import { RateLimitingSampler, samplerFromEnv } from "../src/sampler.js";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const parent = (sampled: boolean) =>
-  trace.setSpanContext(ROOT_CONTEXT, { traceId: TRACE_ID, spanId: "b7ad6b7169203331", traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE, isRemote: true });
-const link = (sampled: boolean): Link => ({ context: { traceId: TRACE_ID, spanId: "00f067aa0ba902b7", traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE } });
+  trace.setSpanContext(ROOT_CONTEXT, {
+    traceId: TRACE_ID,
+    spanId: "b7ad6b7169203331",
+    traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    isRemote: true,
+  });
+const link = (sampled: boolean): Link => ({
+  context: { traceId: TRACE_ID, spanId: "00f067aa0ba902b7", traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE },
+});
 
 describe("RateLimitingSampler", () => {
   it("keeps at most the configured number of traces a second and refills with time", () => {

@@ -16,7 +16,10 @@ export const countCacheSettings = {
     .default(COUNT_CACHE_DEFAULTS.bucketFields)
     .describe("Most counters kept per bucket (random ones are dropped beyond it); must not exceed Redis's hash-max-listpack-entries"),
   COUNT_CACHE_TTL_MS: env.positiveInt().default(COUNT_CACHE_DEFAULTS.ttlMs).describe("Lifetime of a cache bucket from its first fill"),
-  COUNT_CACHE_TTL_JITTER_MS: env.nonNegativeInt().default(COUNT_CACHE_DEFAULTS.ttlJitterMs).describe("Up to this much is added at random to each bucket's lifetime"),
+  COUNT_CACHE_TTL_JITTER_MS: env
+    .nonNegativeInt()
+    .default(COUNT_CACHE_DEFAULTS.ttlJitterMs)
+    .describe("Up to this much is added at random to each bucket's lifetime"),
 };
 
 /** The count service's settings; each key is the environment variable it comes from. */

@@ -23,7 +23,11 @@ export interface CountConsumerInternals {
 }
 
 /** Decodes a batch (unreadable records are logged and skipped) and applies it; throws to have it delivered again. */
-export async function applyCountChangedBatch(batch: Pick<ConsumedBatch, "topic" | "partition" | "messages">, changes: CountChangesService, logger: Logger): Promise<void> {
+export async function applyCountChangedBatch(
+  batch: Pick<ConsumedBatch, "topic" | "partition" | "messages">,
+  changes: CountChangesService,
+  logger: Logger,
+): Promise<void> {
   const decoded: CounterChange[] = [];
   for (const m of batch.messages) {
     const d = decodeCountChanged(m);
@@ -34,7 +38,10 @@ export async function applyCountChangedBatch(batch: Pick<ConsumedBatch, "topic" 
 }
 
 /** Starts the count-consumer with a validated config. */
-export async function startCountConsumer(config: CountConsumerConfig, opts: { logger?: Logger } = {}): Promise<RunningProcess & { readonly internals: CountConsumerInternals }> {
+export async function startCountConsumer(
+  config: CountConsumerConfig,
+  opts: { logger?: Logger } = {},
+): Promise<RunningProcess & { readonly internals: CountConsumerInternals }> {
   const running = await startWorkerProcess<CountConsumerInternals>({
     name: PROCESS_NAME,
     settings: config,

@@ -24,7 +24,9 @@ export interface CountServiceInternals {
 }
 
 /** The cache settings as the adapter takes them (shared by the service and the consumer). */
-export function counterCacheOptions(c: Pick<CountConfig, "COUNT_KEY_PREFIX" | "COUNT_CACHE_BUCKETS" | "COUNT_CACHE_BUCKET_FIELDS" | "COUNT_CACHE_TTL_MS" | "COUNT_CACHE_TTL_JITTER_MS">) {
+export function counterCacheOptions(
+  c: Pick<CountConfig, "COUNT_KEY_PREFIX" | "COUNT_CACHE_BUCKETS" | "COUNT_CACHE_BUCKET_FIELDS" | "COUNT_CACHE_TTL_MS" | "COUNT_CACHE_TTL_JITTER_MS">,
+) {
   return {
     keyPrefix: c.COUNT_KEY_PREFIX,
     buckets: c.COUNT_CACHE_BUCKETS,
@@ -44,7 +46,10 @@ export async function checkListpackLimit(cache: CounterCache, bucketFields: numb
 }
 
 /** Starts the count service (gRPC on GRPC_PORT, admin on ADMIN_PORT); `stop()` shuts it down in order. */
-export async function startCountService(config: CountConfig, opts: { logger?: Logger } = {}): Promise<RunningProcess & { readonly internals: CountServiceInternals }> {
+export async function startCountService(
+  config: CountConfig,
+  opts: { logger?: Logger } = {},
+): Promise<RunningProcess & { readonly internals: CountServiceInternals }> {
   const running = await startRpcProcess<CountServiceInternals>({
     name: config.SERVICE_NAME,
     settings: config,

@@ -19,7 +19,11 @@ describe("count.changed codec", () => {
     expect(decodeCountChanged(record({ userId: 1, name: "Bad Name", value: 3, version: 99 }))).toMatchObject({ ok: false });
     expect(decodeCountChanged(record({ userId: 1, name: "follower", value: 3, version: 0 }))).toMatchObject({ ok: false });
     // a count is never negative: refused (with its offset), as the user-consumer refuses it
-    expect(decodeCountChanged(record({ userId: 1, name: "follower", value: -1, version: 9 }, "7"))).toMatchObject({ ok: false, offset: "7", reason: /not a count/ });
+    expect(decodeCountChanged(record({ userId: 1, name: "follower", value: -1, version: 9 }, "7"))).toMatchObject({
+      ok: false,
+      offset: "7",
+      reason: /not a count/,
+    });
   });
 
   it("keeps the newest version of each counter of a batch", () => {

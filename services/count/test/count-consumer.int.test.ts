@@ -25,7 +25,9 @@ afterAll(async () => {
 });
 
 async function stored(userId: number, name: string): Promise<{ value: number; version: number } | undefined> {
-  const [rows] = await w.sharded.poolFor(userId).query<RowDataPacket[]>("SELECT value, version FROM counters WHERE entity_id = ? AND entity_type = 'user' AND name = ?", [userId, name]);
+  const [rows] = await w.sharded
+    .poolFor(userId)
+    .query<RowDataPacket[]>("SELECT value, version FROM counters WHERE entity_id = ? AND entity_type = 'user' AND name = ?", [userId, name]);
   return rows[0] && { value: Number(rows[0].value), version: Number(rows[0].version) };
 }
 

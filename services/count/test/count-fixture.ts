@@ -124,11 +124,21 @@ export async function createCountWorld(label: string): Promise<CountWorld> {
 }
 
 /** Writes counters straight into the count store (as the consumer would). */
-export async function seedCounters(sharded: ShardedMysql, rows: readonly { type: string; id: number; name: string; value: number; version?: number }[]): Promise<void> {
+export async function seedCounters(
+  sharded: ShardedMysql,
+  rows: readonly { type: string; id: number; name: string; value: number; version?: number }[],
+): Promise<void> {
   for (const r of rows) {
     await sharded
       .poolFor(r.id)
-      .query("INSERT INTO counters (entity_id, entity_type, name, value, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)", [r.id, r.type, r.name, r.value, r.version ?? 1, Date.now()]);
+      .query("INSERT INTO counters (entity_id, entity_type, name, value, version, updated_at) VALUES (?, ?, ?, ?, ?, ?)", [
+        r.id,
+        r.type,
+        r.name,
+        r.value,
+        r.version ?? 1,
+        Date.now(),
+      ]);
   }
 }
 

@@ -42,7 +42,11 @@ afterAll(async () => {
 
 /** A count that is in no cache, so the call must read the shards. */
 const readUncached = () => client.getCounts({ userId: randomId() }, { deadlineMs: CALL_DEADLINE_MS });
-const codeOf = async (p: Promise<unknown>) => p.then(() => status.OK, (err: { code?: number }) => err.code);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => status.OK,
+    (err: { code?: number }) => err.code,
+  );
 
 describe("count service during a MySQL outage", () => {
   it("answers UNAVAILABLE while MariaDB refuses connections, and answers again after", async () => {

@@ -19,7 +19,12 @@ function sut(stored: Record<string, number>, opts: { cacheDown?: boolean; delayM
     async read(keys) {
       reads.push(keys.map(counterKeyString));
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-      return new Map(keys.map(counterKeyString).filter((s) => s in stored).map((s) => [s, stored[s]!]));
+      return new Map(
+        keys
+          .map(counterKeyString)
+          .filter((s) => s in stored)
+          .map((s) => [s, stored[s]!]),
+      );
     },
   };
   const cache: CounterCachePort = {
@@ -36,7 +41,12 @@ function sut(stored: Record<string, number>, opts: { cacheDown?: boolean; delayM
   const authority: CounterStore | undefined = opts.authority && {
     async read(keys) {
       authorityAsked.push(keys.map(counterKeyString));
-      return new Map(keys.map(counterKeyString).filter((s) => s in opts.authority!).map((s) => [s, opts.authority![s]!]));
+      return new Map(
+        keys
+          .map(counterKeyString)
+          .filter((s) => s in opts.authority!)
+          .map((s) => [s, opts.authority![s]!]),
+      );
     },
   };
   return { service: new CountReadsService({ store, cache, logger, authority }), reads, cached, authorityAsked };

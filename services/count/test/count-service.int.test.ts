@@ -26,7 +26,11 @@ afterAll(async () => {
   await w?.cleanup();
 });
 
-const codeOf = async (p: Promise<unknown>) => p.then(() => status.OK, (err: { code?: number }) => err.code);
+const codeOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => status.OK,
+    (err: { code?: number }) => err.code,
+  );
 
 describe("count service", () => {
   it("serves a user's counts from the count store, 0 for counts nobody has yet", async () => {

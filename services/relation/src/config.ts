@@ -16,10 +16,20 @@ export const relationCacheSettings = {
     .refine((s) => !/[{}]/.test(s), "must not contain braces (they would move the hash tag)")
     .default("rs:rel:")
     .describe("Prefix of every relation key in Redis (following:{A}, pending:{A}, fans:{B}, ...)"),
-  FANS_WINDOW: env.positiveInt().default(DEFAULT_FANS_WINDOW).describe("How many of a user's newest fans fans:{B} keeps; deeper pages come from the fans shard"),
-  FANS_TOMBSTONES: env.positiveInt().min(2, "must be at least 2").default(DEFAULT_FANS_TOMBSTONES).describe("Unfollow tombstones kept per fans window before the oldest are pruned"),
+  FANS_WINDOW: env
+    .positiveInt()
+    .default(DEFAULT_FANS_WINDOW)
+    .describe("How many of a user's newest fans fans:{B} keeps; deeper pages come from the fans shard"),
+  FANS_TOMBSTONES: env
+    .positiveInt()
+    .min(2, "must be at least 2")
+    .default(DEFAULT_FANS_TOMBSTONES)
+    .describe("Unfollow tombstones kept per fans window before the oldest are pruned"),
   CACHE_TTL_MS: env.positiveInt().default(DEFAULT_CACHE_TTL_MS).describe("Base lifetime of following:{A} and fans:{B} (one day)"),
-  CACHE_TTL_JITTER_MS: env.nonNegativeInt().default(DEFAULT_CACHE_TTL_JITTER_MS).describe("Up to this much is added at random to each cache lifetime, so keys loaded together do not expire together"),
+  CACHE_TTL_JITTER_MS: env
+    .nonNegativeInt()
+    .default(DEFAULT_CACHE_TTL_JITTER_MS)
+    .describe("Up to this much is added at random to each cache lifetime, so keys loaded together do not expire together"),
   CACHE_EMPTY_TTL_MS: env
     .positiveInt()
     .default(DEFAULT_EMPTY_CACHE_TTL_MS)
@@ -64,38 +74,73 @@ export const relationConfigSchema = z.object({
   ...relationCacheSettings,
   SERVICE_NAME: env.string().default("relation").describe("Name this service registers under in etcd (/services/<name>/...)"),
   USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service (UserExists, BatchGetUsers)"),
-  USER_CALL_DEADLINE_MS: env.positiveInt().default(RELATION_DEFAULTS.USER_CALL_DEADLINE_MS).describe("Deadline of each call to the user service, retries included"),
-  USER_EXISTS_CACHE_SIZE: env.positiveInt().default(RELATION_DEFAULTS.USER_EXISTS_CACHE_SIZE).describe("User ids known to exist kept in process (users are never deleted), so a follow rarely asks the user service"),
-  USER_EXISTS_CACHE_TTL_MS: env.positiveInt().default(RELATION_DEFAULTS.USER_EXISTS_CACHE_TTL_MS).describe("How long a known-existing user id is trusted without asking again"),
+  USER_CALL_DEADLINE_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.USER_CALL_DEADLINE_MS)
+    .describe("Deadline of each call to the user service, retries included"),
+  USER_EXISTS_CACHE_SIZE: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.USER_EXISTS_CACHE_SIZE)
+    .describe("User ids known to exist kept in process (users are never deleted), so a follow rarely asks the user service"),
+  USER_EXISTS_CACHE_TTL_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.USER_EXISTS_CACHE_TTL_MS)
+    .describe("How long a known-existing user id is trusted without asking again"),
   FOLLOWING_CAP: env.positiveInt().default(RELATION_DEFAULTS.FOLLOWING_CAP).describe("Most users one user may follow (product rule; bounds following:{A})"),
   KAFKA_CLIENT_ID: env.string().default("relation").describe("Kafka client id of the event producer"),
-  KAFKA_CLIENT_RETRIES: env.nonNegativeInt().default(RELATION_DEFAULTS.KAFKA_CLIENT_RETRIES).describe("Retries of the Kafka client's broker requests (connect, metadata) inside one publish; bounds how long a follow waits on a broker that is gone"),
-  KAFKA_PRODUCER_RETRIES: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_PRODUCER_RETRIES).describe("Retries of one produce request (rides out a leader election); with KAFKA_CLIENT_RETRIES decides when a publish counts as failed and is undone"),
+  KAFKA_CLIENT_RETRIES: env
+    .nonNegativeInt()
+    .default(RELATION_DEFAULTS.KAFKA_CLIENT_RETRIES)
+    .describe("Retries of the Kafka client's broker requests (connect, metadata) inside one publish; bounds how long a follow waits on a broker that is gone"),
+  KAFKA_PRODUCER_RETRIES: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.KAFKA_PRODUCER_RETRIES)
+    .describe("Retries of one produce request (rides out a leader election); with KAFKA_CLIENT_RETRIES decides when a publish counts as failed and is undone"),
   KAFKA_RETRY_INITIAL_MS: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_RETRY_INITIAL_MS).describe("First back-off between Kafka retries (doubles)"),
   KAFKA_RETRY_MAX_MS: env.positiveInt().default(RELATION_DEFAULTS.KAFKA_RETRY_MAX_MS).describe("Longest back-off between Kafka retries"),
-  OUTBOX_RETRY_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_RETRY_INTERVAL_MS).describe("How often queued undo events are retried while Kafka was unreachable"),
+  OUTBOX_RETRY_INTERVAL_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.OUTBOX_RETRY_INTERVAL_MS)
+    .describe("How often queued undo events are retried while Kafka was unreachable"),
   OUTBOX_BATCH: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_BATCH).describe("Most queued events published per user and per pass of the outbox retrier"),
   OUTBOX_MAX_ENTRIES_PER_USER: env
     .positiveInt()
     .min(2, "must be at least 2 (a failed write queues two entries)")
     .default(RELATION_DEFAULTS.OUTBOX_MAX_ENTRIES_PER_USER)
-    .describe("Unpublished entries one user's outbox may hold (a failed write queues two); a write that could exceed it is refused with UNAVAILABLE before it changes anything"),
+    .describe(
+      "Unpublished entries one user's outbox may hold (a failed write queues two); a write that could exceed it is refused with UNAVAILABLE before it changes anything",
+    ),
   OUTBOX_MAX_USERS: env
     .positiveInt()
     .default(RELATION_DEFAULTS.OUTBOX_MAX_USERS)
-    .describe("Users with unpublished entries queued beyond which writes of users with an empty outbox are refused with UNAVAILABLE (bounds the outboxes' memory with OUTBOX_MAX_ENTRIES_PER_USER)"),
-  OUTBOX_LOCK_MS: env.positiveInt().default(RELATION_DEFAULTS.OUTBOX_LOCK_MS).describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
+    .describe(
+      "Users with unpublished entries queued beyond which writes of users with an empty outbox are refused with UNAVAILABLE (bounds the outboxes' memory with OUTBOX_MAX_ENTRIES_PER_USER)",
+    ),
+  OUTBOX_LOCK_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.OUTBOX_LOCK_MS)
+    .describe("Lease of one instance on one user's outbox while publishing it, so two instances never publish the same event"),
   PUBLISH_DEADLINE_MS: env
     .positiveInt()
     .default(RELATION_DEFAULTS.PUBLISH_DEADLINE_MS)
-    .describe("Longest wait for Kafka's acknowledgement of a follow/unfollow; past it the change is undone and the client hears UNAVAILABLE (keep it under the gateway's GRPC_DEADLINE_MS, 2 s, so the answer is definite)"),
+    .describe(
+      "Longest wait for Kafka's acknowledgement of a follow/unfollow; past it the change is undone and the client hears UNAVAILABLE (keep it under the gateway's GRPC_DEADLINE_MS, 2 s, so the answer is definite)",
+    ),
   PENDING_SWEEP_AFTER_MS: env
     .positiveInt()
     .default(RELATION_DEFAULTS.PENDING_SWEEP_AFTER_MS)
-    .describe("A pending transition older than this may have lost its event (reply lost to a Redis stall, a crash before the publish): the sweeper publishes it again"),
-  PENDING_SWEEP_INTERVAL_MS: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_INTERVAL_MS).describe("How often the pending sweeper looks for due users"),
+    .describe(
+      "A pending transition older than this may have lost its event (reply lost to a Redis stall, a crash before the publish): the sweeper publishes it again",
+    ),
+  PENDING_SWEEP_INTERVAL_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PENDING_SWEEP_INTERVAL_MS)
+    .describe("How often the pending sweeper looks for due users"),
   PENDING_SWEEP_BATCH: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_BATCH).describe("Users the pending sweeper claims per pass"),
-  PENDING_SWEEP_LEASE_MS: env.positiveInt().default(RELATION_DEFAULTS.PENDING_SWEEP_LEASE_MS).describe("How long one instance's claim on a user keeps other instances' sweepers off it"),
+  PENDING_SWEEP_LEASE_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PENDING_SWEEP_LEASE_MS)
+    .describe("How long one instance's claim on a user keeps other instances' sweepers off it"),
   PENDING_SWEEP_MAX_BACKOFF_MS: env
     .positiveInt()
     .default(RELATION_DEFAULTS.PENDING_SWEEP_MAX_BACKOFF_MS)

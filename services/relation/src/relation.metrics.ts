@@ -8,8 +8,7 @@ import { cacheLookups, metricsRegistry } from "@rs/runtime";
 
 function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
   return (
-    (metricsRegistry.getSingleMetric(name) as Counter<L> | undefined) ??
-    new Counter({ name, help, labelNames: [...labelNames], registers: [metricsRegistry] })
+    (metricsRegistry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames: [...labelNames], registers: [metricsRegistry] })
   );
 }
 

@@ -52,7 +52,12 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       // Bounded retries: a publish must succeed or fail within a client's deadline;
       // a failed one is undone and queued, not retried behind the client's back.
       const retry = { initialRetryTime: config.KAFKA_RETRY_INITIAL_MS, maxRetryTime: config.KAFKA_RETRY_MAX_MS };
-      const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, retry: { ...retry, retries: config.KAFKA_CLIENT_RETRIES } });
+      const kafka = createKafka({
+        brokers: config.KAFKA_BROKERS,
+        clientId: config.KAFKA_CLIENT_ID,
+        logger,
+        retry: { ...retry, retries: config.KAFKA_CLIENT_RETRIES },
+      });
       const producer = await createIdempotentProducer(kafka, {
         retries: config.KAFKA_PRODUCER_RETRIES,
         initialRetryTimeMs: config.KAFKA_RETRY_INITIAL_MS,
@@ -67,7 +72,12 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       });
       lifecycle.add("close user client", () => userClient.close());
 
-      const ttl = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS, emptyTtlMs: config.CACHE_EMPTY_TTL_MS };
+      const ttl = {
+        keyPrefix: config.RELATION_KEY_PREFIX,
+        ttlMs: config.CACHE_TTL_MS,
+        ttlJitterMs: config.CACHE_TTL_JITTER_MS,
+        emptyTtlMs: config.CACHE_EMPTY_TTL_MS,
+      };
       const cache = new RelationCache(redis, ttl);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);

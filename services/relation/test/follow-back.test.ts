@@ -24,8 +24,19 @@ describe("followsBack", () => {
 
 describe("newestFirst", () => {
   it("merges lists by time desc, then id desc", () => {
-    const a = [{ id: 1, timeMs: 10 }, { id: 5, timeMs: 5 }];
-    const b = [{ id: 9, timeMs: 10 }, { id: 2, timeMs: 7 }];
-    expect(newestFirst(a, b)).toEqual([{ id: 9, timeMs: 10 }, { id: 1, timeMs: 10 }, { id: 2, timeMs: 7 }, { id: 5, timeMs: 5 }]);
+    const a = [
+      { id: 1, timeMs: 10 },
+      { id: 5, timeMs: 5 },
+    ];
+    const b = [
+      { id: 9, timeMs: 10 },
+      { id: 2, timeMs: 7 },
+    ];
+    expect(newestFirst(a, b)).toEqual([
+      { id: 9, timeMs: 10 },
+      { id: 1, timeMs: 10 },
+      { id: 2, timeMs: 7 },
+      { id: 5, timeMs: 5 },
+    ]);
   });
 });

@@ -150,9 +150,7 @@ describe("load", () => {
     const a = freshUser();
     const c = caches[0]!;
     const rows = Array.from({ length: CAP }, (_, i) => [a, i + 1, 0, 1, 1_000 + i, i + 1, 1_000 + i]);
-    await w.sharded
-      .poolFor(a)
-      .query("INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES ?", [rows]);
+    await w.sharded.poolFor(a).query("INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES ?", [rows]);
     expect(await c.ensureLoaded(a, readFromShard(a))).toEqual({ outcome: "loaded", attempts: 1 });
     expect(await c.count(a)).toEqual({ status: "ok", count: CAP });
     expect((await c.applyTransition(a, CAP + 1, "follow", Date.now(), 0, CAP)).status).toBe("cap_exceeded");
@@ -307,7 +305,10 @@ describe("eviction in the middle of a stream of writes", () => {
     // the truth: per followee, the action of its highest version
     const last = new Map<number, RelationTransition>();
     for (const t of results) if ((last.get(t.to)?.version ?? -1) < t.version) last.set(t.to, t);
-    const expected = [...last.values()].filter((t) => t.action === "follow").map((t) => t.to).sort((x, y) => x - y);
+    const expected = [...last.values()]
+      .filter((t) => t.action === "follow")
+      .map((t) => t.to)
+      .sort((x, y) => x - y);
 
     const followed = async () => {
       await load(caches[0]!);

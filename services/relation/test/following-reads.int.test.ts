@@ -55,7 +55,12 @@ describe("batchIsFollowing", () => {
   it("reports a cold key and refuses more than 1000 targets", async () => {
     const a = freshUser();
     expect(await cache.batchIsFollowing(a, [1, 2, 3])).toEqual({ status: "not_loaded" });
-    await expect(cache.batchIsFollowing(a, Array.from({ length: 1_001 }, (_, i) => i + 1))).rejects.toThrow(RangeError);
+    await expect(
+      cache.batchIsFollowing(
+        a,
+        Array.from({ length: 1_001 }, (_, i) => i + 1),
+      ),
+    ).rejects.toThrow(RangeError);
   });
 });
 
@@ -132,9 +137,20 @@ describe("friends", () => {
   it("is exact from Redis when the fans window is complete", async () => {
     const a = freshUser();
     await cache.ensureLoaded(a, async () => ({ rows: [1, 2, 3].map((to) => ({ to, timeMs: 100 * to, version: to })), maxVersion: 3 }));
-    await fans.load(a, [2, 3, 4].map((from) => ({ from, timeMs: 50, version: 1 })));
+    await fans.load(
+      a,
+      [2, 3, 4].map((from) => ({ from, timeMs: 50, version: 1 })),
+    );
     const r = await cache.friends(a);
-    expect(r).toEqual({ status: "ok", fansWindow: "complete", friends: [{ id: 3, timeMs: 300 }, { id: 2, timeMs: 200 }], unresolved: [] });
+    expect(r).toEqual({
+      status: "ok",
+      fansWindow: "complete",
+      friends: [
+        { id: 3, timeMs: 300 },
+        { id: 2, timeMs: 200 },
+      ],
+      unresolved: [],
+    });
   });
 
   it("decides the rest through following:{B}, and hands back cold ones with their pending overlay", async () => {
@@ -142,7 +158,10 @@ describe("friends", () => {
     const [b1, b2, b3, b4] = [freshUser(), freshUser(), freshUser(), freshUser()];
     await cache.ensureLoaded(a, async () => ({ rows: [b1, b2, b3, b4].map((to, i) => ({ to, timeMs: 1_000 + i, version: 1 })), maxVersion: 1 }));
     // A has more fans than the window holds: b1 is in it, the others are not
-    await fans.load(a, [b1, 7, 8, 9].map((from, i) => ({ from, timeMs: 5_000 - i, version: 1 })));
+    await fans.load(
+      a,
+      [b1, 7, 8, 9].map((from, i) => ({ from, timeMs: 5_000 - i, version: 1 })),
+    );
     // b2 follows A back (loaded), b3 does not (loaded), b4 is cold but has a pending follow of A
     await cache.ensureLoaded(b2, async () => ({ rows: [{ to: a, timeMs: 10, version: 1 }], maxVersion: 1 }));
     await cache.ensureLoaded(b3, async () => ({ rows: [], maxVersion: 0 }));
@@ -154,7 +173,9 @@ describe("friends", () => {
     if (r.status !== "ok") throw new Error("not loaded");
     expect(r.fansWindow).toBe("partial");
     expect(r.friends.map((x) => x.id)).toEqual([b2, b1]);
-    expect(r.unresolved).toEqual([{ id: b4, timeMs: 1_003, pending: { to: a, action: "follow", version: f.status === "changed" ? f.version : -1, timeMs: 77, source: 0, prevTimeMs: 0 } }]);
+    expect(r.unresolved).toEqual([
+      { id: b4, timeMs: 1_003, pending: { to: a, action: "follow", version: f.status === "changed" ? f.version : -1, timeMs: 77, source: 0, prevTimeMs: 0 } },
+    ]);
   });
 
   it("needs following:{A}", async () => {

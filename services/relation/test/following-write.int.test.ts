@@ -47,7 +47,9 @@ describe("applyTransition", () => {
     const a = freshUser();
     const b = 5;
     await caches[0]!.ensureLoaded(a, async () => EMPTY);
-    const ops = Array.from({ length: 400 }, (_, i) => caches[i % CONNECTIONS]!.applyTransition(a, b, Math.random() < 0.5 ? "follow" : "unfollow", now(), 1, CAP));
+    const ops = Array.from({ length: 400 }, (_, i) =>
+      caches[i % CONNECTIONS]!.applyTransition(a, b, Math.random() < 0.5 ? "follow" : "unfollow", now(), 1, CAP),
+    );
     const wins = changed(await Promise.all(ops)).sort((x, y) => x.version - y.version);
     expect(wins.length).toBeGreaterThan(10);
     for (let i = 0; i < wins.length; i++) {
@@ -146,7 +148,9 @@ describe("undoTransition", () => {
     expect(u.transition).toMatchObject({ from: a, to: 50, action: "unfollow", occurredAtMs: 2_000_000, source: 4 });
     expect(u.transition.version).toBeGreaterThan(f.version);
     expect(await c.isFollowing(a, 50)).toEqual({ status: "ok", following: false });
-    expect(await c.pendingEntries(a)).toEqual([{ to: 50, action: "unfollow", version: u.transition.version, timeMs: 2_000_000, source: 4, prevTimeMs: 1_000_000 }]);
+    expect(await c.pendingEntries(a)).toEqual([
+      { to: 50, action: "unfollow", version: u.transition.version, timeMs: 2_000_000, source: 4, prevTimeMs: 1_000_000 },
+    ]);
     // the failed transition goes out again first (its publish may never have reached Kafka), then its undo
     expect(await c.outbox.peekOutbox(a, 10)).toEqual([f.transition, u.transition]);
     expect(await c.outbox.outboxUsers(1_000_000)).toContain(a);
@@ -205,7 +209,10 @@ describe("undoTransition", () => {
       await caches[0]!.ensureLoaded(a, async () => EMPTY);
       const f = await caches[0]!.applyTransition(a, 90, "follow", now(), 0, CAP);
       if (f.status !== "changed") throw new Error("setup failed");
-      const [undo, unfollow] = await Promise.all([caches[1]!.undoTransition(a, 90, f.version, now()), caches[2]!.applyTransition(a, 90, "unfollow", now(), 0, CAP)]);
+      const [undo, unfollow] = await Promise.all([
+        caches[1]!.undoTransition(a, 90, f.version, now()),
+        caches[2]!.applyTransition(a, 90, "unfollow", now(), 0, CAP),
+      ]);
       // whichever ran first unfollowed; the other must have found nothing to do
       expect([undo.status, unfollow.status].sort()).toEqual(["changed", "noop"]);
       expect(await caches[0]!.isFollowing(a, 90)).toEqual({ status: "ok", following: false });

@@ -57,7 +57,10 @@ export class InMemoryOutbox implements TransitionOutbox {
   async unlock(): Promise<void> {}
   async unindexIfEmpty(): Promise<void> {}
   async outboxUsers(limit: number): Promise<number[]> {
-    return [...this.queues].filter(([, q]) => q.length > 0).map(([a]) => a).slice(0, limit);
+    return [...this.queues]
+      .filter(([, q]) => q.length > 0)
+      .map(([a]) => a)
+      .slice(0, limit);
   }
   async rebuildOutboxIndex(): Promise<number> {
     return 0;
@@ -191,7 +194,10 @@ export class InMemoryPendingIndex implements PendingIndexPort {
     this.due.set(a, dueAtMs);
   }
   async claimDue(nowMs: number, leaseMs: number, limit: number) {
-    const users = [...this.due].filter(([, d]) => d <= nowMs).map(([a]) => a).slice(0, limit);
+    const users = [...this.due]
+      .filter(([, d]) => d <= nowMs)
+      .map(([a]) => a)
+      .slice(0, limit);
     const claimScore = `${nowMs + leaseMs}.5`;
     for (const a of users) this.due.set(a, nowMs + leaseMs + 0.5);
     return { users, claimScore };

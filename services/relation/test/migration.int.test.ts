@@ -31,7 +31,10 @@ const PAGE = `
   ORDER BY created_at DESC, to_user_id DESC LIMIT ?`;
 
 async function edge(from: number, to: number) {
-  const [rows] = await conn.query<RowDataPacket[]>("SELECT status, created_at, source, version FROM follows WHERE from_user_id = ? AND to_user_id = ?", [from, to]);
+  const [rows] = await conn.query<RowDataPacket[]>("SELECT status, created_at, source, version FROM follows WHERE from_user_id = ? AND to_user_id = ?", [
+    from,
+    to,
+  ]);
   return rows[0] && { status: Number(rows[0].status), createdAt: Number(rows[0].created_at), source: Number(rows[0].source), version: Number(rows[0].version) };
 }
 
@@ -74,7 +77,9 @@ describe("0001_relation.sql", () => {
     expect(await edge(1, 2)).toEqual({ status: 1, createdAt: 4_000, source: 5, version: 13 });
     await conn.query(UPSERT_FOLLOW, [1, 2, 5, 1, 4_000, 13, 4_000]); // replay: nothing changes
     expect(await edge(1, 2)).toEqual({ status: 1, createdAt: 4_000, source: 5, version: 13 });
-    await expect(conn.query("INSERT INTO follows (from_user_id, to_user_id, status, created_at, version, updated_at) VALUES (9, 9, 2, 1, 1, 1)")).rejects.toThrow(/ck_follows_status|CONSTRAINT/i);
+    await expect(
+      conn.query("INSERT INTO follows (from_user_id, to_user_id, status, created_at, version, updated_at) VALUES (9, 9, 2, 1, 1, 1)"),
+    ).rejects.toThrow(/ck_follows_status|CONSTRAINT/i);
   });
 
   it("pages one user's follows newest first over the list index, without a sort", async () => {

@@ -43,7 +43,11 @@ afterAll(async () => {
   await broker?.destroy();
 });
 
-const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
 
 describe("a no-op that rests on a transition still being published", () => {
   it("is never answered as done when that transition is then undone", async () => {

@@ -28,7 +28,7 @@ function randomList(size: number, rnd: () => number) {
 describe("page_desc", () => {
   it("pages any list with ties exactly like a sort by (time desc, id desc)", async () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647);
+    const rnd = () => (seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647;
     for (const size of [0, 1, 5, 17, 60, 150]) {
       const list = randomList(size, rnd);
       const a = ++user;

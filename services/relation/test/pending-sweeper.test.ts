@@ -5,7 +5,14 @@ import type { PendingEntry } from "../src/domain/relation-transition.js";
 const policy = { sweepAfterMs: 10_000, maxBackoffMs: 300_000 };
 const NOW = 1_800_000_000_000;
 /** A pending entry made `ageMs` before NOW (its version is Redis TIME in µs). */
-const entry = (to: number, ageMs: number): PendingEntry => ({ to, action: "follow", version: (NOW - ageMs) * 1000 + 7, timeMs: NOW - ageMs, source: 3, prevTimeMs: 0 });
+const entry = (to: number, ageMs: number): PendingEntry => ({
+  to,
+  action: "follow",
+  version: (NOW - ageMs) * 1000 + 7,
+  timeMs: NOW - ageMs,
+  source: 3,
+  prevTimeMs: 0,
+});
 
 describe("decideSweep", () => {
   it("drops a user with nothing pending from the index", () => {

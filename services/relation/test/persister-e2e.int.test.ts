@@ -48,11 +48,22 @@ beforeAll(async () => {
   };
   relation = await w.relation();
   const persister = await startPersister(
-    loadPersisterConfig({ ...env, RELATION_KEY_PREFIX: w.redis.prefix, RELATION_EVENTS_TOPIC: w.topic, PERSISTER_GROUP: `test-persister-${w.tag}`, RECONCILE_INTERVAL_MS: "0" }),
+    loadPersisterConfig({
+      ...env,
+      RELATION_KEY_PREFIX: w.redis.prefix,
+      RELATION_EVENTS_TOPIC: w.topic,
+      PERSISTER_GROUP: `test-persister-${w.tag}`,
+      RECONCILE_INTERVAL_MS: "0",
+    }),
     { logger },
   );
   stops.push(() => persister.stop());
-  const countEnv = { ...env, SERVICE_NAME: `count-test-${w.tag}`, COUNT_KEY_PREFIX: `${w.redis.prefix}cnt:`, COUNT_CONSUMER_GROUP: `test-count-consumer-${w.tag}` };
+  const countEnv = {
+    ...env,
+    SERVICE_NAME: `count-test-${w.tag}`,
+    COUNT_KEY_PREFIX: `${w.redis.prefix}cnt:`,
+    COUNT_CONSUMER_GROUP: `test-count-consumer-${w.tag}`,
+  };
   const countConsumer = await startCountConsumer(loadCountConsumerConfig(countEnv), { logger });
   stops.push(() => countConsumer.stop());
   const countService = await startCountService(loadCountConfig(countEnv), { logger });
@@ -60,7 +71,10 @@ beforeAll(async () => {
   counts = createServiceClient(countV1.CountServiceClient, { target: { address: `127.0.0.1:${countService.grpcPort}` }, breaker: false, logger });
   stops.push(async () => counts.close());
   // The user service of the harness keeps its profile cache under this prefix.
-  const userConsumer = await startUserConsumer(loadUserConsumerConfig({ ...env, REDIS_KEY_PREFIX: `${w.redis.prefix}user:`, USER_CONSUMER_GROUP: `test-user-consumer-${w.tag}` }), { logger });
+  const userConsumer = await startUserConsumer(
+    loadUserConsumerConfig({ ...env, REDIS_KEY_PREFIX: `${w.redis.prefix}user:`, USER_CONSUMER_GROUP: `test-user-consumer-${w.tag}` }),
+    { logger },
+  );
   stops.push(() => userConsumer.stop());
 });
 

@@ -300,7 +300,11 @@ export async function readCounts(w: PipelineWorld): Promise<CountsReader> {
     records,
     async caughtUp(timeoutMs = 15_000) {
       const high = await w.kafkaAdmin.fetchTopicOffsets(w.countsTopic);
-      await waitFor(`the count.changed reader to reach the high watermarks`, () => high.every((p) => (readUpTo.get(p.partition) ?? 0) >= Number(p.high)), timeoutMs);
+      await waitFor(
+        `the count.changed reader to reach the high watermarks`,
+        () => high.every((p) => (readUpTo.get(p.partition) ?? 0) >= Number(p.high)),
+        timeoutMs,
+      );
     },
     stop: () => consumer.stop(),
   };

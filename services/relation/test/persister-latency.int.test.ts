@@ -74,7 +74,12 @@ describe("pipeline latency", () => {
       await w.produce([event]);
       const t0 = Date.now();
       const [mysql, count] = await Promise.all([
-        until(async () => (await hasRow("follows", a, "from_user_id = ? AND to_user_id = ?", [a, b])) && (await hasRow("fans", b, "to_user_id = ? AND from_user_id = ?", [b, a])), t0),
+        until(
+          async () =>
+            (await hasRow("follows", a, "from_user_id = ? AND to_user_id = ?", [a, b])) &&
+            (await hasRow("fans", b, "to_user_id = ? AND from_user_id = ?", [b, a])),
+          t0,
+        ),
         until(async () => {
           const r = await counts.batchGetCounts({ userIds: [a, b] });
           return r.counts[0]?.followingCount === 1 && r.counts[1]?.followerCount === 1;

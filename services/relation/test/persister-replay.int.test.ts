@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodePending } from "../src/domain/relation-transition.js";
 import { waitForNoLag } from "../../../test/support/wait-for.js";
 import { startPersister } from "../src/persister/persister.process.js";
-import { createPipelineWorld, GraphModel, logger, readCounts, snapshot, waitForConvergence, type CountsReader, type PipelineWorld } from "./persister-fixture.js";
+import {
+  createPipelineWorld,
+  GraphModel,
+  logger,
+  readCounts,
+  snapshot,
+  waitForConvergence,
+  type CountsReader,
+  type PipelineWorld,
+} from "./persister-fixture.js";
 
 const USERS = 60;
 const TRANSITIONS = 3_000;
@@ -48,13 +57,23 @@ describe("relation-persister", () => {
     const last = new Map(events.map((e) => [`${e.from}:${e.to}`, e]));
     const seeded = [...last.values()].slice(0, 20);
     for (const e of seeded) {
-      await w.admin.hset(`${w.redis.prefix}pending:{${e.from}}`, String(e.to), encodePending({ action: e.action, version: e.version, timeMs: e.occurredAtMs, source: e.source, prevTimeMs: 0 }));
+      await w.admin.hset(
+        `${w.redis.prefix}pending:{${e.from}}`,
+        String(e.to),
+        encodePending({ action: e.action, version: e.version, timeMs: e.occurredAtMs, source: e.source, prevTimeMs: 0 }),
+      );
     }
     const keep = seeded[0]!;
     await w.admin.hset(
       `${w.redis.prefix}pending:{${keep.from}}`,
       String(keep.to),
-      encodePending({ action: keep.action === "follow" ? "unfollow" : "follow", version: keep.version + 1, timeMs: keep.occurredAtMs, source: 1, prevTimeMs: 0 }),
+      encodePending({
+        action: keep.action === "follow" ? "unfollow" : "follow",
+        version: keep.version + 1,
+        timeMs: keep.occurredAtMs,
+        source: 1,
+        prevTimeMs: 0,
+      }),
     );
 
     await w.produce(events);

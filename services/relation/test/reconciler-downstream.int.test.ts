@@ -43,7 +43,9 @@ beforeAll(async () => {
   userPrefix = w.env().USER_REDIS_KEY_PREFIX!;
   const now = Date.now();
   for (const id of model.users) {
-    await w.sharded.poolFor(id).query("INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES (?, ?, '', ?, ?)", [id, `u${id}`, now, now]);
+    await w.sharded
+      .poolFor(id)
+      .query("INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES (?, ?, '', ?, ?)", [id, `u${id}`, now, now]);
   }
   await w.produce(model.transitions(300));
   const base = w.env();
@@ -156,7 +158,14 @@ describe("counts downstream of the shards", () => {
     await w.admin.hdel(cache.bucketKey(key(user, "follower")), String(user));
 
     const svc = await startCountService(
-      loadCountConfig(w.env({ ETCD_ENDPOINTS: infra().etcdEndpoints.join(","), GRPC_PORT: "0", GRPC_HOST: "127.0.0.1", SERVICE_NAME: `count-test-${randomBytes(4).toString("hex")}` })),
+      loadCountConfig(
+        w.env({
+          ETCD_ENDPOINTS: infra().etcdEndpoints.join(","),
+          GRPC_PORT: "0",
+          GRPC_HOST: "127.0.0.1",
+          SERVICE_NAME: `count-test-${randomBytes(4).toString("hex")}`,
+        }),
+      ),
       { logger },
     );
     try {
@@ -194,7 +203,12 @@ describe("counts downstream of the shards", () => {
     const dry = await cli(["--dry-run", "--grace-ms", "0", "--checks", "counters,profiles"]);
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(2);
-    for (const line of ["found following_counter_wrong: 1", "found follower_counter_wrong: 1", "found profile_follower_wrong: 1", "found profile_following_wrong: 1"]) {
+    for (const line of [
+      "found following_counter_wrong: 1",
+      "found follower_counter_wrong: 1",
+      "found profile_follower_wrong: 1",
+      "found profile_following_wrong: 1",
+    ]) {
       expect(dry.stdout).toContain(line);
     }
     expect((await downstreamDifferences()).length).toBe(4);
@@ -222,7 +236,11 @@ describe("counts downstream of the shards", () => {
     const user = usersWith("follower")[4]!;
     const shard = (await shardCount(user, "follower"))!;
     // The counter missed the last count.changed: an older version with another value.
-    await q(user, "UPDATE counters SET value = ?, version = ? WHERE entity_id = ? AND entity_type = 'user' AND name = 'follower'", [shard.value + 2, shard.version - 1, user]);
+    await q(user, "UPDATE counters SET value = ?, version = ? WHERE entity_id = ? AND entity_type = 'user' AND name = 'follower'", [
+      shard.value + 2,
+      shard.version - 1,
+      user,
+    ]);
     const fix = await cli(["--grace-ms", "0", "--checks", "counters"]);
     expect(fix.stderr).toBe("");
     expect(fix.code).toBe(0);

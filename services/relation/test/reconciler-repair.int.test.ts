@@ -13,7 +13,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RowDataPacket } from "@rs/mysql";
 import { encodePending } from "../src/domain/relation-transition.js";
 import { startPersister } from "../src/persister/persister.process.js";
-import { createPipelineWorld, differences, GraphModel, logger, readCounts, snapshot, waitForConvergence, type CountsReader, type PipelineWorld } from "./persister-fixture.js";
+import {
+  createPipelineWorld,
+  differences,
+  GraphModel,
+  logger,
+  readCounts,
+  snapshot,
+  waitForConvergence,
+  type CountsReader,
+  type PipelineWorld,
+} from "./persister-fixture.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = path.join(ROOT, "services/relation/src/reconciler/cli.ts");
@@ -79,7 +89,11 @@ describe("reconciler", () => {
     const [a3, b3] = model.users.flatMap((a) => model.users.filter((b) => b !== a && !known.has(`${a}:${b}`)).map((b) => [a, b] as const))[0]!;
     const lostVersion = (Date.now() - TEN_MINUTES_MS) * 1_000;
     const lostAction = "follow";
-    await w.admin.hset(pendingKey(a3), String(b3), encodePending({ action: lostAction, version: lostVersion, timeMs: Date.now() - TEN_MINUTES_MS, source: 2, prevTimeMs: 0 }));
+    await w.admin.hset(
+      pendingKey(a3),
+      String(b3),
+      encodePending({ action: lostAction, version: lostVersion, timeMs: Date.now() - TEN_MINUTES_MS, source: 2, prevTimeMs: 0 }),
+    );
 
     const before = await snapshot(w.sharded);
     // The model's transitions are seconds old: no grace, so they count as settled.
@@ -118,7 +132,12 @@ describe("reconciler", () => {
     const repaired = published.slice(publishedBefore);
     const wrongFix = repaired.find((c) => c.userId === wrongUser && c.name === "following");
     expect(wrongFix?.value).toBe(model.followingCounts().get(wrongUser) ?? 0);
-    const oldVersion = Math.max(...published.slice(0, publishedBefore).filter((c) => c.userId === wrongUser && c.name === "following").map((c) => c.version));
+    const oldVersion = Math.max(
+      ...published
+        .slice(0, publishedBefore)
+        .filter((c) => c.userId === wrongUser && c.name === "following")
+        .map((c) => c.version),
+    );
     expect(wrongFix!.version).toBeGreaterThan(oldVersion);
 
     const clean = await cli(["--dry-run", "--json", "--grace-ms", "0"]);
@@ -131,7 +150,9 @@ describe("reconciler", () => {
   it("runs periodically inside the persister and repairs a wrong count", async () => {
     const [[user]] = [active()[0]!];
     await q(user!, "UPDATE following_counts SET following_count = 999 WHERE user_id = ?", [user]);
-    const p = await startPersister(w.config({ RECONCILE_INTERVAL_MS: "300", RECONCILE_GRACE_MS: "0", RECONCILE_BATCH_ROWS: "7", RECONCILE_PAUSE_MS: "0" }), { logger });
+    const p = await startPersister(w.config({ RECONCILE_INTERVAL_MS: "300", RECONCILE_GRACE_MS: "0", RECONCILE_BATCH_ROWS: "7", RECONCILE_PAUSE_MS: "0" }), {
+      logger,
+    });
     try {
       expect(await waitForConvergence(w.sharded, model, 40_000)).toEqual([]);
     } finally {

@@ -144,7 +144,10 @@ describe("paging while the list changes", () => {
     const fans = Array.from({ length: 120 }, (_, i) => ({ from: 8_000_000_000 + i, timeMs: base + Math.floor(i / 3) * 1_000 }));
     await seedFans(w, b, fans);
     const expected = [...fans].sort((x, y) => y.timeMs - x.timeMs || y.from - x.from).map((f) => f.from);
-    const seen = await pageAll((cursor) => one.client.listFans({ userId: b, cursor, limit: 7, viewerId: 0 }), async () => undefined);
+    const seen = await pageAll(
+      (cursor) => one.client.listFans({ userId: b, cursor, limit: 7, viewerId: 0 }),
+      async () => undefined,
+    );
     expect(seen).toEqual(expected);
     const first = await two.client.listFans({ userId: b, cursor: "", limit: 1, viewerId: 0 });
     expect(first.totalCount).toBe(120);

@@ -181,7 +181,12 @@ export async function createWorld(label: string): Promise<World> {
       await consumer.subscribe({ topic: t, fromBeginning: true });
       await consumer.run({
         eachMessage: async ({ partition, message }) => {
-          events.push({ partition, offset: Number(message.offset), key: message.key?.toString() ?? "", event: relationV1.RelationEvent.decode(message.value!) });
+          events.push({
+            partition,
+            offset: Number(message.offset),
+            key: message.key?.toString() ?? "",
+            event: relationV1.RelationEvent.decode(message.value!),
+          });
         },
       });
       const deadline = Date.now() + 30_000;
@@ -210,12 +215,12 @@ export async function createWorld(label: string): Promise<World> {
 /** Inserts a persisted edge A→B into both tables (as the persister would have), with counts left alone. */
 export async function seedEdge(w: World, from: number, to: number, timeMs: number, version = timeMs): Promise<void> {
   const row = [from, to, 0, 1, timeMs, version, timeMs];
-  await w.sharded
-    .poolFor(from)
-    .query("INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES (?)", [row]);
+  await w.sharded.poolFor(from).query("INSERT INTO follows (from_user_id, to_user_id, source, status, created_at, version, updated_at) VALUES (?)", [row]);
   await w.sharded
     .poolFor(to)
-    .query("INSERT INTO fans (to_user_id, from_user_id, source, status, created_at, version, updated_at) VALUES (?)", [[to, from, 0, 1, timeMs, version, timeMs]]);
+    .query("INSERT INTO fans (to_user_id, from_user_id, source, status, created_at, version, updated_at) VALUES (?)", [
+      [to, from, 0, 1, timeMs, version, timeMs],
+    ]);
 }
 
 /** Many persisted fans of B at once (both tables, as the persister would have written them), and B's follower count. */

@@ -92,7 +92,11 @@ describe("Kafka unavailable", () => {
     // Kafka holds one event per transition Redis made: 1 + 2 × 2 queued + 1
     const events = (await w.readEvents({ kafka, topic: TOPIC })).filter((e) => e.fromUserId === a);
     expect(new Set(events.map((e) => e.version)).size).toBe(events.length);
-    const byPair = (to: number) => events.filter((e) => e.toUserId === to).sort((x, y) => x.version - y.version).map((e) => e.action);
+    const byPair = (to: number) =>
+      events
+        .filter((e) => e.toUserId === to)
+        .sort((x, y) => x.version - y.version)
+        .map((e) => e.action);
     expect(byPair(b)).toEqual([ACTION_FOLLOW, ACTION_UNFOLLOW, ACTION_FOLLOW]);
     expect(byPair(c)).toEqual([ACTION_FOLLOW, ACTION_UNFOLLOW, ACTION_FOLLOW]);
     const pending = await cache.pendingEntries(a);

@@ -238,7 +238,8 @@ describe("lists", () => {
     expect(await codeOf(c.listFans(req))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(c.listFriends(req))).toBe(status.INVALID_ARGUMENT);
     // the same paging fields of ListCommonFollowing (whose viewer is required)
-    if (req.viewerId === 0) expect(await codeOf(c.listCommonFollowing({ viewerId: req.userId, targetId: 1, cursor: req.cursor, limit: req.limit }))).toBe(status.INVALID_ARGUMENT);
+    if (req.viewerId === 0)
+      expect(await codeOf(c.listCommonFollowing({ viewerId: req.userId, targetId: 1, cursor: req.cursor, limit: req.limit }))).toBe(status.INVALID_ARGUMENT);
   });
 
   it("ListCommonFollowing refuses a bad target or viewer", async () => {
@@ -265,7 +266,7 @@ describe("undecodable requests", () => {
     // field 1 (from_user_id), varint 2^53 + 1; field 2 (to_user_id) = 1
     const big = 2n ** 53n + 1n;
     const varint: number[] = [];
-    for (let v = big; ; ) {
+    for (let v = big; ;) {
       const byte = Number(v & 0x7fn);
       v >>= 7n;
       if (v === 0n) {

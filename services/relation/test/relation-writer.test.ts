@@ -58,7 +58,6 @@ function setup(opts: { followingCap?: number } = {}) {
   return { log, outbox, cache, fans, pendingIndex, publisher, kicked, lines, writer };
 }
 
-
 describe("RelationWriter", () => {
   it("a changed edge is marked, decided, published, then its fans step runs", async () => {
     const s = setup();

@@ -1,4 +1,16 @@
-import { env, etcdSettings, grpcServerSettings, jwtSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, withJwtKeyRules, z } from "@rs/config";
+import {
+  env,
+  etcdSettings,
+  grpcServerSettings,
+  jwtSettings,
+  kafkaSettings,
+  loadConfig,
+  mysqlSettings,
+  processSettings,
+  redisSettings,
+  withJwtKeyRules,
+  z,
+} from "@rs/config";
 import { REVOCATION_KEY_PREFIX } from "@rs/auth";
 import { DEFAULT_WORKER_PREFIX } from "@rs/ids";
 
@@ -50,12 +62,26 @@ export const userConfigSchema = withJwtKeyRules(
       .max(BCRYPT_MAX_COST, `must be ${BCRYPT_MIN_COST}..${BCRYPT_MAX_COST}`)
       .default(BCRYPT_COST_DEFAULT)
       .describe("bcrypt cost factor of stored passwords (each +1 doubles the work of a login); hashes of another cost are rehashed on login"),
-    TOKEN_REVOCATION_PREFIX: env.string().default(REVOCATION_KEY_PREFIX).describe("Redis key prefix of revoked token ids; every verifier (gateway) must use the same"),
-    ID_WORKER_PREFIX: env.string().default(DEFAULT_WORKER_PREFIX).describe("etcd prefix the id worker number is leased under; shared by every process that mints ids"),
+    TOKEN_REVOCATION_PREFIX: env
+      .string()
+      .default(REVOCATION_KEY_PREFIX)
+      .describe("Redis key prefix of revoked token ids; every verifier (gateway) must use the same"),
+    ID_WORKER_PREFIX: env
+      .string()
+      .default(DEFAULT_WORKER_PREFIX)
+      .describe("etcd prefix the id worker number is leased under; shared by every process that mints ids"),
     ID_LEASE_TTL_SECONDS: env.positiveInt().default(ID_LEASE_TTL_SECONDS_DEFAULT).describe("TTL of the etcd lease behind the id worker number"),
-    USER_BLOOM_EXPECTED_USERS: env.positiveInt().default(USER_BLOOM_EXPECTED_USERS_DEFAULT).describe("Users the existence bloom filter is sized for; beyond it false positives grow (never false negatives)"),
-    USER_BLOOM_FALSE_POSITIVE_RATE: ratio().default(USER_BLOOM_FALSE_POSITIVE_RATE_DEFAULT).describe("Target false-positive rate of the existence bloom filter at the expected size"),
-    USERNAME_CLAIM_GRACE_SECONDS: env.positiveInt().default(USERNAME_CLAIM_GRACE_SECONDS_DEFAULT).describe("Age after which an unconfirmed username claim counts as abandoned and may be taken over"),
+    USER_BLOOM_EXPECTED_USERS: env
+      .positiveInt()
+      .default(USER_BLOOM_EXPECTED_USERS_DEFAULT)
+      .describe("Users the existence bloom filter is sized for; beyond it false positives grow (never false negatives)"),
+    USER_BLOOM_FALSE_POSITIVE_RATE: ratio()
+      .default(USER_BLOOM_FALSE_POSITIVE_RATE_DEFAULT)
+      .describe("Target false-positive rate of the existence bloom filter at the expected size"),
+    USERNAME_CLAIM_GRACE_SECONDS: env
+      .positiveInt()
+      .default(USERNAME_CLAIM_GRACE_SECONDS_DEFAULT)
+      .describe("Age after which an unconfirmed username claim counts as abandoned and may be taken over"),
   }),
   ["issue"],
 );
@@ -73,5 +99,4 @@ export const userConsumerConfigSchema = z.object({
 });
 
 export type UserConsumerConfig = z.infer<typeof userConsumerConfigSchema>;
-export const loadUserConsumerConfig = (source?: Record<string, string | undefined>): UserConsumerConfig =>
-  loadConfig(userConsumerConfigSchema, source);
+export const loadUserConsumerConfig = (source?: Record<string, string | undefined>): UserConsumerConfig => loadConfig(userConsumerConfigSchema, source);

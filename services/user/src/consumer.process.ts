@@ -39,7 +39,11 @@ export async function applyCountChangedBatch(
   for (const message of batch.messages) {
     const decoded = decodeCountChanged(message);
     if (decoded.ok) changes.push(decoded.change);
-    else logger.error({ topic: batch.topic, partition: batch.partition, offset: decoded.offset, reason: decoded.reason }, "skipping an unreadable count.changed record");
+    else
+      logger.error(
+        { topic: batch.topic, partition: batch.partition, offset: decoded.offset, reason: decoded.reason },
+        "skipping an unreadable count.changed record",
+      );
   }
   const queue = newestPerCounter(changes);
   let next = 0;
@@ -50,7 +54,10 @@ export async function applyCountChangedBatch(
 }
 
 /** Starts the user-consumer with a validated config. */
-export async function startUserConsumer(config: UserConsumerConfig, opts: { logger?: Logger } = {}): Promise<RunningProcess & { readonly internals: UserConsumerInternals }> {
+export async function startUserConsumer(
+  config: UserConsumerConfig,
+  opts: { logger?: Logger } = {},
+): Promise<RunningProcess & { readonly internals: UserConsumerInternals }> {
   const running = await startWorkerProcess<UserConsumerInternals>({
     name: PROCESS_NAME,
     settings: config,

@@ -21,9 +21,4 @@ export { RedisProfileCache } from "./adapters/redis/profile-cache.js";
 export { ProfileService, type ProfileBatch } from "./domain/profile.service.js";
 export { AccountService, type Session, type TokenClaims } from "./domain/account.service.js";
 export { COUNT_NAMES, type CountChange, type CountName, type Profile } from "./domain/profile.js";
-export {
-  USERNAME_MIN_CHARS,
-  USERNAME_MAX_CHARS,
-  PASSWORD_MIN_CHARS,
-  PASSWORD_MAX_CHARS,
-} from "./domain/user-input.js";
+export { USERNAME_MIN_CHARS, USERNAME_MAX_CHARS, PASSWORD_MIN_CHARS, PASSWORD_MAX_CHARS } from "./domain/user-input.js";

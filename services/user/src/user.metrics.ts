@@ -9,9 +9,7 @@ import { cacheLookupCounter, metricsRegistry } from "@rs/runtime";
 function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): () => Counter<L> {
   let metric: Counter<L> | undefined;
   return () =>
-    (metric ??=
-      (metricsRegistry.getSingleMetric(name) as Counter<L> | undefined) ??
-      new Counter({ name, help, labelNames, registers: [metricsRegistry] }));
+    (metric ??= (metricsRegistry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [metricsRegistry] }));
 }
 
 /** Profile cache lookups per id in `cache_lookups_total{cache="profile"}`: `hit`, `negative_hit` (known unknown id), `miss`. */

@@ -4,7 +4,7 @@ import type { StoredProfile } from "../src/domain/profile.js";
 
 const stored: StoredProfile = {
   revision: 12,
-  profile: { id: 7, name: "Zoë | \"quoted\"", avatar: "https://a/b.png", backgroundImage: "", signature: "hi", followCount: 3, followerCount: 9_007_199_254 },
+  profile: { id: 7, name: 'Zoë | "quoted"', avatar: "https://a/b.png", backgroundImage: "", signature: "hi", followCount: 3, followerCount: 9_007_199_254 },
 };
 
 describe("profile cache entries", () => {

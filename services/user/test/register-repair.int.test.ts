@@ -36,7 +36,14 @@ afterAll(async () => {
 async function accountsWith(patch: (real: UserStore) => Partial<UserStore>): Promise<AccountService> {
   const real = svc.internals.store;
   const store: UserStore = Object.assign(Object.create(real) as UserStore, patch(real));
-  const jwt = { JWT_ALGORITHM: "HS256" as const, JWT_SECRET: TEST_JWT_SECRET, JWT_ISSUER: "relation-suite", JWT_AUDIENCE: "relation-suite-apps", JWT_TTL_SECONDS: 600, JWT_CLOCK_TOLERANCE_SECONDS: 5 };
+  const jwt = {
+    JWT_ALGORITHM: "HS256" as const,
+    JWT_SECRET: TEST_JWT_SECRET,
+    JWT_ISSUER: "relation-suite",
+    JWT_AUDIENCE: "relation-suite-apps",
+    JWT_TTL_SECONDS: 600,
+    JWT_CLOCK_TOLERANCE_SECONDS: 5,
+  };
   const revocations = new RevocationStore(redis, { keyPrefix: fx.env.TOKEN_REVOCATION_PREFIX });
   return new AccountService({
     store,

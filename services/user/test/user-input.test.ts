@@ -15,7 +15,10 @@ describe("user input rules", () => {
 
   it("refuses invisible characters and white space at the ends of a username", () => {
     for (const bad of [" a", "a ", "a\nb", "a\u0000b", "a\u200bb", "\u202eevil", "a\ud800b"]) {
-      expect(codeOf(() => checkUsername(bad)), JSON.stringify(bad)).toBe(status.INVALID_ARGUMENT);
+      expect(
+        codeOf(() => checkUsername(bad)),
+        JSON.stringify(bad),
+      ).toBe(status.INVALID_ARGUMENT);
     }
   });
 
@@ -24,7 +27,10 @@ describe("user input rules", () => {
     expect(checkPassword("p".repeat(32))).toBe("p".repeat(32));
     expect(checkPassword("ü".repeat(32))).toBe("ü".repeat(32)); // 64 bytes: fits
     for (const bad of ["12345", "p".repeat(33), "😀".repeat(19), "abc\ud800def"]) {
-      expect(codeOf(() => checkPassword(bad)), bad).toBe(status.INVALID_ARGUMENT);
+      expect(
+        codeOf(() => checkPassword(bad)),
+        bad,
+      ).toBe(status.INVALID_ARGUMENT);
     }
   });
 

@@ -50,8 +50,16 @@ describe("accounts", () => {
 
     const { user } = await client.getUser({ userId: reg.userId });
     expect(user).toEqual({
-      id: reg.userId, name, avatar: "", backgroundImage: "", signature: "",
-      followCount: 0, followerCount: 0, totalFavorited: 0, workCount: 0, favoriteCount: 0,
+      id: reg.userId,
+      name,
+      avatar: "",
+      backgroundImage: "",
+      signature: "",
+      followCount: 0,
+      followerCount: 0,
+      totalFavorited: 0,
+      workCount: 0,
+      favoriteCount: 0,
     });
     const [row] = await fx.rows("users", "id = ?", [reg.userId]);
     expect(String(row!.password_hash)).toMatch(new RegExp(`^\\$2[aby]\\$0?${TIMING_BCRYPT_COST}\\$`));

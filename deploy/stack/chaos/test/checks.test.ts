@@ -11,10 +11,24 @@ function world(): { model: AckModel; shards: ShardRows; services: Map<number, Se
   model.record(1, 3, "follow", "ack", true);
   model.record(2, 1, "follow", "ack", true);
   const shards: ShardRows = {
-    follows: new Map([[1, set(2, 3)], [2, set(1)]]),
-    fans: new Map([[2, set(1)], [3, set(1)], [1, set(2)]]),
-    followingCounts: new Map([[1, 2], [2, 1]]),
-    followerCounts: new Map([[1, 1], [2, 1], [3, 1]]),
+    follows: new Map([
+      [1, set(2, 3)],
+      [2, set(1)],
+    ]),
+    fans: new Map([
+      [2, set(1)],
+      [3, set(1)],
+      [1, set(2)],
+    ]),
+    followingCounts: new Map([
+      [1, 2],
+      [2, 1],
+    ]),
+    followerCounts: new Map([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]),
   };
   const view = (following: number[], fans: number[]): ServiceView => ({
     following: ok({ ids: new Set(following), total: following.length }),
@@ -69,7 +83,18 @@ describe("the convergence check", () => {
 
   it("reports follows without the matching fans row, and counts off the cardinality or negative", () => {
     const w = world();
-    const shards = { ...w.shards, fans: new Map([[2, set(1)], [1, set(2)]]), followerCounts: new Map([[1, 1], [2, 1], [3, 1]]) };
+    const shards = {
+      ...w.shards,
+      fans: new Map([
+        [2, set(1)],
+        [1, set(2)],
+      ]),
+      followerCounts: new Map([
+        [1, 1],
+        [2, 1],
+        [3, 1],
+      ]),
+    };
     w.services.set(2, { ...w.services.get(2)!, counts: ok({ following: 1, follower: -1 }) });
     const v = evaluate(w.model, [1, 2, 3], obs(w, { shards: ok(shards) }));
     const kinds = v.divergent.map((f) => f.kind).sort();

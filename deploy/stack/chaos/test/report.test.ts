@@ -20,7 +20,10 @@ const phase = (o: Partial<PhaseResult> = {}): PhaseResult => ({
 
 describe("the harness report", () => {
   it("formats one aligned Markdown row per phase with the issue's columns", () => {
-    const t = formatTable([phase(), phase({ fault: "a|b", convergeSeconds: null, lost: 3, tally: { ...emptyTally(), other5xx: 2, unavailableDuringFault: 1 } })]).split("\n");
+    const t = formatTable([
+      phase(),
+      phase({ fault: "a|b", convergeSeconds: null, lost: 3, tally: { ...emptyTally(), other5xx: 2, unavailableDuringFault: 1 } }),
+    ]).split("\n");
     expect(t[0]).toMatch(/^\| fault +\| operations +\| acknowledged +\| client errors \| 5xx +\| lost \| divergent \| seconds to converge \|$/);
     expect(t[1]).toMatch(/^\|-+\|/);
     const cells = t[2]!.split(" | ").map((c) => c.replace(/^\|/, "").trim());

@@ -1,14 +1,5 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
-import {
-  circuitBreaker,
-  CircuitState,
-  ExponentialBackoff,
-  handleWhen,
-  retry,
-  SamplingBreaker,
-  type CircuitBreakerPolicy,
-  type RetryPolicy,
-} from "cockatiel";
+import { circuitBreaker, CircuitState, ExponentialBackoff, handleWhen, retry, SamplingBreaker, type CircuitBreakerPolicy, type RetryPolicy } from "cockatiel";
 import type { Logger } from "@rs/logger";
 import { counterMetric, gaugeMetric } from "@rs/runtime";
 

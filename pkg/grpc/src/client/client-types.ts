@@ -1,13 +1,4 @@
-import type {
-  CallOptions,
-  ChannelCredentials,
-  Client,
-  ClientOptions,
-  ClientUnaryCall,
-  Metadata,
-  ServiceDefinition,
-  ServiceError,
-} from "@grpc/grpc-js";
+import type { CallOptions, ChannelCredentials, Client, ClientOptions, ClientUnaryCall, Metadata, ServiceDefinition, ServiceError } from "@grpc/grpc-js";
 
 /**
  * The widest overload ts-proto generates for a unary method. With overloads,

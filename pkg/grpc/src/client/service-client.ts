@@ -97,18 +97,11 @@ export type ServiceClient<C> = PromiseClient<C> & { close(): Promise<void> };
  *   `grpc_client_handling_seconds` (retries included); the breaker's state is
  *   `grpc_client_circuit_breaker_state{grpc_service,target,method_class}`.
  */
-export function createServiceClient<C extends Client>(
-  ctor: GeneratedClientConstructor<C>,
-  opts: ServiceClientOptions<C>,
-): ServiceClient<C> {
+export function createServiceClient<C extends Client>(ctor: GeneratedClientConstructor<C>, opts: ServiceClientOptions<C>): ServiceClient<C> {
   const targetName = "address" in opts.target ? opts.target.address : opts.target.service;
   const logger = opts.logger.child({ component: "grpc-client", target: targetName, service: ctor.serviceName });
   const deadlineMs = opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
-  const pool = new EndpointPool(
-    opts.credentials ?? grpcCredentials.createInsecure(),
-    { ...DEFAULT_CHANNEL_OPTIONS, ...opts.channelOptions },
-    logger,
-  );
+  const pool = new EndpointPool(opts.credentials ?? grpcCredentials.createInsecure(), { ...DEFAULT_CHANNEL_OPTIONS, ...opts.channelOptions }, logger);
 
   const methods = Object.entries(ctor.service).filter(([, def]) => !def.requestStream && !def.responseStream);
   const declared = methodIdempotency(ctor.service);
@@ -155,14 +148,8 @@ export function createServiceClient<C extends Client>(
 
   const send = <Req, Res>(endpoint: Endpoint, def: MethodDefinition<Req, Res>, request: Req, metadata: Metadata, deadline: number) =>
     new Promise<Res>((resolve, reject) => {
-      endpoint.client.makeUnaryRequest(
-        def.path,
-        def.requestSerialize,
-        def.responseDeserialize,
-        request,
-        metadata.clone(),
-        { deadline },
-        (err, response) => (err ? reject(err) : resolve(response as Res)),
+      endpoint.client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, request, metadata.clone(), { deadline }, (err, response) =>
+        err ? reject(err) : resolve(response as Res),
       );
     });
 

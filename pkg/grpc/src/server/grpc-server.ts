@@ -1,10 +1,4 @@
-import {
-  Server,
-  ServerCredentials,
-  type ChannelOptions,
-  type ServiceDefinition,
-  type UntypedServiceImplementation,
-} from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ChannelOptions, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatusMap } from "grpc-health-check";
 import type { Logger } from "@rs/logger";
 import { inRequestContext } from "../request-id.js";
@@ -80,9 +74,7 @@ export async function startGrpcServer(opts: GrpcServerOptions): Promise<GrpcServ
   createReflection(opts.reflectionProtoFiles).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
+    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
   });
   logger.info({ server: opts.name, host: opts.host, port, services: serviceNames }, "gRPC server listening");
 

@@ -34,40 +34,42 @@ let metrics: ReturnType<typeof serverMetrics> | undefined;
  * messages received and sent) of the process's registry.
  */
 export function unary<Req, Res>(handler: AsyncUnaryHandler<Req, Res>): AdaptedUnaryHandler<Req, Res> {
-  const bind = (ctx: UnaryContext): handleUnaryCall<Req, Res> => (call, callback) => {
-    const started = process.hrtime.bigint();
-    const m = (metrics ??= serverMetrics());
-    const labels = callLabels(call.getPath());
-    m.started.inc(labels);
-    m.received.inc(labels);
-    const done = (code: status) => {
-      m.handled.inc({ ...labels, grpc_code: codeLabel(code) });
-      m.handling.observe(labels, secondsSince(started));
-      if (code === status.OK) m.sent.inc(labels);
+  const bind =
+    (ctx: UnaryContext): handleUnaryCall<Req, Res> =>
+    (call, callback) => {
+      const started = process.hrtime.bigint();
+      const m = (metrics ??= serverMetrics());
+      const labels = callLabels(call.getPath());
+      m.started.inc(labels);
+      m.received.inc(labels);
+      const done = (code: status) => {
+        m.handled.inc({ ...labels, grpc_code: codeLabel(code) });
+        m.handling.observe(labels, secondsSince(started));
+        if (code === status.OK) m.sent.inc(labels);
+      };
+      let pending: Promise<Res>;
+      try {
+        pending = handler(call.request, call);
+      } catch (err) {
+        pending = Promise.reject(err); // a handler that throws before its first await
+      }
+      pending.then(
+        (response) => {
+          done(status.OK);
+          callback(null, response);
+        },
+        (err: unknown) => {
+          const { code, details } = toStatus(err);
+          if (!(err instanceof StatusError) && code === status.INTERNAL) {
+            ctx.logger.error({ err, method: call.getPath() }, "unhandled error in gRPC handler");
+          }
+          done(code);
+          const reply: Partial<ServiceError> = { code, details };
+          if (err instanceof StatusError) reply.metadata = err.metadata;
+          callback(reply, null);
+        },
+      );
     };
-    let pending: Promise<Res>;
-    try {
-      pending = handler(call.request, call);
-    } catch (err) {
-      pending = Promise.reject(err); // a handler that throws before its first await
-    }
-    pending.then(
-      (response) => {
-        done(status.OK);
-        callback(null, response);
-      },
-      (err: unknown) => {
-        const { code, details } = toStatus(err);
-        if (!(err instanceof StatusError) && code === status.INTERNAL) {
-          ctx.logger.error({ err, method: call.getPath() }, "unhandled error in gRPC handler");
-        }
-        done(code);
-        const reply: Partial<ServiceError> = { code, details };
-        if (err instanceof StatusError) reply.metadata = err.metadata;
-        callback(reply, null);
-      },
-    );
-  };
   const unbound = bind({
     get logger() {
       fallbackLogger ??= createLogger("grpc");

@@ -34,10 +34,19 @@ interface ReflectionResponse {
 export function reflect(address: string, request: Record<string, string>): Promise<ReflectionResponse> {
   const def = loadSync(REFLECTION_PROTO, { keepCase: true, defaults: true, oneofs: true });
   const pkg = loadPackageDefinition(def) as unknown as {
-    grpc: { reflection: { v1: { ServerReflection: new (addr: string, creds: ReturnType<typeof credentials.createInsecure>) => {
-      ServerReflectionInfo(): NodeJS.ReadWriteStream & { write(m: object): boolean; end(): void; cancel(): void };
-      close(): void;
-    } } } };
+    grpc: {
+      reflection: {
+        v1: {
+          ServerReflection: new (
+            addr: string,
+            creds: ReturnType<typeof credentials.createInsecure>,
+          ) => {
+            ServerReflectionInfo(): NodeJS.ReadWriteStream & { write(m: object): boolean; end(): void; cancel(): void };
+            close(): void;
+          };
+        };
+      };
+    };
   };
   const client = new pkg.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure());
   return new Promise<ReflectionResponse>((resolve, reject) => {

@@ -136,7 +136,10 @@ export class PendingSweeper {
         return false;
       }
       relationMetrics.pendingSwept.inc(d.publish.length);
-      this.o.logger.info({ user: a, entries: d.publish.length, versions: d.publish.map((e) => e.version) }, "republished pending transitions older than the sweep delay");
+      this.o.logger.info(
+        { user: a, entries: d.publish.length, versions: d.publish.map((e) => e.version) },
+        "republished pending transitions older than the sweep delay",
+      );
     }
     relationMetrics.pendingChecks.inc({ outcome: d.publish.length > 0 ? "published" : d.nextDueMs === undefined ? "empty" : "young" });
     await this.o.index.settle(a, claimScore, d.nextDueMs);

@@ -88,7 +88,10 @@ export class RelationLists {
   }
 
   /** For candidates whose following:{B} is cold: T's fans rows, with each B's pending entry laid over. */
-  private async resolveFollowBacks<T extends CursorPosition>(target: number, unresolved: readonly (T & { readonly pending: PendingEntry | undefined })[]): Promise<T[]> {
+  private async resolveFollowBacks<T extends CursorPosition>(
+    target: number,
+    unresolved: readonly (T & { readonly pending: PendingEntry | undefined })[],
+  ): Promise<T[]> {
     if (unresolved.length === 0) return [];
     const edges = await this.d.store.fanEdges(
       target,

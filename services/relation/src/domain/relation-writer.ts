@@ -146,7 +146,10 @@ export class RelationWriter {
     const local = this.inFlight.get(inFlightKey(from, to, e.version));
     if (local) return (await local) ? "done" : "retry";
     // until the publish deadline has passed for it, but never past our caller's deadline
-    const settledBy = Math.min(entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS, this.now() + boundByCallDeadline(Number.MAX_SAFE_INTEGER, PUBLISH_RESERVE_MS));
+    const settledBy = Math.min(
+      entryBirthMs(e) + this.publishDeadlineMs + CLOCK_MARGIN_MS,
+      this.now() + boundByCallDeadline(Number.MAX_SAFE_INTEGER, PUBLISH_RESERVE_MS),
+    );
     while (this.now() < settledBy) {
       await sleep(IN_FLIGHT_POLL_MS);
       const cur = await this.d.cache.inFlightState(from, to);

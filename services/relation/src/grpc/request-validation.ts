@@ -8,7 +8,6 @@ import { BATCH_IS_FOLLOWING_MAX, LIST_LIMIT_MAX, LIST_LIMIT_MIN } from "@rs/idl"
 import { decodeOptionalCursor, InvalidCursorError, type CursorPosition } from "../domain/cursor.js";
 import { isUserId } from "../domain/relation-transition.js";
 
-
 /** A user id: a positive integer below 2^53. */
 export function userId(field: string, value: unknown): number {
   if (!isUserId(value)) throw invalidArgument(`${field} must be a positive integer below 2^53`);
@@ -46,5 +45,8 @@ export function targetIds(value: unknown): number[] {
 /** Common checks of a list request. */
 export function pageRequest(req: { userId: unknown; cursor: unknown; limit: unknown; viewerId: unknown }) {
   assertDecoded(req);
-  return { user: userId("user_id", req.userId), page: { cursor: cursor(req.cursor), limit: listLimit(req.limit), viewer: viewerId("viewer_id", req.viewerId) } };
+  return {
+    user: userId("user_id", req.userId),
+    page: { cursor: cursor(req.cursor), limit: listLimit(req.limit), viewer: viewerId("viewer_id", req.viewerId) },
+  };
 }

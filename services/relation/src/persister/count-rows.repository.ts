@@ -52,4 +52,3 @@ export async function writeCountRows(conn: Queryable, side: EdgeSide, existing: 
   }
   for (const part of chunks(created)) await conn.query(`INSERT INTO ${side.countTable} ${cols} VALUES ?`, [part]);
 }
-

@@ -84,8 +84,6 @@ interface EdgeDbRow extends RowDataPacket {
   source: number;
 }
 
-
-
 const edgeKey = (owner: number, other: number) => `${owner}:${other}`;
 
 /** Anything that runs a query: a pool (plain reads) or a connection in a transaction. */
@@ -109,8 +107,7 @@ function toEdgeRow(r: EdgeDbRow): KeyedEdgeRow {
   };
 }
 
-const EDGE_COLUMNS = (side: EdgeSide) =>
-  `${side.ownerColumn} AS owner, ${side.otherColumn} AS other, status, version, created_at, updated_at, source`;
+const EDGE_COLUMNS = (side: EdgeSide) => `${side.ownerColumn} AS owner, ${side.otherColumn} AS other, status, version, created_at, updated_at, source`;
 
 /**
  * Reads the given edge rows (owner, other) of one side by primary key, in key

@@ -56,7 +56,10 @@ export function persisterBatchHandler(opts: PersisterBatchHandlerOptions): (batc
       const decoded = decodeRelationEvent(m.value);
       if (!decoded.ok) {
         opts.metrics?.events.inc({ outcome: "invalid" });
-        opts.logger.error({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason }, "skipping a record that is not a relation transition");
+        opts.logger.error(
+          { topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason },
+          "skipping a record that is not a relation transition",
+        );
         continue;
       }
       const requestIds = requestIdsOfHeaders(m.headers);

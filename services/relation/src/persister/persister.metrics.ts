@@ -39,7 +39,12 @@ export interface PersisterMetrics {
 export function persisterMetrics(registry: Registry = metricsRegistry): PersisterMetrics {
   return {
     batchSize: histogram(registry, "relation_persister_batch_size", "Records per Kafka batch handled (one partition's fetch)", SIZE_BUCKETS),
-    batchSeconds: histogram(registry, "relation_persister_batch_seconds", "Time to persist one Kafka batch, all its chunks and their Redis steps and publishes", SECONDS_BUCKETS),
+    batchSeconds: histogram(
+      registry,
+      "relation_persister_batch_seconds",
+      "Time to persist one Kafka batch, all its chunks and their Redis steps and publishes",
+      SECONDS_BUCKETS,
+    ),
     batchEvents: histogram(registry, "relation_persister_batch_events", "Events per persisted chunk of a Kafka batch", SIZE_BUCKETS),
     persistSeconds: histogram(
       registry,
@@ -58,6 +63,10 @@ export function persisterMetrics(registry: Registry = metricsRegistry): Persiste
       ["side"],
     ),
     txnRetries: counter(registry, "relation_persister_txn_retries_total", "Shard transactions run again, by MySQL error number", ["errno"]),
-    countUnderflows: counter(registry, "relation_persister_count_underflows_total", "Counts that would have gone below zero (clamped; the reconciler repairs them)"),
+    countUnderflows: counter(
+      registry,
+      "relation_persister_count_underflows_total",
+      "Counts that would have gone below zero (clamped; the reconciler repairs them)",
+    ),
   };
 }

@@ -44,7 +44,10 @@ export interface StartPersisterOptions {
 }
 
 /** Starts a relation-persister with a validated config. */
-export async function startPersister(config: PersisterConfig, opts: StartPersisterOptions = {}): Promise<RunningProcess & { readonly internals: PersisterInternals }> {
+export async function startPersister(
+  config: PersisterConfig,
+  opts: StartPersisterOptions = {},
+): Promise<RunningProcess & { readonly internals: PersisterInternals }> {
   const running = await startWorkerProcess<PersisterInternals>({
     name: PROCESS_NAME,
     settings: config,
@@ -57,7 +60,12 @@ export async function startPersister(config: PersisterConfig, opts: StartPersist
       const producer = await createIdempotentProducer(kafka);
       lifecycle.add("flush count.changed producer", () => producer.disconnect());
 
-      const cacheOpts = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS, emptyTtlMs: config.CACHE_EMPTY_TTL_MS };
+      const cacheOpts = {
+        keyPrefix: config.RELATION_KEY_PREFIX,
+        ttlMs: config.CACHE_TTL_MS,
+        ttlJitterMs: config.CACHE_TTL_JITTER_MS,
+        emptyTtlMs: config.CACHE_EMPTY_TTL_MS,
+      };
       const cache = new RelationCache(redis, cacheOpts);
       const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC);

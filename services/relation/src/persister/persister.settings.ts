@@ -34,10 +34,22 @@ export const PERSISTER_DEFAULTS = {
 
 export const persisterSettings = {
   COUNT_CHANGED_TOPIC: env.string().default(PERSISTER_DEFAULTS.COUNT_CHANGED_TOPIC).describe("Kafka topic the persister publishes count.v1.CountChanged on"),
-  PERSISTER_GROUP: env.string().default(PERSISTER_DEFAULTS.PERSISTER_GROUP).describe("Kafka consumer group of the persister instances (they share the partitions)"),
-  PERSIST_CHUNK_EVENTS: env.positiveInt().default(PERSISTER_DEFAULTS.PERSIST_CHUNK_EVENTS).describe("Most transitions written per set of shard transactions; a fetched batch is persisted in chunks of this size"),
-  PERSIST_TXN_ATTEMPTS: env.positiveInt().default(PERSISTER_DEFAULTS.PERSIST_TXN_ATTEMPTS).describe("Attempts of one shard transaction on deadlock, lock wait timeout or concurrent insert before the batch is redelivered"),
-  PERSIST_LOCK_WAIT_TIMEOUT_S: env.positiveInt().default(PERSISTER_DEFAULTS.PERSIST_LOCK_WAIT_TIMEOUT_S).describe("innodb_lock_wait_timeout of the persister's sessions, seconds: keeps a blocked batch far inside the session timeout"),
+  PERSISTER_GROUP: env
+    .string()
+    .default(PERSISTER_DEFAULTS.PERSISTER_GROUP)
+    .describe("Kafka consumer group of the persister instances (they share the partitions)"),
+  PERSIST_CHUNK_EVENTS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.PERSIST_CHUNK_EVENTS)
+    .describe("Most transitions written per set of shard transactions; a fetched batch is persisted in chunks of this size"),
+  PERSIST_TXN_ATTEMPTS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.PERSIST_TXN_ATTEMPTS)
+    .describe("Attempts of one shard transaction on deadlock, lock wait timeout or concurrent insert before the batch is redelivered"),
+  PERSIST_LOCK_WAIT_TIMEOUT_S: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.PERSIST_LOCK_WAIT_TIMEOUT_S)
+    .describe("innodb_lock_wait_timeout of the persister's sessions, seconds: keeps a blocked batch far inside the session timeout"),
   PERSIST_PARTITIONS_CONCURRENTLY: env
     .positiveInt()
     .default(PERSISTER_DEFAULTS.PERSIST_PARTITIONS_CONCURRENTLY)
@@ -45,23 +57,47 @@ export const persisterSettings = {
   PERSIST_BATCH_TIMEOUT_MS: env
     .positiveInt()
     .default(PERSISTER_DEFAULTS.PERSIST_BATCH_TIMEOUT_MS)
-    .describe("Budget of one partition batch: past it the batch fails (nothing committed), the handler stops at its next step, and the batch is delivered again"),
+    .describe(
+      "Budget of one partition batch: past it the batch fails (nothing committed), the handler stops at its next step, and the batch is delivered again",
+    ),
   PERSIST_UNREADY_AFTER_FAILURES: env
     .positiveInt()
     .default(PERSISTER_DEFAULTS.PERSIST_UNREADY_AFTER_FAILURES)
     .describe("Batches of one partition failing in a row (errors or budget) after which /readyz reports not ready"),
-  KAFKA_SESSION_TIMEOUT_MS: env.positiveInt().default(PERSISTER_DEFAULTS.KAFKA_SESSION_TIMEOUT_MS).describe("Consumer group session timeout; heartbeats continue during a batch"),
-  KAFKA_MAX_BYTES_PER_PARTITION: env.positiveInt().default(PERSISTER_DEFAULTS.KAFKA_MAX_BYTES_PER_PARTITION).describe("Most bytes fetched per partition at once: bounds a batch"),
-  RECONCILE_INTERVAL_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_INTERVAL_MS).describe("How often the persister runs the reconciler (one instance per shard at a time); 0 = never"),
-  RECONCILE_BATCH_ROWS: env.positiveInt().default(PERSISTER_DEFAULTS.RECONCILE_BATCH_ROWS).describe("Rows the reconciler reads per keyset step (bounds its memory)"),
-  RECONCILE_GRACE_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_GRACE_MS).describe("Differences younger than this are left to the persister (in flight), not repaired"),
-  RECONCILE_PAUSE_MS: env.nonNegativeInt().default(PERSISTER_DEFAULTS.RECONCILE_PAUSE_MS).describe("Pause between the reconciler's keyset steps, so it yields to the persister"),
+  KAFKA_SESSION_TIMEOUT_MS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.KAFKA_SESSION_TIMEOUT_MS)
+    .describe("Consumer group session timeout; heartbeats continue during a batch"),
+  KAFKA_MAX_BYTES_PER_PARTITION: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.KAFKA_MAX_BYTES_PER_PARTITION)
+    .describe("Most bytes fetched per partition at once: bounds a batch"),
+  RECONCILE_INTERVAL_MS: env
+    .nonNegativeInt()
+    .default(PERSISTER_DEFAULTS.RECONCILE_INTERVAL_MS)
+    .describe("How often the persister runs the reconciler (one instance per shard at a time); 0 = never"),
+  RECONCILE_BATCH_ROWS: env
+    .positiveInt()
+    .default(PERSISTER_DEFAULTS.RECONCILE_BATCH_ROWS)
+    .describe("Rows the reconciler reads per keyset step (bounds its memory)"),
+  RECONCILE_GRACE_MS: env
+    .nonNegativeInt()
+    .default(PERSISTER_DEFAULTS.RECONCILE_GRACE_MS)
+    .describe("Differences younger than this are left to the persister (in flight), not repaired"),
+  RECONCILE_PAUSE_MS: env
+    .nonNegativeInt()
+    .default(PERSISTER_DEFAULTS.RECONCILE_PAUSE_MS)
+    .describe("Pause between the reconciler's keyset steps, so it yields to the persister"),
   REDIS_LOSS_CHECK_INTERVAL_MS: env
     .nonNegativeInt()
     .default(PERSISTER_DEFAULTS.REDIS_LOSS_CHECK_INTERVAL_MS)
-    .describe("How often the persister compares Redis's run_id with the keyspace's marker; a restart or flush has the cached lists checked against the shards. 0 = never"),
+    .describe(
+      "How often the persister compares Redis's run_id with the keyspace's marker; a restart or flush has the cached lists checked against the shards. 0 = never",
+    ),
   CACHE_VERIFY_CATCH_UP_MAX_MS: env
     .positiveInt()
     .default(PERSISTER_DEFAULTS.CACHE_VERIFY_CATCH_UP_MAX_MS)
-    .describe("After a possible Redis data loss, longest wait for the persister to persist every event published before it, before the cached lists are checked anyway"),
+    .describe(
+      "After a possible Redis data loss, longest wait for the persister to persist every event published before it, before the cached lists are checked anyway",
+    ),
 };

@@ -88,7 +88,10 @@ export class RedisLossWatch {
     const runId = await redisRunId(this.o.redis);
     const change = CHANGE[replyInt("redisRunMark", await this.o.scripts.run("redisRunMark", [this.o.keys.redisRun()], [runId]))] ?? "same";
     if (change !== "same") {
-      this.o.logger.warn({ runId, change }, "Redis may have lost recent writes (restarted or flushed); the cached lists are checked once the persister caught up");
+      this.o.logger.warn(
+        { runId, change },
+        "Redis may have lost recent writes (restarted or flushed); the cached lists are checked once the persister caught up",
+      );
       if (this.verifying) this.again = true;
       else this.startVerification();
     }
@@ -113,7 +116,8 @@ export class RedisLossWatch {
       this.verifications++;
       this.o.logger.info(report, "cached lists checked against the shards after a possible Redis data loss");
     } catch (err) {
-      if (!this.stopped) this.o.logger.error({ err }, "checking the cached lists after a possible Redis data loss failed; the reconciler's sample will catch what differs");
+      if (!this.stopped)
+        this.o.logger.error({ err }, "checking the cached lists after a possible Redis data loss failed; the reconciler's sample will catch what differs");
     }
   }
 

@@ -52,7 +52,10 @@ function intFlag(name: string, raw: string | undefined, fallback: number): numbe
 
 function listFlag<T extends string>(name: string, raw: string | undefined, allowed?: readonly T[]): T[] | undefined {
   if (raw === undefined) return undefined;
-  const items = raw.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = allowed ? items.filter((i) => !allowed.includes(i as T)) : [];
   if (bad.length > 0 || items.length === 0) throw new Error(`--${name} takes a comma-separated list${allowed ? ` of ${allowed.join(", ")}` : ""}`);
   return items as T[];
@@ -103,13 +106,28 @@ async function main(): Promise<number> {
       producer = await createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: "reconciler", logger }));
       counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC);
     }
-    const cacheOpts = { keyPrefix: config.RELATION_KEY_PREFIX, ttlMs: config.CACHE_TTL_MS, ttlJitterMs: config.CACHE_TTL_JITTER_MS, emptyTtlMs: config.CACHE_EMPTY_TTL_MS };
+    const cacheOpts = {
+      keyPrefix: config.RELATION_KEY_PREFIX,
+      ttlMs: config.CACHE_TTL_MS,
+      ttlJitterMs: config.CACHE_TTL_JITTER_MS,
+      emptyTtlMs: config.CACHE_EMPTY_TTL_MS,
+    };
     const cache = new RelationCache(redis, cacheOpts);
     const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
     const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
     const persister = new RelationPersister({ mysql, cache, fans, counts, logger, ...txn });
     const downstream = downstreamStores(config, mysql, redis, logger);
-    const reconciler = new Reconciler({ mysql, redis, cache, persister, counts, logger, downstream, ...txn, ...(cachedSample !== undefined ? { cachedListsSample: cachedSample } : {}) });
+    const reconciler = new Reconciler({
+      mysql,
+      redis,
+      cache,
+      persister,
+      counts,
+      logger,
+      downstream,
+      ...txn,
+      ...(cachedSample !== undefined ? { cachedListsSample: cachedSample } : {}),
+    });
     const progress = rebuild ? (p: ReconcileProgress) => process.stderr.write(`${formatProgress(p)}\n`) : undefined;
     const report = await reconciler.run({ dryRun, checks, shards, batchRows, graceMs, pauseMs, progress });
     process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatReport(report)}\n`);

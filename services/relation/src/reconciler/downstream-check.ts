@@ -93,7 +93,7 @@ export async function checkDownstream(ctx: ReconcileContext, physical: number, s
       ctx.report.fix(kind, behind.length + raise.size);
       written += behind.length + raise.size;
     }
-    const through = bound === Infinity ? ids.at(-1) ?? after : bound;
+    const through = bound === Infinity ? (ids.at(-1) ?? after) : bound;
     ctx.progress?.({ check: store.check, name, physical, through, scanned, written });
     if (bound === Infinity) return;
     after = bound;

@@ -62,7 +62,10 @@ export function countStore(mysql: ShardedMysql, redis: RedisClient, cacheOptions
     nonzeroIdsSql: (name) =>
       `SELECT entity_id AS id FROM counters WHERE entity_id > ? AND entity_type = '${USER_ENTITY}' AND name = '${name}' AND value <> 0 ORDER BY entity_id LIMIT ?`,
     read: (db, name, users) =>
-      readCopies(db, "SELECT entity_id AS id, value, version FROM counters WHERE entity_type = ? AND name = ? AND entity_id IN (?)", users, [USER_ENTITY, name]),
+      readCopies(db, "SELECT entity_id AS id, value, version FROM counters WHERE entity_type = ? AND name = ? AND entity_id IN (?)", users, [
+        USER_ENTITY,
+        name,
+      ]),
     apply: (changes) =>
       service.apply(changes.map((c) => ({ key: { entityType: USER_ENTITY, entityId: c.userId, name: c.name }, value: c.value, version: c.version }))),
   };

@@ -74,7 +74,12 @@ export async function checkEdges(ctx: ReconcileContext, physical: number, scanne
       [FANS_SIDE, new Map()],
     ]);
     for (const [q, group] of byShard) {
-      const counterparts = await readEdgeRows(ctx.mysql.pool(q), other, group.map((r) => [r.other, r.owner] as const), false);
+      const counterparts = await readEdgeRows(
+        ctx.mysql.pool(q),
+        other,
+        group.map((r) => [r.other, r.owner] as const),
+        false,
+      );
       for (const r of group) {
         const c = counterparts.get(`${r.other}:${r.owner}`);
         const { repair, targetSide } = decide(scanned, other, r, c);

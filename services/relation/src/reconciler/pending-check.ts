@@ -43,7 +43,14 @@ function userOfKey(key: string): number | undefined {
   return isUserId(id) ? id : undefined;
 }
 
-const toEvent = (a: number, e: PendingEntry): EdgeEvent => ({ from: a, to: e.to, action: e.action, version: e.version, occurredAtMs: e.timeMs, source: e.source });
+const toEvent = (a: number, e: PendingEntry): EdgeEvent => ({
+  from: a,
+  to: e.to,
+  action: e.action,
+  version: e.version,
+  occurredAtMs: e.timeMs,
+  source: e.source,
+});
 
 async function checkUser(ctx: ReconcileContext, deps: PendingCheckDeps, a: number): Promise<void> {
   let entries: PendingEntry[];

@@ -79,7 +79,17 @@ const zeros = (): Record<FindingKind, number> => Object.fromEntries(FINDING_KIND
 
 /** A report being filled in by the checks. */
 export class ReportBuilder {
-  readonly scanned = { followsRows: 0, fansRows: 0, followingCounts: 0, followerCounts: 0, pendingUsers: 0, pendingEntries: 0, counters: 0, profiles: 0, cachedLists: 0 };
+  readonly scanned = {
+    followsRows: 0,
+    fansRows: 0,
+    followingCounts: 0,
+    followerCounts: 0,
+    pendingUsers: 0,
+    pendingEntries: 0,
+    counters: 0,
+    profiles: 0,
+    cachedLists: 0,
+  };
   readonly found = zeros();
   readonly fixed = zeros();
   skippedRecent = 0;

@@ -87,10 +87,20 @@ const DEFAULT_PUBLISH_RETRY_MS = 200;
 
 const found: Counter<"kind"> =
   (metricsRegistry.getSingleMetric("relation_reconciler_found_total") as Counter<"kind"> | undefined) ??
-  new Counter({ name: "relation_reconciler_found_total", help: "Divergences found by the reconciler, by kind", labelNames: ["kind"], registers: [metricsRegistry] });
+  new Counter({
+    name: "relation_reconciler_found_total",
+    help: "Divergences found by the reconciler, by kind",
+    labelNames: ["kind"],
+    registers: [metricsRegistry],
+  });
 const fixed: Counter<"kind"> =
   (metricsRegistry.getSingleMetric("relation_reconciler_fixed_total") as Counter<"kind"> | undefined) ??
-  new Counter({ name: "relation_reconciler_fixed_total", help: "Divergences repaired by the reconciler, by kind", labelNames: ["kind"], registers: [metricsRegistry] });
+  new Counter({
+    name: "relation_reconciler_fixed_total",
+    help: "Divergences repaired by the reconciler, by kind",
+    labelNames: ["kind"],
+    registers: [metricsRegistry],
+  });
 
 export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {}
@@ -197,7 +207,10 @@ export class Reconciler {
     if (stores.length === 0) throw failure;
     for (const store of stores) await store.apply(changes);
     report.unpublished += changes.length;
-    this.deps.logger.error({ err: failure, counts: changes.length }, "reconciler: count.changed not published; repaired counts written to the count store and the profiles directly");
+    this.deps.logger.error(
+      { err: failure, counts: changes.length },
+      "reconciler: count.changed not published; repaired counts written to the count store and the profiles directly",
+    );
   }
 
   /** The deployment-wide run lock: a MySQL named lock on a dedicated connection (released if the process dies). */

@@ -8,7 +8,8 @@ import { decodeCountChanged as decodeWire } from "@rs/idl";
 import type { KafkaMessage } from "@rs/kafka";
 import { USER_ENTITY, type CounterChange } from "../../domain/counter-key.js";
 
-export type DecodedCountChanged = { readonly ok: true; readonly change: CounterChange } | { readonly ok: false; readonly offset: string; readonly reason: string };
+export type DecodedCountChanged =
+  { readonly ok: true; readonly change: CounterChange } | { readonly ok: false; readonly offset: string; readonly reason: string };
 
 export function decodeCountChanged(m: Pick<KafkaMessage, "value" | "offset">): DecodedCountChanged {
   const d = decodeWire(m.value);

@@ -41,7 +41,10 @@ export interface BacklogGauges {
 
 /** Starts sampling at once and then every `intervalMs` (ticks never overlap). */
 export function startBacklogGauges(opts: BacklogGaugesOptions): BacklogGauges {
-  const outbox = gaugeMetric({ name: "relation_outbox_entries", help: "Users with undo transitions queued in their outbox, waiting for Kafka (ZCARD of the outbox index)" });
+  const outbox = gaugeMetric({
+    name: "relation_outbox_entries",
+    help: "Users with undo transitions queued in their outbox, waiting for Kafka (ZCARD of the outbox index)",
+  });
   const pending = gaugeMetric({
     name: "relation_pending_transitions",
     help: "Entries of the pending overlay: transitions acknowledged in Redis and not yet persisted to the shards (last complete SCAN walk)",

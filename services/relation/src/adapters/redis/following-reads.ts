@@ -93,7 +93,11 @@ export function toPage(script: string, entries: CursorPosition[], limit: number,
   return { status: "ok", items, next: entries.length > limit && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };
 }
 
-export async function followingCount(scripts: RelationScripts, keys: RelationKeys, a: number): Promise<{ readonly status: "ok"; readonly count: number } | NotLoaded> {
+export async function followingCount(
+  scripts: RelationScripts,
+  keys: RelationKeys,
+  a: number,
+): Promise<{ readonly status: "ok"; readonly count: number } | NotLoaded> {
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
   const n = replyInt("followingCount", await scripts.run("followingCount", [keys.following(a)]));
   return n < 0 ? { status: "not_loaded" } : { status: "ok", count: n };
@@ -146,7 +150,12 @@ export interface FollowsTargetResult<T extends CursorPosition> {
  * for the target. One pipeline, one round trip, whatever the number of candidates
  * (on a Cluster one per node: the candidates' keys are in many slots).
  */
-export async function followsTarget<T extends CursorPosition>(redis: RedisClient, keys: RelationKeys, target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
+export async function followsTarget<T extends CursorPosition>(
+  redis: RedisClient,
+  keys: RelationKeys,
+  target: number,
+  candidates: readonly T[],
+): Promise<FollowsTargetResult<T>> {
   if (!isUserId(target)) throw new RangeError(`user id must be a positive safe integer, got ${target}`);
   const found: T[] = [];
   const unresolved: (T & { pending: PendingEntry | undefined })[] = [];
@@ -177,7 +186,11 @@ export async function followsTarget<T extends CursorPosition>(redis: RedisClient
  * Every follow of A, newest first, in pages of {@link MAX_PAGE_LIMIT} (the
  * following cap bounds the number of round trips).
  */
-export async function allFollowing(scripts: RelationScripts, keys: RelationKeys, a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
+export async function allFollowing(
+  scripts: RelationScripts,
+  keys: RelationKeys,
+  a: number,
+): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
   const items: CursorPosition[] = [];
   let cursor: CursorPosition | undefined;
   for (;;) {

@@ -43,9 +43,10 @@ export function scriptSources(): Record<ScriptName, string> {
   if (!sources) {
     const common = read("common");
     const preludes: Record<Prelude, string> = { common, fans: `${common}\n${read("fans-common")}` };
-    sources = Object.fromEntries(
-      Object.entries(SPECS).map(([name, spec]) => [name, `${preludes[spec.prelude]}\n${read(spec.file)}`]),
-    ) as Record<ScriptName, string>;
+    sources = Object.fromEntries(Object.entries(SPECS).map(([name, spec]) => [name, `${preludes[spec.prelude]}\n${read(spec.file)}`])) as Record<
+      ScriptName,
+      string
+    >;
   }
   return sources;
 }

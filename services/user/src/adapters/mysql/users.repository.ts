@@ -76,37 +76,41 @@ export class UsersRepository implements UserStore {
 
   async takeOverAbandonedClaim(username: string, claimedBeforeMs: number): Promise<boolean> {
     shardQueries().inc({ query: "take_over_claim" });
-    const [res] = await this.usernamePool(username).query<ResultSetHeader>(
-      "DELETE FROM usernames WHERE username = ? AND state = ? AND claimed_at < ?",
-      [username, CLAIM_PENDING, claimedBeforeMs],
-    );
+    const [res] = await this.usernamePool(username).query<ResultSetHeader>("DELETE FROM usernames WHERE username = ? AND state = ? AND claimed_at < ?", [
+      username,
+      CLAIM_PENDING,
+      claimedBeforeMs,
+    ]);
     return res.affectedRows > 0;
   }
 
   async confirmClaim(username: string, userId: number): Promise<boolean> {
     shardQueries().inc({ query: "confirm_claim" });
-    const [res] = await this.usernamePool(username).query<ResultSetHeader>(
-      "UPDATE usernames SET state = ? WHERE username = ? AND user_id = ? AND state = ?",
-      [CLAIM_CONFIRMED, username, userId, CLAIM_PENDING],
-    );
+    const [res] = await this.usernamePool(username).query<ResultSetHeader>("UPDATE usernames SET state = ? WHERE username = ? AND user_id = ? AND state = ?", [
+      CLAIM_CONFIRMED,
+      username,
+      userId,
+      CLAIM_PENDING,
+    ]);
     return res.affectedRows === 1;
   }
 
   async releaseClaim(username: string, userId: number): Promise<void> {
     shardQueries().inc({ query: "release_claim" });
-    await this.usernamePool(username).query("DELETE FROM usernames WHERE username = ? AND user_id = ? AND state = ?", [
-      username,
-      userId,
-      CLAIM_PENDING,
-    ]);
+    await this.usernamePool(username).query("DELETE FROM usernames WHERE username = ? AND user_id = ? AND state = ?", [username, userId, CLAIM_PENDING]);
   }
 
   async insertUser(user: NewUser): Promise<void> {
     shardQueries().inc({ query: "insert_user" });
-    await this.sharded.poolFor(user.id).query(
-      "INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-      [user.id, user.username, user.passwordHash, user.nowMs, user.nowMs],
-    );
+    await this.sharded
+      .poolFor(user.id)
+      .query("INSERT INTO users (id, username, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?)", [
+        user.id,
+        user.username,
+        user.passwordHash,
+        user.nowMs,
+        user.nowMs,
+      ]);
   }
 
   async deleteUser(userId: number): Promise<void> {
@@ -116,10 +120,10 @@ export class UsersRepository implements UserStore {
 
   async findLogin(username: string): Promise<LoginRecord | undefined> {
     shardQueries().inc({ query: "find_username" });
-    const [names] = await this.usernamePool(username).query<RowDataPacket[]>(
-      "SELECT user_id FROM usernames WHERE username = ? AND state = ?",
-      [username, CLAIM_CONFIRMED],
-    );
+    const [names] = await this.usernamePool(username).query<RowDataPacket[]>("SELECT user_id FROM usernames WHERE username = ? AND state = ?", [
+      username,
+      CLAIM_CONFIRMED,
+    ]);
     const userId = names[0] ? Number(names[0].user_id) : undefined;
     if (userId === undefined) return undefined;
     shardQueries().inc({ query: "find_password_hash" });

@@ -62,7 +62,10 @@ export class RedisProfileCache implements ProfileCache {
     const out = new Map<number, CachedProfile>();
     if (ids.length === 0) return out;
     // one MGET on a single Redis; on a Cluster the users' keys are in many slots
-    const values = await mgetAcrossSlots(this.redis, ids.map((id) => this.key(id)));
+    const values = await mgetAcrossSlots(
+      this.redis,
+      ids.map((id) => this.key(id)),
+    );
     ids.forEach((id, i) => {
       const entry = decodeEntry(id, values[i] ?? null);
       if (entry) out.set(id, entry);
