@@ -22,6 +22,8 @@ export interface RedisClientOptions {
   readonly name: string;
   readonly connectTimeoutMs?: number;
   readonly commandTimeoutMs?: number;
+  /** Send the commands issued in one tick in one write (default true). */
+  readonly autoPipelining?: boolean;
   readonly maxReconnectDelayMs?: number;
   /**
    * After this many consecutive failed attempts the client gives up (status
@@ -125,7 +127,14 @@ export function createRedis(url: string, opts: RedisClientOptions): RedisClient 
           ...(cluster.password ? { password: cluster.password } : {}),
         },
       })
-    : new Redis(url, { ...connection, retryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts) });
+    : new Redis(url, {
+        ...connection,
+        // Commands issued in the same tick go out in one socket write (one
+        // syscall and one TCP segment for many callers): measured in
+        // docs/benchmarks.md ("Redis auto-pipelining").
+        enableAutoPipelining: opts.autoPipelining ?? true,
+        retryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts),
+      });
 
   // An outage produces one error per attempt; log the first of each distinct
   // kind loudly and the repeats at debug, so logs stay readable during a long outage.
