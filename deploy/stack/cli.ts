@@ -110,16 +110,20 @@ const VITEST_REPORT = path.join(DATA_DIR, "vitest-report.json");
  * no test ran at all, which counts as a failure.
  */
 function printTestSummary(): boolean {
-  let report: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
+  let report: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites?: number };
   try {
     report = JSON.parse(fs.readFileSync(VITEST_REPORT, "utf8")) as typeof report;
   } catch {
     process.stderr.write("vitest wrote no report: the tests did not run\n");
     return false;
   }
+  // A file whose set-up failed reports its tests as skipped: it counts as failed here, so the line never hides it.
+  const failedFiles = report.numFailedTestSuites ?? 0;
+  const failed = report.numFailedTests + failedFiles;
   const skipped = report.numPendingTests + report.numTodoTests;
-  process.stdout.write(`vitest: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped\n`);
-  return report.numPassedTests + report.numFailedTests > 0;
+  if (failedFiles > 0) process.stdout.write(`vitest: ${failedFiles} test file(s) failed outside a test (set-up or import)\n`);
+  process.stdout.write(`vitest: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`);
+  return report.numPassedTests + failed > 0 && failedFiles === 0;
 }
 
 async function test(args: string[]): Promise<number> {

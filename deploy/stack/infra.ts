@@ -203,10 +203,9 @@ export const kafka: InfraServer = {
         `-Dlog4j.configuration=file:${path.join(KAFKA_HOME, "log4j.properties")}`,
         "kafka.tools.StorageTool",
         "format",
-        "-t",
-        clusterId,
-        "-c",
-        props,
+        // `=`: a base64url id may start with "-", which would read as an option
+        `--cluster-id=${clusterId}`,
+        `--config=${props}`,
       ],
       { stdio: "pipe" },
     );

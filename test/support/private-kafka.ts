@@ -70,8 +70,9 @@ export async function privateKafka(): Promise<PrivateKafka> {
       "broker.heartbeat.interval.ms=500",
     ].join("\n") + "\n",
   );
+  // passed as --cluster-id=<id>: a base64url id may start with "-", which would read as an option
   const clusterId = randomBytes(16).toString("base64url").slice(0, 22);
-  execFileSync("java", ["-cp", CLASSPATH, LOG4J, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", props], { stdio: "pipe" });
+  execFileSync("java", ["-cp", CLASSPATH, LOG4J, "kafka.tools.StorageTool", "format", `--cluster-id=${clusterId}`, `--config=${props}`], { stdio: "pipe" });
 
   let proc: ChildProcess | undefined;
   let output = "";
