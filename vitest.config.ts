@@ -5,13 +5,26 @@ import { defineConfig } from "vitest/config";
 // `integration-cluster`: the tests of the Redis code again, against a
 // three-master Redis Cluster on loopback (REDIS_URL=redis-cluster://...).
 
-/** The Redis code's integration tests that also run against a Redis Cluster. */
+/**
+ * The Redis code's integration tests that also run against a Redis Cluster.
+ * Not listed (single-node only): services/user/test/redis-outage.int.test.ts
+ * kills and restarts a private redis-server of its own;
+ * services/count/test/count-mysql-outage.int.test.ts is a MySQL fault test.
+ * Tests in the listed files that need a single server (a dead port, a silent
+ * socket, a private redis-server) build it themselves, in both projects.
+ */
 export const REDIS_CLUSTER_TESTS = [
   "services/relation/test/following-reads.int.test.ts",
   "services/relation/test/following-write.int.test.ts",
   "services/relation/test/fans-cache.int.test.ts",
   "services/relation/test/pending-index.int.test.ts",
   "services/relation/test/backlog-gauges.int.test.ts",
+  "services/count/test/count-service.int.test.ts",
+  "services/count/test/count-consumer.int.test.ts",
+  "services/user/test/user-service.int.test.ts",
+  "services/user/test/user-consumer.int.test.ts",
+  "services/user/test/existence-filter.int.test.ts",
+  "services/user/test/register-repair.int.test.ts",
 ];
 export default defineConfig({
   test: {

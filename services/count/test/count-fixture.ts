@@ -7,12 +7,12 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { createServiceClient, type ServiceClient } from "@rs/grpc";
 import { countV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql } from "@rs/mysql";
+import { redisFromUrl, type RedisClient } from "@rs/redis";
 import { infra } from "../../../test/infra.js";
 import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
@@ -32,7 +32,8 @@ export interface CountWorld {
   readonly dbs: ThrowawayDatabases;
   readonly sharded: ShardedMysql;
   readonly prefix: string;
-  readonly redis: Redis;
+  /** A client of REDIS_URL: a single Redis, or a Cluster in the integration-cluster project. */
+  readonly redis: RedisClient;
   readonly kafka: Kafka;
   readonly topic: string;
   readonly producer: IdempotentProducer;
@@ -51,7 +52,7 @@ export async function createCountWorld(label: string): Promise<CountWorld> {
   await migrate(sharded, [{ name: "count", dir: path.join(HERE, "../migrations") }], logger);
   const i = infra();
   const prefix = `rs:test:count:${tag}:`;
-  const redis = new Redis(i.redisUrl);
+  const redis = redisFromUrl(i.redisUrl);
   const kafka = createKafka({ brokers: i.kafkaBrokers, clientId: `rs-count-test-${tag}`, logger });
   const admin = kafka.admin();
   await admin.connect();

@@ -6,7 +6,7 @@
  */
 import { status } from "@grpc/grpc-js";
 import { hashPassword, RevocationStore, TokenIssuer, TokenVerifier } from "@rs/auth";
-import { Redis } from "ioredis";
+import { redisFromUrl, type RedisClient } from "@rs/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountService } from "../src/domain/account.service.js";
 import type { UserStore } from "../src/domain/ports.js";
@@ -19,12 +19,12 @@ const password = "repair-pass";
 
 let fx: UserFixture;
 let svc: RunningUserService;
-let redis: Redis;
+let redis: RedisClient;
 
 beforeAll(async () => {
   fx = await userFixture({ USERNAME_CLAIM_GRACE_SECONDS: String(GRACE_MS / 1000) });
   svc = await fx.start();
-  redis = new Redis(fx.env.REDIS_URL!);
+  redis = redisFromUrl(fx.env.REDIS_URL!);
 });
 
 afterAll(async () => {

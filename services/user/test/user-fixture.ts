@@ -6,13 +6,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import type { RowDataPacket } from "mysql2/promise";
 import { createEtcd } from "@rs/discovery";
 import { createServiceClient, type ServiceClient } from "@rs/grpc";
 import { userV1 } from "@rs/idl";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql } from "@rs/mysql";
+import { redisFromUrl, type RedisClient } from "@rs/redis";
 import { metricsRegistry } from "@rs/runtime";
 import { createThrowawayDatabases, type ThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { infra } from "../../../test/infra.js";
@@ -31,7 +31,8 @@ export interface UserFixture {
   readonly dbs: ThrowawayDatabases;
   /** Environment of the service under test (without the ports). */
   readonly env: Record<string, string>;
-  readonly redis: Redis;
+  /** A client of REDIS_URL: a single Redis, or a Cluster in the integration-cluster project. */
+  readonly redis: RedisClient;
   /** Starts (another) instance with `overrides`; stopped at cleanup. */
   start(overrides?: Record<string, string>): Promise<RunningUserService>;
   /** A gRPC client of the service through etcd (closed at cleanup). */
@@ -72,7 +73,7 @@ export async function userFixture(extraEnv: Record<string, string> = {}): Promis
     SHUTDOWN_TIMEOUT_MS: "2000",
     ...extraEnv,
   };
-  const redis = new Redis(env.REDIS_URL!, { maxRetriesPerRequest: 1 });
+  const redis = redisFromUrl(env.REDIS_URL!, { maxRetriesPerRequest: 1 });
   redis.on("error", () => undefined); // a test may kill its private Redis; the service's own client reports that
 
   const etcd = createEtcd(i.etcdEndpoints);

@@ -202,7 +202,9 @@ describe("profiles", () => {
     expect(res.missingUserIds).toEqual([unknownA, unknownB]);
     expect((await shardQueryCount("get_profiles")) - before).toBeLessThanOrEqual(2); // one per physical shard at most
 
-    await waitFor("write-back", async () => (await fx.redis.exists(...asked.map((id) => svc.internals.cache.key(id)))) === asked.length);
+    // one EXISTS per key: the profile keys are in different slots on a Cluster
+    const cachedKeys = async () => (await Promise.all(asked.map((id) => fx.redis.exists(svc.internals.cache.key(id))))).reduce((a, b) => a + b, 0);
+    await waitFor("write-back", async () => (await cachedKeys()) === asked.length);
     const cached = await shardQueryCount();
     const again = await client.batchGetUsers({ userIds: asked });
     expect(again).toEqual(res);
