@@ -25,6 +25,9 @@ export const REDIS_CLUSTER_TESTS = [
   "services/user/test/user-consumer.int.test.ts",
   "services/user/test/existence-filter.int.test.ts",
   "services/user/test/register-repair.int.test.ts",
+  "pkg/auth/test/revocation.int.test.ts",
+  "pkg/cache/test/redis-bloom-filter.int.test.ts",
+  "gateway/test/rate-limit.int.test.ts",
 ];
 export default defineConfig({
   test: {

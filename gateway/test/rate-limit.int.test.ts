@@ -12,14 +12,16 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Logger } from "@rs/logger";
+import { redisFromUrl, type RedisClient } from "@rs/redis";
 import { infra } from "../../test/infra.js";
 import { privateRedis } from "../../test/support/private-redis.js";
+import { deleteKeysMatching } from "../../test/support/redis-keys.js";
 import { errorHandler } from "../src/http/error-handler.js";
 import { RedisTokenBucket, TOKEN_BUCKET_SHA, rateLimit, userKey, type RateLimitOptions } from "../src/http/rate-limit.js";
 
 const prefix = `test:rl:${randomBytes(6).toString("hex")}:`;
 const cleanup: Array<() => Promise<unknown> | void> = [];
-let admin: Redis;
+let admin: RedisClient;
 
 /** Records warn lines; everything else is dropped. */
 function captureLogger() {
@@ -36,10 +38,10 @@ interface Gateway {
 }
 
 /** One gateway instance: its own Express app, HTTP server and Redis connection. */
-async function startGateway(over: Partial<RateLimitOptions> & { redis?: Redis } = {}): Promise<Gateway> {
+async function startGateway(over: Partial<RateLimitOptions> & { redis?: RedisClient } = {}): Promise<Gateway> {
   let redis = over.redis;
   if (!redis) {
-    redis = new Redis(infra().redisUrl, { maxRetriesPerRequest: 1 });
+    redis = redisFromUrl(infra().redisUrl, { maxRetriesPerRequest: 1 });
     await redis.ping(); // like a gateway's readiness check: serve once Redis answers
   }
   const registry = new Registry();
@@ -87,7 +89,7 @@ async function decisions(gw: Gateway, outcome: string): Promise<number> {
 }
 
 beforeAll(() => {
-  admin = new Redis(infra().redisUrl);
+  admin = redisFromUrl(infra().redisUrl);
 });
 
 afterEach(async () => {
@@ -95,8 +97,7 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  const keys = await admin.keys(`${prefix}*`);
-  if (keys.length > 0) await admin.del(...keys);
+  await deleteKeysMatching(admin, `${prefix}*`); // SCAN on every master (KEYS on a Cluster asks one node)
   await admin.quit();
 });
 
@@ -163,6 +164,8 @@ describe("rate limit across two gateway instances (real Redis)", () => {
   });
 });
 
+// Single-node by design, in the integration-cluster project too: each test
+// builds its own unreachable, silent or private (killed and restarted) server.
 describe("Redis unavailable", () => {
   /** A port nothing listens on. */
   async function closedPort(): Promise<number> {

@@ -6,24 +6,25 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { infra } from "../../../test/infra.js";
+import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import { waitFor } from "../../../test/support/wait-for.js";
+import { redisFromUrl, type RedisClient } from "../../redis/src/index.js";
 import { RevocationStore, TokenError, TokenIssuer, TokenVerifier } from "../src/index.js";
 import { AUD, ISS, SECRET, rsaPair } from "./jwt-fixtures.js";
 
 const GRACE = 5;
 const TTL = 600;
 const prefix = `test:auth:${randomBytes(6).toString("hex")}:revoked:`;
-let redis: Redis;
+let redis: RedisClient;
 let store: RevocationStore;
 
 beforeAll(() => {
-  redis = new Redis(infra().redisUrl, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  redis = redisFromUrl(infra().redisUrl, { maxRetriesPerRequest: 1 });
   store = new RevocationStore(redis, { keyPrefix: prefix, graceSeconds: GRACE });
 });
 
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
+  await deleteKeysMatching(redis, `${prefix}*`); // SCAN on every master (KEYS on a Cluster asks one node)
   await redis.quit();
 });
 

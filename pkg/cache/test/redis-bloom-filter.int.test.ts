@@ -4,19 +4,20 @@
  * round trip per batch, and a layout guard.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { infra } from "../../../test/infra.js";
+import { redisFromUrl, type RedisClient } from "../../redis/src/index.js";
 import { BloomLayoutMismatchError, RedisBloomFilter } from "../src/index.js";
 
 const N = 100_000;
 const P = 0.01;
 const run = randomBytes(6).toString("hex");
 const filters: RedisBloomFilter[] = [];
-let redis: Redis;
+let redis: RedisClient;
 
 beforeAll(() => {
-  redis = new Redis(infra().redisUrl, { maxRetriesPerRequest: 1 });
+  redis = redisFromUrl(infra().redisUrl, { maxRetriesPerRequest: 1 });
 });
 
 afterAll(async () => {
