@@ -10,6 +10,7 @@ import type { Logger } from "@rs/logger";
 import { relationMetrics } from "../relation.metrics.js";
 import { OutboxFullError, type FanSteps, type OutboxRoom, type TransitionOutbox, type TransitionPublisher } from "./ports.js";
 import type { RelationTransition } from "./relation-transition.js";
+import { PeriodicPasses } from "./periodic-passes.js";
 
 export interface OutboxDrainerOptions {
   readonly outbox: TransitionOutbox;
@@ -41,37 +42,28 @@ export async function runFanStep(fans: FanSteps, t: RelationTransition, logger: 
 }
 
 export class OutboxDrainer {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> = Promise.resolve();
   private readonly kicks = new Set<Promise<unknown>>();
-  private stopped = false;
+  private readonly passes: PeriodicPasses;
 
-  constructor(private readonly o: OutboxDrainerOptions) {}
+  constructor(private readonly o: OutboxDrainerOptions) {
+    this.passes = new PeriodicPasses(o.intervalMs, () => this.runPass());
+  }
 
   /** Starts the periodic passes; first re-indexes outboxes a crash may have left out of the index. */
   start(): void {
-    this.pass = this.o.outbox
-      .rebuildOutboxIndex()
-      .then((n) => {
-        if (n > 0) this.o.logger.info({ users: n }, "outboxes with queued events found at start");
-      })
-      .catch((err: unknown) => this.o.logger.warn({ err }, "rebuilding the outbox index failed"));
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.pass = this.pass.then(() => this.runPass()).finally(() => this.schedule());
-    }, this.o.intervalMs);
-    this.timer.unref();
+    this.passes.start(() =>
+      this.o.outbox
+        .rebuildOutboxIndex()
+        .then((n) => {
+          if (n > 0) this.o.logger.info({ users: n }, "outboxes with queued events found at start");
+        })
+        .catch((err: unknown) => this.o.logger.warn({ err }, "rebuilding the outbox index failed")),
+    );
   }
 
   /** Stops the passes and waits for the one in progress (and for kicked drains). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.pass;
+    await this.passes.stop();
     await Promise.allSettled([...this.kicks]);
   }
 
@@ -93,7 +85,7 @@ export class OutboxDrainer {
 
   /** Tries to publish A's outbox now, in the background (after a failed publish). */
   kick(a: number): void {
-    if (this.stopped) return;
+    if (this.passes.isStopped) return;
     const p = this.drainUser(a)
       .catch((err: unknown) => this.o.logger.warn({ err, user: a }, "draining an outbox failed"))
       .finally(() => this.kicks.delete(p));
@@ -105,7 +97,7 @@ export class OutboxDrainer {
     try {
       const users = await this.o.outbox.outboxUsers(this.o.batch);
       for (const a of users) {
-        if (this.stopped) return;
+        if (this.passes.isStopped) return;
         if ((await this.drainUser(a)) === "failed") return;
       }
     } catch (err) {

@@ -13,6 +13,7 @@
  */
 import type { Logger } from "@rs/logger";
 import { relationMetrics } from "../relation.metrics.js";
+import { PeriodicPasses } from "./periodic-passes.js";
 import type { PendingIndexPort, TransitionPublisher } from "./ports.js";
 import type { PendingEntry, RelationTransition } from "./relation-transition.js";
 
@@ -73,38 +74,28 @@ export interface PendingSweeperOptions extends PendingSweepPolicy {
 }
 
 export class PendingSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private readonly passes: PeriodicPasses;
   private readonly now: () => number;
 
   constructor(private readonly o: PendingSweeperOptions) {
     this.now = o.now ?? Date.now;
+    this.passes = new PeriodicPasses(o.intervalMs, () => this.runPass());
   }
 
   /** Starts the passes; first indexes pending overlays the index does not know (written before it, or lost with a restart). */
   start(): void {
-    this.pass = this.o.index
-      .rebuild(this.now())
-      .then((n) => {
-        if (n > 0) this.o.logger.info({ users: n }, "pending overlays found at start; the sweeper looks at them now");
-      })
-      .catch((err: unknown) => this.o.logger.warn({ err }, "rebuilding the pending index failed"));
-    this.schedule();
+    this.passes.start(() =>
+      this.o.index
+        .rebuild(this.now())
+        .then((n) => {
+          if (n > 0) this.o.logger.info({ users: n }, "pending overlays found at start; the sweeper looks at them now");
+        })
+        .catch((err: unknown) => this.o.logger.warn({ err }, "rebuilding the pending index failed")),
+    );
   }
 
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.pass = this.pass.then(() => this.runPass()).finally(() => this.schedule());
-    }, this.o.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.pass;
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 
   /** One pass: claim due users, look at each; stops at the first publish failure (Kafka away: the rest keep their claim and come back). */
@@ -113,7 +104,7 @@ export class PendingSweeper {
       const now = this.now();
       const claim = await this.o.index.claimDue(now, this.o.leaseMs, this.o.batch);
       for (const a of claim.users) {
-        if (this.stopped) return;
+        if (this.passes.isStopped) return;
         if (!(await this.sweepUser(a, claim.claimScore))) return;
       }
     } catch (err) {
