@@ -5,6 +5,7 @@
  * groups. Also a model of the follow graph to produce transitions from and to
  * check the stores against, and a snapshot of every row for replay checks.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -308,4 +309,26 @@ export async function readCounts(w: PipelineWorld): Promise<CountsReader> {
     },
     stop: () => consumer.stop(),
   };
+}
+
+const RECONCILER_CLI = path.resolve(HERE, "../src/reconciler/cli.ts");
+const REPO_ROOT = path.resolve(HERE, "../../..");
+
+/** Runs the reconciler command (`services/relation/src/reconciler/cli.ts`) with the world's persister environment plus `env`. */
+export function runReconcilerCli(
+  w: PipelineWorld,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", RECONCILER_CLI, ...args], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? "", ...w.env({ LOG_LEVEL: "error", ...env }) },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -9,10 +9,7 @@
  * a count.changed publish that fails, and rebuilds both stores from the shards.
  * A counter row never written reads the shards' count, not 0.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningProcess } from "@rs/bootstrap";
 import { COUNT_CACHE_DEFAULTS, CounterCache, loadCountConfig, loadCountConsumerConfig, startCountConsumer, startCountService } from "@rs/count";
@@ -20,11 +17,8 @@ import type { RowDataPacket } from "@rs/mysql";
 import { loadUserConsumerConfig, startUserConsumer } from "@rs/user";
 import { infra } from "../../../test/infra.js";
 import { startPersister } from "../src/persister/persister.process.js";
-import { createPipelineWorld, GraphModel, logger, waitForConvergence, type PipelineWorld } from "./persister-fixture.js";
+import { createPipelineWorld, GraphModel, logger, waitForConvergence, type PipelineWorld, runReconcilerCli } from "./persister-fixture.js";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "../../..");
-const CLI = path.join(ROOT, "services/relation/src/reconciler/cli.ts");
 const POLL_MS = 100;
 const NAMES = ["following", "follower"] as const;
 type Name = (typeof NAMES)[number];
@@ -75,19 +69,7 @@ async function until(cond: () => Promise<boolean>, timeoutMs: number): Promise<b
   }
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...w.env({ LOG_LEVEL: "error", ...env }) },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runReconcilerCli(w, args, env);
 
 const q = async <T extends RowDataPacket>(user: number, sql: string, params: unknown[]) => (await w.sharded.poolFor(user).query<T[]>(sql, params))[0];
 

@@ -6,9 +6,6 @@
  * exit 2), then the repair, then a clean dry run; the periodic job in the
  * persister repairs a wrong count by itself.
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RowDataPacket } from "@rs/mysql";
 import { encodePending } from "../src/domain/relation-transition.js";
@@ -23,10 +20,9 @@ import {
   waitForConvergence,
   type CountsReader,
   type PipelineWorld,
+  runReconcilerCli,
 } from "./persister-fixture.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI = path.join(ROOT, "services/relation/src/reconciler/cli.ts");
 const TEN_MINUTES_MS = 10 * 60 * 1000;
 
 let w: PipelineWorld;
@@ -50,19 +46,7 @@ afterAll(async () => {
   await w?.cleanup();
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", ...w.env({ LOG_LEVEL: "error" }) },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runReconcilerCli(w, args, env);
 
 const q = async <T extends RowDataPacket>(owner: number, sql: string, params: unknown[]) => (await w.sharded.poolFor(owner).query<T[]>(sql, params))[0];
 
