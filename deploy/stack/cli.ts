@@ -110,7 +110,13 @@ const VITEST_REPORT = path.join(DATA_DIR, "vitest-report.json");
  * no test ran at all, which counts as a failure.
  */
 function printTestSummary(): boolean {
-  let report: { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number; numFailedTestSuites?: number };
+  let report: {
+    numPassedTests: number;
+    numFailedTests: number;
+    numPendingTests: number;
+    numTodoTests: number;
+    testResults?: { status: string; assertionResults: { status: string }[] }[];
+  };
   try {
     report = JSON.parse(fs.readFileSync(VITEST_REPORT, "utf8")) as typeof report;
   } catch {
@@ -118,7 +124,7 @@ function printTestSummary(): boolean {
     return false;
   }
   // A file whose set-up failed reports its tests as skipped: it counts as failed here, so the line never hides it.
-  const failedFiles = report.numFailedTestSuites ?? 0;
+  const failedFiles = (report.testResults ?? []).filter((f) => f.status === "failed" && !f.assertionResults.some((a) => a.status === "failed")).length;
   const failed = report.numFailedTests + failedFiles;
   const skipped = report.numPendingTests + report.numTodoTests;
   if (failedFiles > 0) process.stdout.write(`vitest: ${failedFiles} test file(s) failed outside a test (set-up or import)\n`);
