@@ -7,9 +7,9 @@
  */
 import path from "node:path";
 import type { InfraServer } from "./infra.js";
-import { DATA_DIR, HOST, ROOT, ports } from "./settings.js";
+import { DATA_DIR, HOST, ROOT, TOOLS_BIN_DIR, ports } from "./settings.js";
 
-export const JAEGER_BIN = path.join(DATA_DIR, "bin", "jaeger");
+export const JAEGER_BIN = path.join(TOOLS_BIN_DIR, "jaeger");
 export const JAEGER_CONFIG = path.join(ROOT, "deploy", "jaeger", "config.yaml");
 
 /** Whether the stack runs Jaeger: yes unless RS_JAEGER is 0 (or false/off/no). */

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DATA_DIR = process.env.RS_DATA_DIR ?? path.join(ROOT, ".data");
+/** Tools bootstrap builds or downloads (deploy/bootstrap.sh), shared by every instance whatever its RS_DATA_DIR. */
+export const TOOLS_BIN_DIR = path.join(ROOT, ".data", "bin");
 
 /** A port the stack binds, with the variable that overrides it. */
 export interface PortSetting {
@@ -18,9 +20,22 @@ export interface PortSetting {
   readonly port: number;
 }
 
+/**
+ * RS_PORT_OFFSET moves every default port below by the same amount, to run a
+ * second stack beside the first (with its own RS_DATA_DIR). A port named by its
+ * own variable is taken as given.
+ */
+export const PORT_OFFSET = portOffset(process.env.RS_PORT_OFFSET);
+
+function portOffset(raw: string | undefined): number {
+  const value = raw === undefined || raw === "" ? 0 : Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 50_000) throw new Error(`RS_PORT_OFFSET must be an integer from 0 to 50000, got "${raw}"`);
+  return value;
+}
+
 function port(name: string, variable: string, fallback: number): PortSetting {
   const raw = process.env[variable];
-  const value = raw === undefined || raw === "" ? fallback : Number(raw);
+  const value = raw === undefined || raw === "" ? fallback + PORT_OFFSET : Number(raw);
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     throw new Error(`${variable} must be a TCP port (1-65535), got "${raw}"`);
   }
