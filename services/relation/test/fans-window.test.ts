@@ -3,10 +3,9 @@
  * stand-ins hold one newest-first list; the window holds its first N entries).
  */
 import { describe, expect, it } from "vitest";
-import type { FansCache, FansPageResult } from "../src/adapters/redis/fans-cache.js";
 import { compareNewestFirst, isAfterCursor, type CursorPosition } from "../src/domain/cursor.js";
 import { FansWindow } from "../src/domain/fans-window.js";
-import type { RelationStore } from "../src/domain/ports.js";
+import type { FansPageResult, FansWindowCache, RelationStore } from "../src/domain/ports.js";
 
 function fixture(all: CursorPosition[], windowSize: number, opts: { persistedCount?: number } = {}) {
   const sorted = [...all].sort(compareNewestFirst);
@@ -27,7 +26,7 @@ function fixture(all: CursorPosition[], windowSize: number, opts: { persistedCou
       loaded = true;
       return { status: "loaded", count: window.length, complete };
     },
-  } as unknown as FansCache;
+  } as unknown as FansWindowCache;
   const store = {
     async newestFans() {
       return [];

@@ -5,10 +5,9 @@
  */
 import { Singleflight } from "@rs/cache";
 import { unavailable } from "@rs/errors";
-import type { FansCache } from "../adapters/redis/fans-cache.js";
 import { relationMetrics } from "../relation.metrics.js";
 import type { CursorPosition } from "./cursor.js";
-import type { RelationStore } from "./ports.js";
+import type { FansWindowCache, RelationStore } from "./ports.js";
 
 /** One page of a newest-first list, with the list's size. */
 export interface ListPage {
@@ -25,7 +24,7 @@ export class FansWindow {
   private readonly flights = new Singleflight<number, void>();
 
   constructor(
-    private readonly fans: FansCache,
+    private readonly fans: FansWindowCache,
     private readonly store: RelationStore,
     private readonly attempts: number,
   ) {}

@@ -1,11 +1,11 @@
 /**
  * What the relation use cases need from the outside: the Redis write front
- * (following:{A} and its pending overlay, the fans:{B} step, the outboxes and
- * their bound, the pending index), the shards (read side), the user service
+ * (following:{A}, its pending overlay and its reads, the fans:{B} step and
+ * window, the outboxes and their bound, the pending index), the shards (read side), the user service
  * and the event bus. Adapters implement these (adapters/redis, adapters/mysql,
  * adapters/user, adapters/kafka); the use cases see no Redis command and no
  * SQL, and unit tests of them stand in for the adapters with small in-memory
- * implementations (test/relation-writer.test.ts).
+ * implementations (test/in-memory-ports.ts).
  */
 import type { CursorPosition } from "./cursor.js";
 import type { PendingEntry, RelationAction, RelationTransition } from "./relation-transition.js";
@@ -74,6 +74,64 @@ export interface FollowingCache {
   inFlightState(a: number, to: number): Promise<InFlightState>;
 }
 
+// ---- reads of following:{A} (adapters/redis/following-reads.ts, through relation-cache.ts) ----
+
+/** Part of a newest-first cached list (id and time in ms) and the cursor for the next part, undefined on the last one. */
+export interface CachedSlice {
+  readonly status: "ok";
+  readonly items: readonly CursorPosition[];
+  readonly next: CursorPosition | undefined;
+}
+
+/** A page of following:{A} with A's follow count, or `not_loaded`. */
+export type PageResult = NotLoaded | (CachedSlice & { readonly total: number });
+
+/** A followee whose follow-back could not be decided from the cache (its following:{B} is cold). */
+export interface UnresolvedFriend extends CursorPosition {
+  /**
+   * B's unpersisted transition of B→A, if any: overlay it on the shard's answer
+   * (`fans` of A, where from_user_id = B), which may not have it yet.
+   */
+  readonly pending: PendingEntry | undefined;
+}
+
+/** A's friends as far as the cache decides them. */
+export type FriendsResult =
+  | NotLoaded
+  | {
+      readonly status: "ok";
+      /** State of the fans:{A} window used for the first pass. */
+      readonly fansWindow: "complete" | "partial" | "cold";
+      /** Mutual follows, newest follow of A first (timeMs = when A followed B). */
+      readonly friends: readonly CursorPosition[];
+      /** Followees still to check against A's fans shard (plus their pending overlay). */
+      readonly unresolved: readonly UnresolvedFriend[];
+    };
+
+/** Split of candidates by whether each follows a target, as far as the cache knows. */
+export interface FollowsTargetResult<T extends CursorPosition> {
+  /** Candidates whose following:{B} is loaded and holds the target. */
+  readonly found: T[];
+  /** Candidates whose following:{B} is cold: ask the target's fans shard, with `pending` laid over it. */
+  readonly unresolved: (T & { readonly pending: PendingEntry | undefined })[];
+}
+
+/** Reads of following:{A} (each `not_loaded` while A's key is cold: load it, then ask again). */
+export interface FollowingReads {
+  /** Does A follow B? */
+  isFollowing(a: number, b: number): Promise<{ readonly status: "ok"; readonly following: boolean } | NotLoaded>;
+  /** Which of `targets` A follows, in their order. */
+  batchIsFollowing(a: number, targets: readonly number[]): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded>;
+  /** A's follows newest first, strictly after `cursor`, with A's follow count. */
+  followingPage(a: number, cursor: CursorPosition | undefined, limit: number): Promise<PageResult>;
+  /** Every follow of A, newest first (bounded by the following cap). */
+  allFollowing(a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded>;
+  /** A's friends (mutual follows), newest follow of A first, with the follow-backs the cache could not decide. */
+  friends(a: number): Promise<FriendsResult>;
+  /** Which of `candidates` follow `target`, as far as their following:{B} keys know. */
+  followsTarget<T extends CursorPosition>(target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>>;
+}
+
 // ---- fans:{B} (adapters/redis/fans-cache.ts) ----
 
 /** One active row of `fans` for B. */
@@ -87,6 +145,31 @@ export interface FanRow {
 export interface FanSteps {
   /** Applies the step; what it did is the adapter's to report (the use cases only wait for it). */
   applyFanTransition(t: RelationTransition): Promise<unknown>;
+}
+
+/** What loading a fans:{B} window did. */
+export type FansLoadResult = { readonly status: "loaded"; readonly count: number; readonly complete: boolean } | { readonly status: "already_loaded" };
+
+/**
+ * A page of the fans:{B} window, or `not_loaded`. When `next` is undefined and
+ * `complete` is false, the window is exhausted: continue in the fans shard from the last item.
+ */
+export type FansPageResult =
+  | NotLoaded
+  | (CachedSlice & {
+      /** True when the window holds every fan of B (then `cachedCount` is B's fan count). */
+      readonly complete: boolean;
+      readonly cachedCount: number;
+    });
+
+/** The fans:{B} window: B's newest `windowSize` fans. */
+export interface FansWindowCache {
+  /** N: how many of the newest fans the window keeps. */
+  readonly windowSize: number;
+  /** Installs the window from B's newest shard rows (one more than `windowSize` tells it B has more). */
+  load(b: number, rows: readonly FanRow[]): Promise<FansLoadResult>;
+  /** B's fans strictly after `cursor`, from the window. */
+  fansPage(b: number, cursor: CursorPosition | undefined, limit: number): Promise<FansPageResult>;
 }
 
 // ---- outboxes (adapters/redis/relation-outbox.ts, outbox-bounds.ts) ----

@@ -5,13 +5,12 @@
  * who follow a target). Each page is hydrated with ONE BatchGetUsers call and
  * ONE batch is-following of the viewer, in parallel.
  */
-import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import type { CursorPosition } from "./cursor.js";
 import type { FansWindow, ListPage } from "./fans-window.js";
 import { followsBack, newestFirst } from "./follow-back.js";
 import type { FollowingLoader } from "./following-loader.js";
 import { pageNewestFirst } from "./keyset-page.js";
-import type { RelationStore, UserDirectory, UserProfile } from "./ports.js";
+import type { FollowingReads, RelationStore, UserDirectory, UserProfile } from "./ports.js";
 import type { PendingEntry } from "./relation-transition.js";
 import type { RelationQueries } from "./relation-queries.js";
 
@@ -38,7 +37,7 @@ export interface PageRequest {
 const NO_PROFILE = { name: "", avatar: "", backgroundImage: "", signature: "", followCount: 0, followerCount: 0 } as const;
 
 export interface RelationListsDeps {
-  readonly cache: RelationCache;
+  readonly cache: FollowingReads;
   readonly loader: FollowingLoader;
   readonly fansWindow: FansWindow;
   readonly queries: RelationQueries;

@@ -2,8 +2,8 @@
  * Is-following checks (docs/design.md §6): read following:{A}, loading it on a miss.
  * A batch of up to 1000 targets is one ZMSCORE, one round trip.
  */
-import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import type { FollowingLoader } from "./following-loader.js";
+import type { FollowingReads } from "./ports.js";
 
 /** Both directions between two users. */
 export interface MutualState {
@@ -14,7 +14,7 @@ export interface MutualState {
 
 export class RelationQueries {
   constructor(
-    private readonly cache: RelationCache,
+    private readonly cache: FollowingReads,
     private readonly loader: FollowingLoader,
   ) {}
 

@@ -13,10 +13,10 @@
  */
 import type { RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
-import type { FanRow, FanSteps } from "../../domain/ports.js";
+import type { FanRow, FanSteps, FansLoadResult, FansPageResult, FansWindowCache } from "../../domain/ports.js";
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
-import { MAX_PAGE_LIMIT, toPage, type NotLoaded } from "./following-reads.js";
+import { MAX_PAGE_LIMIT, toPage } from "./following-reads.js";
 import { RelationScripts } from "./lua-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
@@ -53,23 +53,6 @@ export type FanStepResult =
   /** Could not be decided (its tombstone was pruned): the window was dropped and reloads from the shard. */
   | "invalidated";
 
-export type FansLoadResult = { readonly status: "loaded"; readonly count: number; readonly complete: boolean } | { readonly status: "already_loaded" };
-
-export type FansPageResult =
-  | NotLoaded
-  | {
-      readonly status: "ok";
-      readonly items: readonly CursorPosition[];
-      /**
-       * Cursor for the next cached page. When undefined and `complete` is false,
-       * the window is exhausted: continue in the fans shard from the last item.
-       */
-      readonly next: CursorPosition | undefined;
-      /** True when the window holds every fan of B (then `cachedCount` is B's fan count). */
-      readonly complete: boolean;
-      readonly cachedCount: number;
-    };
-
 const STEP_RESULTS: Record<string, FanStepResult> = {
   APPLIED: "applied",
   DUPLICATE: "duplicate",
@@ -78,7 +61,7 @@ const STEP_RESULTS: Record<string, FanStepResult> = {
   INVALIDATED: "invalidated",
 };
 
-export class FansCache implements FanSteps {
+export class FansCache implements FanSteps, FansWindowCache {
   readonly keys: RelationKeys;
   readonly windowSize: number;
   private readonly tombstoneLimit: number;

@@ -5,7 +5,7 @@
 import { BATCH_IS_FOLLOWING_MAX } from "@rs/idl";
 import { execAcrossSlots, type RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
-import type { NotLoaded } from "../../domain/ports.js";
+import type { FollowsTargetResult, FriendsResult, NotLoaded, PageResult } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
 import type { RelationScripts } from "./lua-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
@@ -15,40 +15,6 @@ import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError }
 export const MAX_PAGE_LIMIT = 1_000;
 /** Must match SENTINEL in lua/common.lua. */
 export const SENTINEL = "#";
-
-export type { NotLoaded };
-
-export type PageResult =
-  | NotLoaded
-  | {
-      readonly status: "ok";
-      /** Newest first: id and follow time (ms). */
-      readonly items: readonly CursorPosition[];
-      /** Cursor for the next page; undefined on the last one. */
-      readonly next: CursorPosition | undefined;
-      readonly total: number;
-    };
-
-/** A followee whose follow-back could not be decided from Redis (its following:{B} is cold). */
-export interface UnresolvedFriend extends CursorPosition {
-  /**
-   * B's unpersisted transition of B→A, if any: overlay it on the shard's answer
-   * (`fans` of A, where from_user_id = B), which may not have it yet.
-   */
-  readonly pending: PendingEntry | undefined;
-}
-
-export type FriendsResult =
-  | NotLoaded
-  | {
-      readonly status: "ok";
-      /** State of the fans:{A} window used for the first pass. */
-      readonly fansWindow: "complete" | "partial" | "cold";
-      /** Mutual follows, newest follow of A first (timeMs = when A followed B). */
-      readonly friends: readonly CursorPosition[];
-      /** Followees still to check against A's fans shard (plus their pending overlay). */
-      readonly unresolved: readonly UnresolvedFriend[];
-    };
 
 function assertLimit(limit: number): void {
   if (!Number.isInteger(limit) || limit <= 0 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be 1..${MAX_PAGE_LIMIT}, got ${limit}`);
@@ -134,14 +100,6 @@ export async function friends(redis: RedisClient, scripts: RelationScripts, keys
   // both lists are newest-first; merge keeps that order
   const all = [...sure, ...found].sort((x, y) => y.timeMs - x.timeMs || y.id - x.id);
   return { status: "ok", fansWindow: state, friends: all, unresolved };
-}
-
-/** Split of candidates by whether each follows a target, as far as Redis knows. */
-export interface FollowsTargetResult<T extends CursorPosition> {
-  /** Candidates whose following:{B} is loaded and holds the target. */
-  readonly found: T[];
-  /** Candidates whose following:{B} is cold: ask the target's fans shard, with `pending` laid over it. */
-  readonly unresolved: (T & { readonly pending: PendingEntry | undefined })[];
 }
 
 /**

@@ -9,10 +9,15 @@ import type { CursorPosition } from "../../domain/cursor.js";
 import {
   CacheLoadContendedError,
   type ApplyResult,
+  type FollowsTargetResult,
+  type FriendsResult,
   type FollowingCache,
+  type FollowingReads,
   type FollowingSnapshot,
   type FollowRow,
   type InFlightState,
+  type NotLoaded,
+  type PageResult,
   type UndoResult,
 } from "../../domain/ports.js";
 import {
@@ -27,18 +32,7 @@ import {
   type RelationTransition,
 } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
-import {
-  allFollowing,
-  batchIsFollowing,
-  followingCount,
-  followingPage,
-  followsTarget,
-  friends,
-  type FollowsTargetResult,
-  type FriendsResult,
-  type NotLoaded,
-  type PageResult,
-} from "./following-reads.js";
+import { allFollowing, batchIsFollowing, followingCount, followingPage, followsTarget, friends } from "./following-reads.js";
 import { RelationScripts, type ScriptArg } from "./lua-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
@@ -78,7 +72,7 @@ function assertTime(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v <= 0) throw new RangeError(`${name} must be a positive integer (unix ms), got ${v}`);
 }
 
-export class RelationCache implements FollowingCache {
+export class RelationCache implements FollowingCache, FollowingReads {
   readonly keys: RelationKeys;
   readonly outbox: RelationOutbox;
   readonly pendingIndex: PendingIndex;
