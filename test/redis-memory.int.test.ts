@@ -8,7 +8,7 @@
  * a listpack, and with nothing left to evict writes fail with OOM.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redis as stackRedis } from "../deploy/stack/infra.js";
+import { redisClusterNodes, redis as stackRedis } from "../deploy/stack/infra.js";
 import { REDIS_HASH_MAX_LISTPACK_ENTRIES, REDIS_MAXMEMORY_POLICY, redisMemoryArgs } from "../deploy/stack/redis-memory.js";
 import { createLogger } from "../pkg/logger/src/index.js";
 import { closeRedis, createRedis } from "../pkg/redis/src/index.js";
@@ -33,7 +33,8 @@ describe("Redis memory settings of the local stack and compose", () => {
   it("both bound memory with the same policy and listpack size, which the counter cache relies on", () => {
     const stack = stackRedis.spec().args ?? [];
     const compose = argv(mergeServices(loadComposeFiles()).redis!.command).map((a) => interpolate(a, {}));
-    for (const args of [stack, compose]) {
+    // with RS_REDIS_CLUSTER=1 each master of the stack's cluster has the same bound
+    for (const args of [stack, ...redisClusterNodes.map((n) => n.spec().args), compose]) {
       expect(after(args, "--maxmemory")).toMatch(/^\d+(mb|gb)$/);
       expect(after(args, "--maxmemory-policy")).toBe(REDIS_MAXMEMORY_POLICY);
       expect(after(args, "--hash-max-listpack-entries")).toBe(String(REDIS_HASH_MAX_LISTPACK_ENTRIES));

@@ -15,7 +15,7 @@ import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
 import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
 import { migrateAll } from "./migrate.js";
-import { DATA_DIR, HOST, ROOT, infraEnv, ports } from "./settings.js";
+import { DATA_DIR, HOST, REDIS_CLUSTER, ROOT, infraEnv, ports } from "./settings.js";
 import { chaosEnv } from "./chaos/env.js";
 
 const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
@@ -150,7 +150,10 @@ async function test(args: string[]): Promise<number> {
     say("unit and integration tests against the real servers");
     fs.rmSync(VITEST_REPORT, { force: true });
     const reporters = ["--reporter=default", "--reporter=json", `--outputFile.json=${VITEST_REPORT}`];
-    failed = run("pnpm", ["exec", "vitest", "run", ...reporters, ...args], infraEnv()) !== 0 || failed;
+    // On the stack's Redis Cluster only the tests written for one run (unit, integration-cluster); the rest need a single Redis.
+    const projects = REDIS_CLUSTER && !args.some((a) => a.startsWith("--project")) ? ["--project", "unit", "--project", "integration-cluster"] : [];
+    if (projects.length > 0) say("RS_REDIS_CLUSTER=1: the unit tests and the integration-cluster project, on the stack's Redis Cluster");
+    failed = run("pnpm", ["exec", "vitest", "run", ...reporters, ...projects, ...args], infraEnv()) !== 0 || failed;
     failed = !printTestSummary() || failed;
     if (args.length === 0) {
       say("smoke: the whole suite starts and every process reports ready");

@@ -6,11 +6,12 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { DATA_DIR, HOST, ROOT, ports, type PortSetting } from "./settings.js";
+import { DATA_DIR, HOST, REDIS_CLUSTER, REDIS_CLUSTER_PORTS, ROOT, ports, type PortSetting } from "./settings.js";
 import { portInUse, type ProcessSpec } from "./processes.js";
 import { prometheus, prometheusEnabled } from "./prometheus.js";
 import { jaeger, jaegerEnabled } from "./jaeger.js";
 import { redisMemoryArgs } from "./redis-memory.js";
+import { REDIS_CLUSTER_BUS_OFFSET, formRedisCluster, redisCli, redisClusterNodeArgs, redisClusterOk } from "./redis-cluster.js";
 
 export interface InfraServer {
   readonly name: string;
@@ -77,6 +78,28 @@ export const mariadb: InfraServer = {
   },
 };
 
+/** The redis-server arguments of a stack node on `port` with its data in `data`: persistence and the memory bound. */
+function redisServerArgs(port: number, data: string): string[] {
+  return [
+    "--port",
+    String(port),
+    "--bind",
+    HOST,
+    "--dir",
+    data,
+    "--appendonly",
+    "yes",
+    "--appendfsync",
+    "everysec",
+    "--save",
+    "",
+    // bounded memory, evicting only keys with a lifetime (redis-memory.ts); on a cluster, per master
+    ...redisMemoryArgs(),
+    "--daemonize",
+    "no",
+  ];
+}
+
 export const redis: InfraServer = {
   name: "redis",
   ports: [ports.redis],
@@ -90,31 +113,48 @@ export const redis: InfraServer = {
       command: "redis-server",
       // Redis rewrites its title to "redis-server host:port"; the bare port is in both forms.
       marker: String(ports.redis.port),
-      args: [
-        "--port",
-        String(ports.redis.port),
-        "--bind",
-        HOST,
-        "--dir",
-        dir("redis"),
-        "--appendonly",
-        "yes",
-        "--appendfsync",
-        "everysec",
-        "--save",
-        "",
-        // bounded memory, evicting only keys with a lifetime (redis-memory.ts)
-        ...redisMemoryArgs(),
-        "--daemonize",
-        "no",
-      ],
+      args: redisServerArgs(ports.redis.port, dir("redis")),
     };
   },
   async ready() {
-    const out = execFileSync("redis-cli", ["-h", HOST, "-p", String(ports.redis.port), "ping"], { stdio: "pipe" }).toString();
-    return out.trim() === "PONG";
+    return (await redisCli(HOST, ports.redis.port, "ping")).trim() === "PONG";
   },
 };
+
+/**
+ * RS_REDIS_CLUSTER=1: three cluster-enabled masters instead of `redis`, on
+ * RS_REDIS_PORT, +1 and +2 (cluster bus +1000 each), data under
+ * DATA_DIR/redis-cluster/<port>. Each is ready once the cluster is: the first
+ * readiness poll that finds all three answering forms the cluster (fresh nodes
+ * only, redis-cluster.ts), later ones wait for `cluster_state:ok`.
+ */
+let forming: Promise<void> | undefined;
+const formLocalCluster = () => (forming ??= formRedisCluster(HOST, REDIS_CLUSTER_PORTS).finally(() => (forming = undefined)));
+
+function redisClusterNode(index: number): InfraServer {
+  const port = REDIS_CLUSTER_PORTS[index]!;
+  const name = `redis-cluster-${index + 1}`;
+  const data = path.join(dir("redis-cluster"), String(port));
+  return {
+    name,
+    ports: [{ name: `Redis Cluster node ${index + 1}`, variable: "RS_REDIS_PORT", port }],
+    startTimeoutMs: 40_000,
+    address: () => `${HOST}:${port} (cluster bus :${port + REDIS_CLUSTER_BUS_OFFSET})`,
+    prepare() {
+      mkdir(data);
+    },
+    spec() {
+      return { name, command: "redis-server", marker: String(port), args: [...redisServerArgs(port, data), ...redisClusterNodeArgs(port)] };
+    },
+    async ready() {
+      if (await redisClusterOk(HOST, REDIS_CLUSTER_PORTS)) return true;
+      await formLocalCluster();
+      return true;
+    },
+  };
+}
+
+export const redisClusterNodes: readonly InfraServer[] = REDIS_CLUSTER_PORTS.map((_, i) => redisClusterNode(i));
 
 export const etcd: InfraServer = {
   name: "etcd",
@@ -235,6 +275,15 @@ export const kafka: InfraServer = {
 };
 
 /** Every server the stack knows, whether or not this run starts it (`stop` looks for all). */
-export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, etcd, kafka, jaeger, prometheus];
-/** The servers this run starts: Jaeger unless RS_JAEGER=0, Prometheus unless RS_PROMETHEUS=0 (jaeger.ts, prometheus.ts). */
-export const INFRA: readonly InfraServer[] = ALL_INFRA.filter((s) => (s !== prometheus || prometheusEnabled()) && (s !== jaeger || jaegerEnabled()));
+export const ALL_INFRA: readonly InfraServer[] = [mariadb, redis, ...redisClusterNodes, etcd, kafka, jaeger, prometheus];
+/**
+ * The servers this run starts: one Redis or, with RS_REDIS_CLUSTER=1, the cluster's three; Jaeger unless RS_JAEGER=0,
+ * Prometheus unless RS_PROMETHEUS=0 (jaeger.ts, prometheus.ts).
+ */
+export const INFRA: readonly InfraServer[] = ALL_INFRA.filter(
+  (s) =>
+    (s !== redis || !REDIS_CLUSTER) &&
+    (!redisClusterNodes.includes(s) || REDIS_CLUSTER) &&
+    (s !== prometheus || prometheusEnabled()) &&
+    (s !== jaeger || jaegerEnabled()),
+);

@@ -7,6 +7,7 @@
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { redisClusterPorts, redisClusterUrl } from "./redis-cluster.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const DATA_DIR = process.env.RS_DATA_DIR ?? path.join(ROOT, ".data");
@@ -71,6 +72,21 @@ export const ports = {
 
 export const HOST = "127.0.0.1";
 
+/**
+ * RS_REDIS_CLUSTER=1: Redis is a three-master Redis Cluster on loopback
+ * (redis-cluster.ts; ports RS_REDIS_PORT, +1, +2, data under DATA_DIR/redis-cluster)
+ * instead of one server, and every process gets REDIS_URL=redis-cluster://...
+ */
+export const REDIS_CLUSTER = flag("RS_REDIS_CLUSTER", process.env.RS_REDIS_CLUSTER);
+/** The client ports of the cluster's masters (RS_REDIS_CLUSTER=1). */
+export const REDIS_CLUSTER_PORTS = redisClusterPorts(ports.redis.port);
+
+function flag(variable: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === "" || raw === "0") return false;
+  if (raw === "1") return true;
+  throw new Error(`${variable} must be 0 or 1, got "${raw}"`);
+}
+
 /** The two physical shard databases the local stack creates. */
 export const SHARD_DATABASES = ["rs_shard_0", "rs_shard_1"] as const;
 export const MYSQL_USER = "rs";
@@ -87,7 +103,7 @@ export function infraEnv(): Record<string, string> {
   const dsn = (db: string) => `mysql://${MYSQL_USER}:${encodeURIComponent(MYSQL_PASSWORD)}@${HOST}:${ports.mariadb.port}/${db}`;
   return {
     MYSQL_SHARD_DSNS: SHARD_DATABASES.map(dsn).join(","),
-    REDIS_URL: `redis://${HOST}:${ports.redis.port}`,
+    REDIS_URL: REDIS_CLUSTER ? redisClusterUrl(HOST, REDIS_CLUSTER_PORTS) : `redis://${HOST}:${ports.redis.port}`,
     ETCD_ENDPOINTS: `http://${HOST}:${ports.etcdClient.port}`,
     KAFKA_BROKERS: `${HOST}:${ports.kafka.port}`,
   };

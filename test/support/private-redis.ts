@@ -22,9 +22,12 @@ export interface PrivateRedis {
   destroy(): Promise<void>;
 }
 
-/** Starts a private redis-server (with `extraArgs` after its own) and waits until it accepts connections. */
-export async function privateRedis(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
-  const port = await freePort();
+/**
+ * Starts a private redis-server (with `extraArgs` after its own) and waits until it accepts connections;
+ * on `port` when given (a fixture whose ports are derived from the stack's settings), else on a free one.
+ */
+export async function privateRedis(extraArgs: readonly string[] = [], fixedPort?: number): Promise<PrivateRedis> {
+  const port = fixedPort ?? (await freePort());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rs-redis-test-"));
   let child: ChildProcess | undefined;
 

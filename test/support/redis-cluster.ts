@@ -1,31 +1,39 @@
 /**
  * A throwaway Redis Cluster on loopback owned by one test run: three masters
- * (no replicas), each a private redis-server with `--cluster-enabled yes` on a
- * free port and in its own temp dir. The slots are split in three with
- * CLUSTER ADDSLOTSRANGE, the nodes are introduced with CLUSTER MEET, and
- * `start` returns once every node reports `cluster_state:ok` and knows all three
- * masters. `destroy` kills the servers and removes their directories.
+ * (no replicas), each a private redis-server (no persistence) in its own temp
+ * dir, made one cluster by the local stack's own code
+ * (deploy/stack/redis-cluster.ts: slots split in three, CLUSTER MEET, a
+ * bounded wait for `cluster_state:ok`). Its ports are derived from the stack's
+ * Redis port (RS_REDIS_PORT, moved by RS_PORT_OFFSET), never picked at random,
+ * so a run of another instance of the stack never collides with it: each
+ * user has its own place in {@link CLUSTER_FIXTURES}, which puts its masters
+ * at RS_REDIS_PORT + 10·(place + 1) and the two ports after (cluster bus
+ * +1000), apart from the stack's own Redis ports and from each other, as the
+ * projects may run at the same time.
+ * `destroy` kills the servers and removes their directories.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { formRedisCluster, redisClusterNodeArgs, redisClusterPorts, redisClusterUrl } from "../../deploy/stack/redis-cluster.js";
+import { HOST, ports } from "../../deploy/stack/settings.js";
 import { privateRedis, type PrivateRedis } from "./private-redis.js";
-import { waitFor } from "./wait-for.js";
 
-const run = promisify(execFile);
-const MASTERS = 3;
+/** Distance between the first ports of two fixtures (and from the stack's own Redis ports). */
+const PORT_STRIDE = 10;
 
-/** One command to the node on `port`, by redis-cli (the root package has no Redis client of its own). */
-async function cli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args]);
-  if (stdout.startsWith("ERR")) throw new Error(`redis-cli ${args.join(" ")}: ${stdout.trim()}`);
-  return stdout;
-}
-const SLOTS = 16_384;
-const READY_TIMEOUT_MS = 20_000;
+/** Who starts a cluster, each on ports of its own. */
+export const CLUSTER_FIXTURES = {
+  /** The integration-cluster project's global setup (one cluster for the whole run). */
+  integrationCluster: 0,
+  /** pkg/redis/test/redis.int.test.ts. */
+  redisPackage: 1,
+  /** services/relation/test/redis-cluster-loss.int.test.ts (restarts a master). */
+  relationLoss: 2,
+} as const;
 
 export interface RedisClusterFixture {
   /** `host:port` of every master. */
   readonly nodes: readonly { host: string; port: number }[];
+  /** The servers, to kill one and start it again (empty: no persistence). */
+  readonly servers: readonly PrivateRedis[];
   /** The setting that selects the cluster in `createRedis`: `redis-cluster://127.0.0.1:p1,127.0.0.1:p2,...`. */
   readonly url: string;
   /** Stops the servers and removes their directories. */
@@ -33,34 +41,20 @@ export interface RedisClusterFixture {
 }
 
 /** Starts three cluster-enabled masters, assigns the slots, joins them and waits for `cluster_state:ok`. */
-export async function startRedisCluster(): Promise<RedisClusterFixture> {
+export async function startRedisCluster(place: (typeof CLUSTER_FIXTURES)[keyof typeof CLUSTER_FIXTURES]): Promise<RedisClusterFixture> {
+  const masterPorts = redisClusterPorts(ports.redis.port + PORT_STRIDE * (place + 1));
   const servers: PrivateRedis[] = [];
   try {
-    for (let i = 0; i < MASTERS; i++) {
-      servers.push(await privateRedis(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"]));
-    }
-    const per = Math.ceil(SLOTS / MASTERS);
-    await Promise.all(servers.map((s, i) => cli(s.port, "CLUSTER", "ADDSLOTSRANGE", String(i * per), String(Math.min(SLOTS, (i + 1) * per) - 1))));
-    for (const s of servers.slice(1)) await cli(servers[0]!.port, "CLUSTER", "MEET", "127.0.0.1", String(s.port));
-    await waitFor(
-      "redis cluster_state:ok on every node",
-      async () => {
-        for (const s of servers) {
-          const info = await cli(s.port, "CLUSTER", "INFO");
-          if (!info.includes("cluster_state:ok") || !info.includes(`cluster_known_nodes:${MASTERS}`)) return false;
-        }
-        return true;
-      },
-      READY_TIMEOUT_MS,
-    );
+    for (const port of masterPorts) servers.push(await privateRedis(redisClusterNodeArgs(port), port));
+    await formRedisCluster(HOST, masterPorts);
   } catch (err) {
     await Promise.all(servers.map((s) => s.destroy()));
     throw err;
   }
-  const nodes = servers.map((s) => ({ host: "127.0.0.1", port: s.port }));
   return {
-    nodes,
-    url: `redis-cluster://${nodes.map((n) => `${n.host}:${n.port}`).join(",")}`,
+    nodes: masterPorts.map((port) => ({ host: HOST, port })),
+    servers,
+    url: redisClusterUrl(HOST, masterPorts),
     async destroy() {
       await Promise.all(servers.map((s) => s.destroy()));
     },

@@ -32,6 +32,8 @@ export function chaosEnv(portTable: Readonly<Record<string, PortSetting>>, o: Ch
     RS_CHAOS_EXTRA_ADMIN_PORT: String(EXTRA_PERSISTER_ADMIN_DEFAULT + offset),
     RS_DATA_DIR: o.dataDir ?? path.join(o.root, ".data", "chaos"),
     RS_JAEGER: "0",
+    // its Redis faults (kill, FLUSHALL) act on one server
+    RS_REDIS_CLUSTER: "0",
     RS_PROMETHEUS: "0",
     // no traces sent anywhere (apps.ts: an empty endpoint means none)
     OTEL_EXPORTER_OTLP_ENDPOINT: "",

@@ -76,3 +76,46 @@ export function redisFromUrl(url: string, options: RedisOptions = {}): RedisClie
   const auth = { ...(cluster.username ? { username: cluster.username } : {}), ...(cluster.password ? { password: cluster.password } : {}) };
   return new Cluster(cluster.nodes, { enableAutoPipelining: true, redisOptions: { ...options, ...auth } });
 }
+
+const CLUSTER_SLOTS = 16_384;
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with. */
+function crc16(bytes: Buffer): number {
+  let crc = 0;
+  for (const byte of bytes) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc;
+}
+
+/** The hash slot of `key` as Redis Cluster computes it: CRC16 of its hash tag (the text of the first non-empty `{...}`) or of the whole key, mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf("{");
+  const close = open >= 0 ? key.indexOf("}", open + 1) : -1;
+  const hashed = close > open + 1 ? key.slice(open + 1, close) : key;
+  return crc16(Buffer.from(hashed)) % CLUSTER_SLOTS;
+}
+
+/** `host:port` of a node connection, as the cluster client names its nodes (and {@link Cluster.slots} lists them). */
+export function nodeAddress(node: Redis): string {
+  return `${node.options.host}:${node.options.port}`;
+}
+
+/** Tags tried by {@link keyOnNode}: with N masters about N are needed; far more means the slot table is empty. */
+const MAX_TAGS = 100_000;
+
+/**
+ * A key `<base>{<n>}` whose slot the master `node` serves right now (the
+ * smallest such n), for a marker that must live in that node's keyspace.
+ * `undefined` when the client's slot table names no slot of that node (not
+ * connected yet, or the node holds no slots).
+ */
+export function keyOnNode(cluster: Cluster, node: Redis, base: string): string | undefined {
+  const address = nodeAddress(node);
+  for (let n = 0; n < MAX_TAGS; n++) {
+    const key = `${base}{${n}}`;
+    if (cluster.slots[keySlot(key)]?.[0] === address) return key;
+  }
+  return undefined;
+}

@@ -5,7 +5,7 @@ import { infra } from "../../../test/infra.js";
 import { closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type RedisClient } from "../src/index.js";
 import { freePort } from "../../../test/support/free-port.js";
 import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
-import { startRedisCluster, type RedisClusterFixture } from "../../../test/support/redis-cluster.js";
+import { CLUSTER_FIXTURES, startRedisCluster, type RedisClusterFixture } from "../../../test/support/redis-cluster.js";
 
 const logger = createLogger("redis-test", "silent");
 /** "Fails fast" means this, far below the one second the contract allows. */
@@ -141,7 +141,7 @@ describe("@rs/redis against a three-master Redis Cluster", () => {
   let redis: RedisClient;
 
   beforeAll(async () => {
-    cluster = await startRedisCluster();
+    cluster = await startRedisCluster(CLUSTER_FIXTURES.redisPackage);
     redis = createRedis(cluster.url, { logger, name: "redis-int-cluster" });
     await waitForRedisReady(redis, 10_000);
   });
