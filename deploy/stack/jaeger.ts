@@ -7,7 +7,7 @@
  */
 import path from "node:path";
 import type { InfraServer } from "./infra.js";
-import { DATA_DIR, HOST, ROOT, TOOLS_BIN_DIR, ports } from "./settings.js";
+import { HOST, ROOT, TOOLS_BIN_DIR, ports } from "./settings.js";
 
 export const JAEGER_BIN = path.join(TOOLS_BIN_DIR, "jaeger");
 export const JAEGER_CONFIG = path.join(ROOT, "deploy", "jaeger", "config.yaml");
