@@ -5,7 +5,7 @@
  * {@link migrate} applies `NNNN_description.sql` files to every shard.
  * See docs/adr/0004-ids-and-sharding.md.
  */
-export { virtualShardOf, murmur3Id, VIRTUAL_SHARD_HASH_SEED } from "./virtual-shard.js";
+export { virtualShardOf, murmur3Id, fmix32, VIRTUAL_SHARD_HASH_SEED } from "./virtual-shard.js";
 export { parseShardMap, defaultShardMap, formatShardMap, shardMapMoves, ShardMapError } from "./shard-map.js";
 export {
   ShardedMysql,

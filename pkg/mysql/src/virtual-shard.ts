@@ -49,7 +49,11 @@ export function murmur3Id(id: number, seed: number = VIRTUAL_SHARD_HASH_SEED): n
   const hi = Math.floor(id / TWO_POW_32) >>> 0;
   let h = mixBlock(seed | 0, lo);
   h = mixBlock(h, hi);
-  h ^= ID_BYTES;
+  return fmix32(h ^ ID_BYTES);
+}
+
+/** murmur3's 32-bit finalizer: a bijection of 32-bit integers in which every input bit moves every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, FMIX_1);
   h ^= h >>> 13;

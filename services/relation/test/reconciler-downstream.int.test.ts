@@ -136,8 +136,10 @@ describe("counts downstream of the shards", () => {
     expect(want).toBeGreaterThan(0);
     await q(user, "DELETE FROM counters WHERE entity_id = ? AND entity_type = 'user'", [user]);
     const cache = counterCache();
-    await w.admin.hdel(cache.bucketKey(key(user, "following")), String(user));
-    await w.admin.hdel(cache.bucketKey(key(user, "follower")), String(user));
+    for (const name of ["following", "follower"] as const) {
+      const slot = cache.locate(key(user, name));
+      await w.admin.hdel(slot.key, slot.field);
+    }
 
     const svc = await startCountService(
       loadCountConfig(

@@ -2,15 +2,12 @@
  * The counter cache: hash buckets small enough to stay listpack-encoded (far
  * less memory than one string key per counter; docs/design.md §4).
  *
- * Layout: key `<prefix><entity type>:<name>:<bucket>`, field = the entity id,
- * value = the counter. bucket = murmur3(id) mod COUNT_CACHE_BUCKETS. Ids are
- * 53-bit snowflakes (time, worker, sequence), so `id / 512` would put nearly
- * every user in a bucket of its own (ids of one bucket would have to be minted
- * in the same millisecond by the same worker) and save nothing; a hash spreads
- * them evenly, and the bucket count is sized to the number of cached counters
- * (about 256 per bucket). A listpack stores the decimal id
- * as an integer (≤ 10 bytes with its header) and a small count in 2-4 bytes,
- * so a counter costs about 12-14 bytes plus its share of the key.
+ * Layout: key `<prefix><entity type>:<name>:b<bucket>`, and a binary field
+ * of 5 bytes (at the default 65 536 buckets) from which, with the bucket, the
+ * id follows; see counter-slot.ts. The bucket count is sized to the number of
+ * cached counters (about 256 per bucket). A counter then costs about 9 bytes
+ * in its listpack (7 for the field, 2 for a small count) plus its share of the
+ * key and of the allocation.
  *
  * Every write goes through one script that keeps a bucket at or below
  * COUNT_CACHE_BUCKET_FIELDS (≤ hash-max-listpack-entries; beyond it Redis
@@ -22,10 +19,10 @@
  * the changed value, and two consumers write in the order of their locks.
  */
 import type { RedisClient } from "@rs/redis";
-import { murmur3Id } from "@rs/mysql";
 import { defineScript, type RedisScript } from "@rs/redis";
 import { readFileSync } from "node:fs";
 import type { CounterKey } from "../../domain/counter-key.js";
+import { CounterSlots, type CounterSlot } from "./counter-slot.js";
 
 export const COUNT_CACHE_DEFAULTS = {
   keyPrefix: "rs:cnt:",
@@ -49,6 +46,7 @@ const SCRIPT = readFileSync(new URL("./counter-bucket-set.lua", import.meta.url)
 
 export class CounterCache {
   private readonly setScript: RedisScript<number>;
+  private readonly slots: CounterSlots;
 
   constructor(
     private readonly redis: RedisClient,
@@ -57,24 +55,34 @@ export class CounterCache {
     if (!Number.isSafeInteger(opts.buckets) || opts.buckets < 1) throw new RangeError("buckets must be a positive integer");
     if (!Number.isSafeInteger(opts.bucketFields) || opts.bucketFields < 1) throw new RangeError("bucketFields must be a positive integer");
     this.setScript = defineScript<number>(redis, "countBucketSet", SCRIPT, 1);
+    this.slots = new CounterSlots(opts.buckets);
+  }
+
+  /** The bucket key of a counter and its field in it. */
+  locate(k: CounterKey): { readonly key: string; readonly field: Buffer } {
+    const slot: CounterSlot = this.slots.of(k.entityId);
+    return { key: `${this.opts.keyPrefix}${k.entityType}:${k.name}:b${slot.bucket}`, field: slot.field };
   }
 
   /** The bucket key of a counter. */
   bucketKey(k: CounterKey): string {
-    return `${this.opts.keyPrefix}${k.entityType}:${k.name}:${murmur3Id(k.entityId) % this.opts.buckets}`;
+    return this.locate(k).key;
   }
 
   /** Cached values in the order of `keys` (undefined = not cached): one HMGET per bucket, pipelined. */
   async getMany(keys: readonly CounterKey[]): Promise<(number | undefined)[]> {
-    const byBucket = new Map<string, number[]>();
+    const byBucket = new Map<string, { idx: number[]; fields: Buffer[] }>();
     keys.forEach((k, i) => {
-      const b = this.bucketKey(k);
-      byBucket.set(b, [...(byBucket.get(b) ?? []), i]);
+      const { key, field } = this.locate(k);
+      const b = byBucket.get(key) ?? { idx: [], fields: [] };
+      b.idx.push(i);
+      b.fields.push(field);
+      byBucket.set(key, b);
     });
     const out: (number | undefined)[] = new Array<number | undefined>(keys.length).fill(undefined);
     await Promise.all(
-      [...byBucket].map(async ([bucket, idx]) => {
-        const values = await this.redis.hmget(bucket, ...idx.map((i) => String(keys[i]!.entityId)));
+      [...byBucket].map(async ([bucket, { idx, fields }]) => {
+        const values = await this.redis.hmget(bucket, ...fields);
         values.forEach((v, j) => {
           if (v !== null) out[idx[j]!] = Number(v);
         });
@@ -94,12 +102,12 @@ export class CounterCache {
   }
 
   private async write(mode: "nx" | "set", entries: readonly { key: CounterKey; value: number }[]): Promise<void> {
-    const byBucket = new Map<string, (string | number)[]>();
+    const byBucket = new Map<string, (Buffer | number)[]>();
     for (const e of entries) {
-      const b = this.bucketKey(e.key);
-      const args = byBucket.get(b) ?? [];
-      args.push(String(e.key.entityId), e.value);
-      byBucket.set(b, args);
+      const { key, field } = this.locate(e.key);
+      const args = byBucket.get(key) ?? [];
+      args.push(field, e.value);
+      byBucket.set(key, args);
     }
     await Promise.all(
       [...byBucket].map(([bucket, pairs]) => {
