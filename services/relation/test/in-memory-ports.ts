@@ -7,12 +7,19 @@
  * scripts: those are tested against Redis in the integration tests.
  */
 import type { Logger } from "@rs/logger";
+import type { CursorPosition } from "../src/domain/cursor.js";
+import { pageNewestFirst } from "../src/domain/keyset-page.js";
 import type {
   ApplyResult,
   FanSteps,
   FollowingCache,
+  FollowingReads,
+  FollowsTargetResult,
+  FriendsResult,
   FollowingSnapshot,
   InFlightState,
+  NotLoaded,
+  PageResult,
   PendingIndexPort,
   RelationStore,
   TransitionOutbox,
@@ -175,6 +182,67 @@ export class InMemoryFollowingCache implements FollowingCache {
   }
 }
 
+/**
+ * The reads of following:{A} over {@link InMemoryFollowingCache}'s state:
+ * `not_loaded` while a user is not loaded; a candidate's follow-back is
+ * decided when its following:{B} is loaded, else left unresolved with its
+ * pending entry. `fansWindow` is the state friends reports for fans:{A}
+ * (default cold); every read is noted in the log (`"read 1"`).
+ */
+export class InMemoryFollowingReads implements FollowingReads {
+  fansWindow: "complete" | "partial" | "cold" = "cold";
+
+  constructor(
+    private readonly log: CallLog,
+    private readonly cache: InMemoryFollowingCache,
+  ) {}
+
+  private follows(a: number): CursorPosition[] | undefined {
+    this.log.push(`read ${a}`);
+    const u = this.cache.user(a);
+    return u.loaded ? [...u.following].map(([id, timeMs]) => ({ id, timeMs })) : undefined;
+  }
+
+  async isFollowing(a: number, b: number): Promise<{ readonly status: "ok"; readonly following: boolean } | NotLoaded> {
+    const r = await this.batchIsFollowing(a, [b]);
+    return r.status === "ok" ? { status: "ok", following: r.following[0] === true } : r;
+  }
+
+  async batchIsFollowing(a: number, targets: readonly number[]): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded> {
+    const mine = this.follows(a);
+    return mine ? { status: "ok", following: targets.map((t) => mine.some((f) => f.id === t)) } : { status: "not_loaded" };
+  }
+
+  async followingPage(a: number, cursor: CursorPosition | undefined, limit: number): Promise<PageResult> {
+    const mine = this.follows(a);
+    return mine ? { status: "ok", ...pageNewestFirst(mine, cursor, limit), total: mine.length } : { status: "not_loaded" };
+  }
+
+  async allFollowing(a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
+    const mine = this.follows(a);
+    return mine ? { status: "ok", items: pageNewestFirst(mine, undefined, mine.length + 1).items as CursorPosition[] } : { status: "not_loaded" };
+  }
+
+  async friends(a: number): Promise<FriendsResult> {
+    const mine = this.follows(a);
+    if (!mine) return { status: "not_loaded" };
+    const { found, unresolved } = await this.followsTarget(a, mine);
+    return { status: "ok", fansWindow: this.fansWindow, friends: found, unresolved };
+  }
+
+  async followsTarget<T extends CursorPosition>(target: number, candidates: readonly T[]): Promise<FollowsTargetResult<T>> {
+    const found: T[] = [];
+    const unresolved: (T & { readonly pending: PendingEntry | undefined })[] = [];
+    for (const b of candidates) {
+      const u = this.cache.user(b.id);
+      if (u.loaded) {
+        if (u.following.has(target)) found.push(b);
+      } else unresolved.push({ ...b, pending: u.pending.get(target) });
+    }
+    return { found, unresolved };
+  }
+}
+
 /** The fans:{B} steps applied, in order. */
 export class InMemoryFanSteps implements FanSteps {
   readonly applied: RelationTransition[] = [];
@@ -260,21 +328,45 @@ export class ScriptedPublisher implements TransitionPublisher {
   }
 }
 
-/** A shard where nobody follows anybody yet; counts its reads of following rows. */
-export function emptyShard(): RelationStore & { followingReads: number } {
+/** One row of the shards: `from` follows `to` since `timeMs` (active unless `active: false`). */
+export interface ShardEdge {
+  readonly from: number;
+  readonly to: number;
+  readonly timeMs: number;
+  readonly version?: number;
+  readonly active?: boolean;
+}
+
+/** Shards holding `edges` (both `follows` and `fans`); counts its reads of following rows. */
+export function graphShard(edges: readonly ShardEdge[] = []): RelationStore & { followingReads: number } {
+  const active = edges.filter((e) => e.active !== false);
+  const fansOf = (b: number) =>
+    pageNewestFirst(
+      active.filter((e) => e.to === b).map((e) => ({ id: e.from, timeMs: e.timeMs })),
+      undefined,
+      edges.length + 1,
+    ).items;
   const store = {
     followingReads: 0,
-    followingSnapshot: async () => {
+    followingSnapshot: async (a: number) => {
       store.followingReads++;
-      return { rows: [], maxVersion: 0 };
+      const rows = active.filter((e) => e.from === a).map((e) => ({ to: e.to, timeMs: e.timeMs, version: e.version ?? 1 }));
+      return { rows, maxVersion: Math.max(0, ...edges.filter((e) => e.from === a).map((e) => e.version ?? 1)) };
     },
-    newestFans: async () => [],
-    fansAfter: async () => [],
-    followerCount: async () => 0,
-    fanEdges: async () => new Map(),
+    newestFans: async (b: number, count: number) =>
+      fansOf(b)
+        .slice(0, count)
+        .map((f) => ({ from: f.id, timeMs: f.timeMs, version: 1 })),
+    fansAfter: async (b: number, cursor: CursorPosition | undefined, limit: number) => [...pageNewestFirst(fansOf(b), cursor, limit).items],
+    followerCount: async (b: number) => fansOf(b).length,
+    fanEdges: async (b: number, fans: readonly number[]) =>
+      new Map(edges.filter((e) => e.to === b && fans.includes(e.from)).map((e) => [e.from, { active: e.active !== false, version: e.version ?? 1 }])),
   };
   return store;
 }
+
+/** A shard where nobody follows anybody yet; counts its reads of following rows. */
+export const emptyShard = () => graphShard();
 
 export const everyoneExists: UserDirectory = {
   exists: async () => true,
