@@ -13,7 +13,9 @@
  * Kafka topic, starts the echo server, the user service and the relation service
  * as separate processes the way the stack does (with the telemetry preload unless
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
- * everything afterwards. Prints a table and a JSON summary. BENCH_NODE_ARGS
+ * everything afterwards. BENCH_ZIPF=<s> makes the list owners Zipf-distributed
+ * (hot accounts); the relation process inherits the environment, so e.g.
+ * PROFILE_CACHE_SIZE=0 turns its hot-profile cache off. Prints a table and a JSON summary. BENCH_NODE_ARGS
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
  */
 import type { ChildProcess } from "node:child_process";
@@ -48,6 +50,7 @@ const FIRST_ID = 1_000_000_000_000;
 const INSERT_CHUNK = 2_000;
 const PRELOAD_CONCURRENCY = 32;
 const PARTITIONS = 8;
+const ZIPF_MESSAGES = 1_200;
 const logger = createLogger("relation-bench", "warn");
 
 interface Result extends GhzResult {
@@ -75,6 +78,32 @@ async function redisProcessId(url: string): Promise<number | undefined> {
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
   return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
+}
+
+/**
+ * `n` draws from a Zipf distribution with exponent `s` over `users` ranks, each
+ * rank mapped to a user by a fixed shuffle (so the hot users are spread over the id space).
+ */
+function zipfSample(s: number, users: number, n: number, rnd: () => number): number[] {
+  const cumulative: number[] = [];
+  let sum = 0;
+  for (let r = 1; r <= users; r++) cumulative.push((sum += 1 / r ** s));
+  const order = Array.from({ length: users }, (_, i) => i);
+  for (let i = users - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return Array.from({ length: n }, () => {
+    const x = rnd() * sum;
+    let lo = 0;
+    let hi = users - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cumulative[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return order[lo]!;
+  });
 }
 
 /** `users` profiles, and `followsPerUser` persisted follows each (follows + fans rows), straight into the shards. */
@@ -221,11 +250,21 @@ try {
   const half = Math.floor(users / 2);
   const follower = `"{{randomInt ${FIRST_ID} ${FIRST_ID + half}}}"`;
   const followee = `"{{randomInt ${FIRST_ID + half} ${FIRST_ID + users}}}"`;
+  // BENCH_ZIPF=<s> lists Zipf-distributed owners (rank r asked with weight 1/r^s, ranks over a
+  // shuffled id order) instead of uniform ones: a few big accounts' pages take most reads, as in a
+  // real feed. ghz sends an array of messages round-robin; its argument must stay below 128 KiB.
+  const zipf = process.env.BENCH_ZIPF ? Number(process.env.BENCH_ZIPF) : undefined;
+  const listData =
+    zipf === undefined
+      ? `{"user_id":${randomId},"limit":${PAGE},"viewer_id":${randomId}}`
+      : JSON.stringify(
+          zipfSample(zipf, users, ZIPF_MESSAGES, lcg(99)).map((rank) => ({ user_id: String(FIRST_ID + rank), limit: PAGE, viewer_id: randomId.slice(1, -1) })),
+        );
   const runs = {
     echo: [echoAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
     isFollowing: [relAddr, "relation.v1.RelationService.IsFollowing", `{"from_user_id":${randomId},"to_user_id":${randomId}}`],
     batch: [relAddr, "relation.v1.RelationService.BatchIsFollowing", `{"from_user_id":${randomId},"to_user_ids":[${Array(BATCH).fill(randomId).join(",")}]}`],
-    list: [relAddr, "relation.v1.RelationService.ListFollowing", `{"user_id":${randomId},"limit":${PAGE},"viewer_id":${randomId}}`],
+    list: [relAddr, "relation.v1.RelationService.ListFollowing", listData],
     // a random follower and followee among warm users: almost every call is a real transition (published, acked)
     follow: [relAddr, "relation.v1.RelationService.Follow", `{"from_user_id":${follower},"to_user_id":${followee},"source":1}`],
   } as const;

@@ -69,16 +69,29 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
    * are not cached.
    */
   async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
+    const cached = this.lookup(key);
+    if (cached !== undefined) return cached;
+    const value = await this.loads.do(key, () => load(key));
+    this.offer(key, value);
+    return value;
+  }
+
+  /**
+   * Counts a use of `key` and returns its value when it is held (hot and
+   * fresh), else undefined: the caller loads it (for many keys, in one batch)
+   * and hands it to {@link offer}.
+   */
+  lookup(key: string): V | undefined {
     this.tracker.record(key);
     const cached = this.lru.get(key);
-    if (cached !== undefined) {
-      this.stats.hits++;
-      return cached;
-    }
-    this.stats.misses++;
-    const value = await this.loads.do(key, () => load(key));
+    if (cached !== undefined) this.stats.hits++;
+    else this.stats.misses++;
+    return cached;
+  }
+
+  /** Keeps a freshly loaded `value` of `key` in process if the key is hot. */
+  offer(key: string, value: V): void {
     if (this.tracker.isHot(key)) this.lru.set(key, value);
-    return value;
   }
 
   /** Drops `key` from process memory (call on a local write to the key). */

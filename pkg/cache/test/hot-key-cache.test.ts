@@ -87,4 +87,19 @@ describe("HotKeyCache", () => {
     await expect(cache.get("k", async () => Promise.reject(new Error("down")))).rejects.toThrow("down");
     expect(cache.holds("k")).toBe(false);
   });
+
+  it("lookup and offer let a caller batch its misses: only hot keys are kept, each lookup counts", () => {
+    const c = clock();
+    const cache = new HotKeyCache<string>(opts(c.now));
+    expect(cache.lookup("a")).toBeUndefined();
+    cache.offer("a", "A1"); // one hit of 3: not hot, not kept
+    expect(cache.holds("a")).toBe(false);
+    cache.lookup("a");
+    cache.lookup("a");
+    cache.offer("a", "A2");
+    expect(cache.lookup("a")).toBe("A2");
+    expect(cache.stats).toEqual({ hits: 1, misses: 3 });
+    cache.invalidate("a");
+    expect(cache.lookup("a")).toBeUndefined();
+  });
 });

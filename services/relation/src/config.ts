@@ -43,6 +43,9 @@ export const RELATION_DEFAULTS = {
   USER_CALL_DEADLINE_MS: 1_000,
   USER_EXISTS_CACHE_SIZE: 100_000,
   USER_EXISTS_CACHE_TTL_MS: 10 * 60 * 1000,
+  PROFILE_CACHE_SIZE: 10_000,
+  PROFILE_CACHE_TTL_MS: 1_000,
+  PROFILE_HOT_MIN_HITS: 3,
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
   OUTBOX_LOCK_MS: 30_000,
@@ -86,6 +89,18 @@ export const relationConfigSchema = z.object({
     .positiveInt()
     .default(RELATION_DEFAULTS.USER_EXISTS_CACHE_TTL_MS)
     .describe("How long a known-existing user id is trusted without asking again"),
+  PROFILE_CACHE_SIZE: env
+    .nonNegativeInt()
+    .default(RELATION_DEFAULTS.PROFILE_CACHE_SIZE)
+    .describe("Profiles of hot users (asked for PROFILE_HOT_MIN_HITS times in 10 s) kept in process for list hydration; 0 turns it off"),
+  PROFILE_CACHE_TTL_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PROFILE_CACHE_TTL_MS)
+    .describe("How long a kept profile is served without asking the user service: how stale a listed profile may be"),
+  PROFILE_HOT_MIN_HITS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PROFILE_HOT_MIN_HITS)
+    .describe("Times within 10 s a profile must be asked for before it is kept in process"),
   FOLLOWING_CAP: env.positiveInt().default(RELATION_DEFAULTS.FOLLOWING_CAP).describe("Most users one user may follow (product rule; bounds following:{A})"),
   KAFKA_CLIENT_ID: env.string().default("relation").describe("Kafka client id of the event producer"),
   KAFKA_CLIENT_RETRIES: env

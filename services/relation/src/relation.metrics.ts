@@ -13,7 +13,7 @@ function counter<L extends string>(name: string, help: string, labelNames: reado
 }
 
 export const relationMetrics = {
-  /** Reads of a relation cache key (`cache_lookups_total{cache="following"|"fans"}`): hit (loaded) or miss (loaded from the shard first). */
+  /** Reads of a relation cache key (`cache_lookups_total{cache="following"|"fans"}`): hit (loaded) or miss (loaded from the shard first); `cache="hot_profile"`: a profile served from process memory (hit) or asked of the user service (miss). */
   cacheLookups: cacheLookups(),
   /** Follow/unfollow outcomes: changed, noop, cap_exceeded, publish_failed. */
   writes: counter("relation_writes_total", "Follow and unfollow requests by action and outcome", ["action", "outcome"] as const),

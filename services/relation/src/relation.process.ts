@@ -81,7 +81,13 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const cache = new RelationCache(redis, ttl);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);
-      const users = new UserServiceDirectory(userClient, { existsCacheSize: config.USER_EXISTS_CACHE_SIZE, existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS });
+      const users = new UserServiceDirectory(userClient, {
+        existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
+        existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
+        profileCacheSize: config.PROFILE_CACHE_SIZE,
+        profileCacheTtlMs: config.PROFILE_CACHE_TTL_MS,
+        profileHotMinHits: config.PROFILE_HOT_MIN_HITS,
+      });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
 
       const drainer = new OutboxDrainer({

@@ -11,7 +11,20 @@ function directoryFailingWith(code: status): UserServiceDirectory {
     userExists: () => Promise.reject(grpcError(code)),
     batchGetUsers: () => Promise.reject(grpcError(code)),
   } as unknown as ServiceClient<userV1.UserServiceClient>;
-  return new UserServiceDirectory(client, { existsCacheSize: 10, existsCacheTtlMs: 1_000 });
+  return new UserServiceDirectory(client, { existsCacheSize: 10, existsCacheTtlMs: 1_000, profileCacheSize: 0, profileCacheTtlMs: 1, profileHotMinHits: 1 });
+}
+
+/** A user service that answers every id, counting how often each was asked for. */
+function countingUserService() {
+  const asked = new Map<number, number>();
+  let followers = 0;
+  const client = {
+    batchGetUsers: ({ userIds }: { userIds: number[] }) => {
+      for (const id of userIds) asked.set(id, (asked.get(id) ?? 0) + 1);
+      return Promise.resolve({ users: userIds.map((id) => ({ id, name: `u${id}`, followCount: 0, followerCount: followers })) });
+    },
+  } as unknown as ServiceClient<userV1.UserServiceClient>;
+  return { client, asked: (id: number) => asked.get(id) ?? 0, setFollowers: (n: number) => void (followers = n) };
 }
 
 describe("the user service seen from relation", () => {
@@ -23,5 +36,47 @@ describe("the user service seen from relation", () => {
 
   it("passes other answers on as they are", async () => {
     await expect(directoryFailingWith(status.INVALID_ARGUMENT).profiles([1])).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+  });
+
+  it("keeps hot profiles for at most the TTL, asks only for the rest of a page, and forgets a user whose counts changed", async () => {
+    let t = 1_000_000;
+    const svc = countingUserService();
+    const d = new UserServiceDirectory(svc.client, {
+      existsCacheSize: 10,
+      existsCacheTtlMs: 1_000,
+      profileCacheSize: 100,
+      profileCacheTtlMs: 500,
+      profileHotMinHits: 2,
+      now: () => t,
+    });
+    // user 1 is on every page, users 100+ on one page each
+    for (let page = 0; page < 5; page++) await d.profiles([1, 100 + page]);
+    expect(svc.asked(1)).toBe(2); // asked until hot (2 hits), then kept
+    expect(svc.asked(100)).toBe(1);
+    expect(d.profileCacheStats).toEqual({ hits: 3, misses: 7 });
+
+    // the staleness bound: a changed profile is seen once the TTL has passed
+    svc.setFollowers(7);
+    expect((await d.profiles([1])).get(1)?.followerCount).toBe(0);
+    t += 501;
+    expect((await d.profiles([1])).get(1)?.followerCount).toBe(7);
+
+    // a follow through this process drops the kept profile at once
+    svc.setFollowers(8);
+    d.forget([1]);
+    expect((await d.profiles([1])).get(1)?.followerCount).toBe(8);
+  });
+
+  it("with the cache off, asks for every id every time", async () => {
+    const svc = countingUserService();
+    const d = new UserServiceDirectory(svc.client, {
+      existsCacheSize: 10,
+      existsCacheTtlMs: 1_000,
+      profileCacheSize: 0,
+      profileCacheTtlMs: 500,
+      profileHotMinHits: 1,
+    });
+    for (let i = 0; i < 3; i++) await d.profiles([1]);
+    expect(svc.asked(1)).toBe(3);
   });
 });

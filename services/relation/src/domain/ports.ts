@@ -275,6 +275,8 @@ export interface UserDirectory {
   exists(id: number): Promise<boolean>;
   /** Profiles of up to 100 users in ONE call; unknown ids are absent from the map. */
   profiles(ids: readonly number[]): Promise<Map<number, UserProfile>>;
+  /** Drops what this process keeps of these users' profiles (their counts just changed); a directory that keeps none leaves it out. */
+  forget?(ids: readonly number[]): void;
 }
 
 /** The event bus: publishes transitions, resolving only once the broker acknowledged all of them. */

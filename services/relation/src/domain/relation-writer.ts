@@ -122,6 +122,8 @@ export class RelationWriter {
       throw unavailable(`the ${action} could not be recorded (event bus unavailable); nothing changed, retry later`);
     }
     relationMetrics.writes.inc({ action, outcome: "changed" });
+    // both users' counts change: a profile this process keeps of either is now behind
+    this.d.users.forget?.([from, to]);
     await runFanStep(this.d.fans, r.transition, this.d.logger);
     return { changed: true };
   }

@@ -5,21 +5,45 @@
  * exist is remembered in process for a while: most follows then cost no call.
  * Unknown ids are not remembered here (a user may register a moment later); the
  * user service's Bloom filter makes asking about them cheap.
+ *
+ * Profiles of hot users (a page of a big account's fans, a celebrity in many
+ * following lists) are kept in process for a short, bounded time: a
+ * sliding-window top-K decides which ids are hot, and only the rest of a page
+ * is asked for. A kept profile is at most `profileCacheTtlMs` older than the
+ * user service's answer (its counts lag the shards by the count pipeline's own
+ * lag anyway); a follow or unfollow through this process drops both users'
+ * profiles at once ({@link forget}).
  */
 import { status } from "@grpc/grpc-js";
 import { LRUCache } from "lru-cache";
+import { HotKeyCache } from "@rs/cache";
 import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
 import type { UserDirectory, UserProfile } from "../../domain/ports.js";
 import { profileOf } from "../../domain/user-profile.js";
+import { relationMetrics } from "../../relation.metrics.js";
+
+const hotHit = relationMetrics.cacheLookups.labels("hot_profile", "hit");
+const hotMiss = relationMetrics.cacheLookups.labels("hot_profile", "miss");
 
 export interface UserDirectoryOptions {
   /** Ids known to exist kept in process. */
   readonly existsCacheSize: number;
   /** How long such an id is trusted. */
   readonly existsCacheTtlMs: number;
+  /** Hot profiles kept in process (0: none). */
+  readonly profileCacheSize: number;
+  /** How long a kept profile is served without asking again: the staleness bound. */
+  readonly profileCacheTtlMs: number;
+  /** Times an id must be asked for within 10 s to count as hot. */
+  readonly profileHotMinHits: number;
+  /** Clock of the hot-profile cache (tests move it). */
+  readonly now?: () => number;
 }
+
+const HOT_WINDOW_MS = 10_000;
+const HOT_WINDOW_BUCKETS = 10;
 
 /**
  * The user service not answering within this service's deadline for it is an
@@ -37,12 +61,29 @@ async function answered<T>(call: Promise<T>): Promise<T> {
 
 export class UserServiceDirectory implements UserDirectory {
   private readonly known: LRUCache<number, true>;
+  private readonly hot: HotKeyCache<UserProfile> | undefined;
 
   constructor(
     private readonly client: ServiceClient<userV1.UserServiceClient>,
     opts: UserDirectoryOptions,
   ) {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
+    this.hot =
+      opts.profileCacheSize > 0
+        ? new HotKeyCache<UserProfile>({
+            maxEntries: opts.profileCacheSize,
+            ttlMs: opts.profileCacheTtlMs,
+            windowMs: HOT_WINDOW_MS,
+            buckets: HOT_WINDOW_BUCKETS,
+            minHits: opts.profileHotMinHits,
+            now: opts.now,
+          })
+        : undefined;
+  }
+
+  /** Hits and misses of the hot-profile cache since start (zero when it is off). */
+  get profileCacheStats(): { hits: number; misses: number } {
+    return this.hot?.stats ?? { hits: 0, misses: 0 };
   }
 
   async exists(id: number): Promise<boolean> {
@@ -54,12 +95,29 @@ export class UserServiceDirectory implements UserDirectory {
 
   async profiles(ids: readonly number[]): Promise<Map<number, UserProfile>> {
     const out = new Map<number, UserProfile>();
-    if (ids.length === 0) return out;
-    const { users } = await answered(this.client.batchGetUsers({ userIds: [...ids] }));
+    const ask: number[] = [];
+    for (const id of ids) {
+      const kept = this.hot?.lookup(String(id));
+      if (kept) {
+        out.set(id, kept);
+        hotHit.inc();
+      } else {
+        ask.push(id);
+        if (this.hot) hotMiss.inc();
+      }
+    }
+    if (ask.length === 0) return out;
+    const { users } = await answered(this.client.batchGetUsers({ userIds: ask }));
     for (const u of users) {
       this.known.set(u.id, true);
-      out.set(u.id, profileOf(u));
+      const p = profileOf(u);
+      out.set(u.id, p);
+      this.hot?.offer(String(u.id), p);
     }
     return out;
+  }
+
+  forget(ids: readonly number[]): void {
+    for (const id of ids) this.hot?.invalidate(String(id));
   }
 }
