@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { APPS } from "../deploy/stack/apps.js";
+import { APPS, INSTANCE_PORT_STRIDE, appInstances } from "../deploy/stack/apps.js";
 import { ALERT_RULES, LOCAL_SCRAPE_INTERVAL, localPrometheusConfig, prometheusEnabled, writeLocalPrometheusConfig } from "../deploy/stack/prometheus.js";
 import { HOST, ROOT, ports } from "../deploy/stack/settings.js";
 import { dashboardQueries } from "./dashboard.js";
@@ -92,8 +92,16 @@ describe("the local stack's Prometheus config", () => {
     expect(cfg.global.evaluation_interval).toBe(LOCAL_SCRAPE_INTERVAL);
     const jobs = Object.fromEntries(cfg.scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets)]));
     expect(Object.keys(jobs).sort()).toEqual([...APPS.map((a) => a.name), "prometheus"].sort());
-    for (const app of APPS) expect(jobs[app.name], app.name).toEqual([`${HOST}:${app.admin.port}`]);
+    for (const app of APPS) expect(jobs[app.name], app.name).toEqual(appInstances(app).map((i) => `${HOST}:${i.admin.port}`));
     expect(jobs.prometheus).toEqual([`${HOST}:${ports.prometheus.port}`]);
+  });
+
+  it("has one job per service with a target per process when several run (RS_PROCESSES)", () => {
+    const jobs = Object.fromEntries(localPrometheusConfig(3).scrape_configs.map((j) => [j.job_name, j.static_configs.flatMap((s) => s.targets)]));
+    for (const app of APPS) {
+      const moved = [0, 1, 2].map((k) => `${HOST}:${app.admin.port + k * INSTANCE_PORT_STRIDE}`);
+      expect(jobs[app.name], app.name).toEqual(moved);
+    }
   });
 
   it("loads the same rules file as compose", () => {

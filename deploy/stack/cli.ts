@@ -11,8 +11,8 @@ import { ALL_INFRA, INFRA, type InfraServer } from "./infra.js";
 import { prometheusUrl } from "./prometheus.js";
 import { jaegerQueryUrl } from "./jaeger.js";
 import { findTrace, renderTrace } from "./trace.js";
-import { APPS, appReady, appSpec, type AppProcess } from "./apps.js";
-import { assertPortFree, logFile, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
+import { APPS, allInstances, appReady, appSpec, isInstanceOf, processesPerService, type AppInstance } from "./apps.js";
+import { assertPortFree, logFile, recordedNames, runningPid, startProcess, stopProcess, waitFor } from "./processes.js";
 import { kafkaReady, localJwtSecret, provisionKafka, provisionMariadb } from "./provision.js";
 import { migrateAll } from "./migrate.js";
 import { DATA_DIR, HOST, REDIS_CLUSTER, ROOT, infraEnv, ports } from "./settings.js";
@@ -56,21 +56,29 @@ async function startInfra(): Promise<string[]> {
   return started;
 }
 
-async function ensureApp(app: AppProcess, secret: string): Promise<boolean> {
+async function ensureApp(app: AppInstance, secret: string): Promise<boolean> {
   if (runningPid(app.name) !== undefined) return false;
-  for (const p of [app.port, app.admin]) if (p) await assertPortFree(p);
+  // A gateway after the first shares the HTTP port (SO_REUSEPORT): only its admin port must be free.
+  for (const p of [app.sharesPort ? undefined : app.port, app.admin]) if (p) await assertPortFree(p);
   startProcess(appSpec(app, secret));
   return true;
 }
 
+/** How long a process of the suite may take to report ready: a minute, more when many start at once on few cores. */
+const appReadyTimeoutMs = (processes: number) => 60_000 + 15_000 * Math.max(0, processes - 1);
+
 async function startApps(): Promise<string[]> {
   const secret = localJwtSecret();
+  const processes = processesPerService();
+  const instances = allInstances(processes);
   const started: string[] = [];
-  for (const app of APPS) {
+  for (const app of instances) {
     if (await ensureApp(app, secret)) started.push(app.name);
   }
-  say(`starting ${APPS.map((a) => a.name).join(", ")}`);
-  await Promise.all(APPS.map((app) => waitFor(app.name, () => appReady(app), 60_000, alive(app.name))));
+  say(
+    `starting ${APPS.map((a) => `${a.name} ×${instances.filter((i) => i.service === a.name).length}`).join(", ")} (RS_PROCESSES=${process.env.RS_PROCESSES || "auto"})`,
+  );
+  await Promise.all(instances.map((app) => waitFor(app.name, () => appReady(app), appReadyTimeoutMs(processes), alive(app.name))));
   return started;
 }
 
@@ -80,19 +88,34 @@ async function stopNames(names: readonly string[]): Promise<void> {
   }
 }
 
-const ALL_NAMES = [...APPS.map((a) => a.name).reverse(), ...ALL_INFRA.map((s) => s.name).reverse()];
+/**
+ * Every process the stack may have started, in stop order: the suite's (the
+ * processes RS_PROCESSES asks for, and any other recorded under .data/run, e.g.
+ * started with a larger RS_PROCESSES), service by service from the gateway
+ * down, then the servers.
+ */
+function allNames(): string[] {
+  const recorded = recordedNames();
+  const configured = allInstances().map((i) => i.name);
+  const apps = [...APPS].reverse().flatMap((a) => [...new Set([...configured, ...recorded])].filter((n) => isInstanceOf(n, a.name)));
+  return [...apps, ...ALL_INFRA.map((s) => s.name).reverse()];
+}
 
 function status(): void {
   const rows: string[][] = [["process", "state", "address", "log"]];
   for (const s of INFRA) {
     rows.push([s.name, runningPid(s.name) ? "running" : "stopped", s.address?.() ?? s.ports.map((p) => `${HOST}:${p.port}`).join(" "), logFile(s.name)]);
   }
-  for (const a of APPS) {
-    const addr = [a.port ? `${a.name === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`]
+  const instances = allInstances();
+  // Processes beyond RS_PROCESSES that still run (started with a larger setting) are listed too.
+  const extra = recordedNames().filter((n) => !instances.some((i) => i.name === n) && APPS.some((a) => isInstanceOf(n, a.name)));
+  for (const a of instances) {
+    const addr = [a.port ? `${a.service === "gateway" ? "http" : "grpc"}://${HOST}:${a.port.port}` : "", `admin http://${HOST}:${a.admin.port}`]
       .filter(Boolean)
       .join("  ");
     rows.push([a.name, runningPid(a.name) ? "running" : "stopped", addr, logFile(a.name)]);
   }
+  for (const name of extra) if (runningPid(name)) rows.push([name, "running", "(beyond RS_PROCESSES)", logFile(name)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join("  ") + "\n");
 }
@@ -186,7 +209,8 @@ async function test(args: string[]): Promise<number> {
  */
 function chaos(args: string[]): Promise<number> {
   const offset = Number(process.env.RS_CHAOS_PORT_OFFSET ?? 10_000);
-  const env = { ...process.env, ...chaosEnv(ports, { root: ROOT, offset }) };
+  // its data beside this stack's (.data/chaos for the default one), so two stacks' harnesses never share it
+  const env = { ...process.env, ...chaosEnv(ports, { root: ROOT, offset, dataDir: path.join(DATA_DIR, "chaos") }) };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "deploy/stack/chaos/main.ts"), ...args], { cwd: ROOT, stdio: "inherit", env });
     const ignore = () => undefined;
@@ -217,7 +241,7 @@ async function up(detach: boolean): Promise<void> {
     if (stopping) return;
     stopping = true;
     say("stopping");
-    await stopNames(ALL_NAMES.filter((n) => started.includes(n)));
+    await stopNames(allNames().filter((n) => started.includes(n)));
     process.exit(0);
   };
   process.on("SIGINT", () => void shutdown());
@@ -227,7 +251,7 @@ async function up(detach: boolean): Promise<void> {
     started.push(...(await startApps()));
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
-    await stopNames(ALL_NAMES.filter((n) => started.includes(n)));
+    await stopNames(allNames().filter((n) => started.includes(n)));
     process.exit(1);
   }
   say("the suite is running:");
@@ -276,7 +300,7 @@ async function main(): Promise<void> {
       return;
     }
     case "stop":
-      await stopNames(ALL_NAMES);
+      await stopNames(allNames());
       return;
     case "status":
       status();

@@ -57,6 +57,18 @@ export function runningPid(name: string): number | undefined {
   return undefined;
 }
 
+/** The names of every process recorded under .data/run (running or not yet found gone). */
+export function recordedNames(): string[] {
+  try {
+    return fs
+      .readdirSync(RUN_DIR)
+      .filter((f) => f.endsWith(".pid"))
+      .map((f) => f.slice(0, -".pid".length));
+  } catch {
+    return [];
+  }
+}
+
 /** Starts a process detached from this one, appending its output to its log. */
 export function startProcess(spec: ProcessSpec): number {
   fs.mkdirSync(RUN_DIR, { recursive: true });

@@ -7,7 +7,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { APPS } from "./apps.js";
+import { APPS, appInstances } from "./apps.js";
 import type { InfraServer } from "./infra.js";
 import { DATA_DIR, HOST, ROOT, ports } from "./settings.js";
 
@@ -29,13 +29,27 @@ interface ScrapeConfig {
   static_configs: { targets: string[] }[];
 }
 
-/** The local config: one job per process on its admin port, plus Prometheus itself. */
-export function localPrometheusConfig() {
-  const job = (name: string, port: number): ScrapeConfig => ({ job_name: name, static_configs: [{ targets: [`${HOST}:${port}`] }] });
+/**
+ * The local config: one job per service with the admin port of each of its
+ * processes (RS_PROCESSES, ADR 0017) as targets, plus Prometheus itself.
+ */
+export function localPrometheusConfig(processes?: number) {
+  const job = (name: string, targetPorts: readonly number[]): ScrapeConfig => ({
+    job_name: name,
+    static_configs: [{ targets: targetPorts.map((port) => `${HOST}:${port}`) }],
+  });
   return {
     global: { scrape_interval: LOCAL_SCRAPE_INTERVAL, scrape_timeout: "4s", evaluation_interval: LOCAL_SCRAPE_INTERVAL },
     rule_files: [ALERT_RULES],
-    scrape_configs: [...APPS.map((app) => job(app.name, app.admin.port)), job("prometheus", ports.prometheus.port)],
+    scrape_configs: [
+      ...APPS.map((app) =>
+        job(
+          app.name,
+          appInstances(app, processes).map((i) => i.admin.port),
+        ),
+      ),
+      job("prometheus", [ports.prometheus.port]),
+    ],
   };
 }
 

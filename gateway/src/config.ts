@@ -60,6 +60,12 @@ export const gatewayConfigSchema = withJwtKeyRules(
       .describe("Redis key prefix of revoked token ids; the same as the user service's, which writes them"),
     HTTP_PORT: env.port().describe(`Port of the public HTTP API (the local stack uses ${GATEWAY_DEFAULTS.httpPort}; 0 picks a free one)`),
     HTTP_HOST: env.string("a bind address").default("0.0.0.0").describe("Address the HTTP API binds"),
+    HTTP_REUSE_PORT: env
+      .bool()
+      .default(false)
+      .describe(
+        "Bind the HTTP port with SO_REUSEPORT (Linux), so several gateway processes on one machine share it and the kernel spreads connections over them (ADR 0017)",
+      ),
     HTTP_BODY_LIMIT: env.string("a size like 32kb").default(GATEWAY_DEFAULTS.bodyLimit).describe("Largest request body accepted (413 above it)"),
     HTTP_TRUST_PROXY_HOPS: env
       .nonNegativeInt()

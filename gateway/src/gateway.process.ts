@@ -65,7 +65,8 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
     const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
-      server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
+      // reusePort: N processes bind the same port and the kernel balances connections between them (ADR 0017).
+      server.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST, reusePort: config.HTTP_REUSE_PORT }, () => resolve());
     });
     lifecycle.add("drain HTTP", () => closeHttp(server, config.SHUTDOWN_TIMEOUT_MS));
     const httpPort = (server.address() as AddressInfo).port;

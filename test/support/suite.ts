@@ -38,6 +38,8 @@ export interface SuiteOptions {
   readonly relationEventPartitions?: number;
   /** How long every process has to report ready. */
   readonly readyTimeoutMs?: number;
+  /** Processes of an app (1 by default); gateways after the first share the first one's HTTP port (SO_REUSEPORT). */
+  readonly processes?: Partial<Record<AppName, number>>;
 }
 
 export interface SuiteProcess {
@@ -56,8 +58,10 @@ export interface Suite {
   readonly tag: string;
   /** http://127.0.0.1:<port> of the gateway (empty when it was not started). */
   readonly gatewayUrl: string;
-  /** Every started process by name. */
+  /** Every started process by name (the first, when several run). */
   readonly processes: ReadonlyMap<AppName, SuiteProcess>;
+  /** Every started process of each app, in start order (see {@link SuiteOptions.processes}). */
+  readonly instances: ReadonlyMap<AppName, readonly SuiteProcess[]>;
   readonly topics: { readonly relationEvents: string; readonly countChanged: string };
   /** Consumer group of each Kafka consumer process. */
   readonly groups: { readonly persister: string; readonly countConsumer: string; readonly userConsumer: string };
@@ -98,6 +102,7 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
   };
   const serviceNames = { user: `user-${label}-${tag}`, relation: `relation-${label}-${tag}`, count: `count-${label}-${tag}` };
   const processes = new Map<AppName, SuiteProcess>();
+  const instances = new Map<AppName, SuiteProcess[]>();
   const cleanup: Array<() => Promise<unknown>> = [];
   let shardDsns: readonly string[] = [];
   let stopped: Promise<void> | undefined;
@@ -136,7 +141,7 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
     });
 
     // Processes stop before the topics, databases and keys they use go.
-    cleanup.push(() => Promise.all([...processes.values()].map((p) => stopChild(p.child))));
+    cleanup.push(() => Promise.all([...instances.values()].flat().map((p) => stopChild(p.child))));
 
     const common: Env = {
       MYSQL_SHARD_DSNS: dbs.dsns.join(","),
@@ -175,10 +180,14 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
 
     for (const name of apps) {
       const env = { ...common, ...own[name], ...options.env, ...options.envFor?.[name] };
-      processes.set(name, await spawnApp(name, env));
+      const first = await spawnApp(name, env);
+      const all = [first];
+      processes.set(name, first);
+      instances.set(name, all);
+      for (let k = 1; k < (options.processes?.[name] ?? 1); k++) all.push(await spawnApp(name, env, name === "gateway" ? first.port : undefined));
     }
     const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
-    await Promise.all([...processes.values()].map((p) => waitReady(p, readyTimeoutMs)));
+    await Promise.all([...instances.values()].flat().map((p) => waitReady(p, readyTimeoutMs)));
   } catch (err) {
     await stop();
     throw err;
@@ -189,6 +198,7 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
     tag,
     gatewayUrl: gateway ? `http://127.0.0.1:${gateway.port}` : "",
     processes,
+    instances,
     topics,
     groups,
     serviceNames,
@@ -204,11 +214,12 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
   };
 }
 
-async function spawnApp(name: AppName, env: Env): Promise<SuiteProcess> {
+/** Starts one process of `name`; `port`: the port to serve on (shared with another gateway), else a free one. */
+async function spawnApp(name: AppName, env: Env, sharedPort?: number): Promise<SuiteProcess> {
   const app = APPS.find((a) => a.name === name);
   if (!app) throw new Error(`no app ${name} in deploy/stack/apps.ts`);
   const adminPort = await freePort();
-  const port = app.port ? await freePort() : undefined;
+  const port = app.port ? (sharedPort ?? (await freePort())) : undefined;
   const spec = appSpec(
     { ...app, admin: { ...app.admin, port: adminPort }, ...(app.port && port !== undefined ? { port: { ...app.port, port } } : {}) },
     env.JWT_SECRET ?? "",

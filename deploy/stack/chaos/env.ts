@@ -32,6 +32,9 @@ export function chaosEnv(portTable: Readonly<Record<string, PortSetting>>, o: Ch
     RS_CHAOS_EXTRA_ADMIN_PORT: String(EXTRA_PERSISTER_ADMIN_DEFAULT + offset),
     RS_DATA_DIR: o.dataDir ?? path.join(o.root, ".data", "chaos"),
     RS_JAEGER: "0",
+    // one process per service: each phase takes "the" relation (persister, ...) away; with a
+    // second one the phase would test the balancing instead (ADR 0017)
+    RS_PROCESSES: "1",
     // its Redis faults (kill, FLUSHALL) act on one server
     RS_REDIS_CLUSTER: "0",
     RS_PROMETHEUS: "0",
