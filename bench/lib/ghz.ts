@@ -3,7 +3,7 @@
  * gRPC method and reduces its JSON report to req/s, p50/p99 and the errors that
  * are the server's doing.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -29,6 +29,8 @@ interface GhzReport {
   rps: number;
   latencyDistribution: { percentage: number; latency: number }[] | null;
   errorDistribution?: Record<string, number> | null;
+  /** Every call: its latency in ns (ghz's JSON report lists them all). */
+  details?: { latency: number }[] | null;
 }
 
 /** One ghz run, reduced. */
@@ -47,19 +49,62 @@ export interface GhzOptions {
   reportErrors?: boolean;
 }
 
-/** Calls `call` (e.g. `user.v1.UserService.GetUser`) on `address` with `data` for `opts.seconds`. */
-export function ghz(name: string, address: string, call: string, data: string, opts: GhzOptions): GhzResult {
-  const out = execFileSync(
-    ghzPath(),
-    ["--insecure", "--call", call, "--data", data, "-c", String(opts.concurrency), "-z", `${opts.seconds}s`, "--format", "json", address],
-    { maxBuffer: MAX_REPORT_BYTES },
-  ).toString();
-  const r = JSON.parse(out) as GhzReport;
-  const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / NANOS_PER_MILLI).toFixed(2));
-  // ghz closes its connection when the time is up; the calls in flight then fail, which is not the server's doing.
+const ghzArgs = (address: string, call: string, data: string, opts: GhzOptions) => [
+  "--insecure",
+  "--call",
+  call,
+  "--data",
+  data,
+  "-c",
+  String(opts.concurrency),
+  "-z",
+  `${opts.seconds}s`,
+  "--format",
+  "json",
+  address,
+];
+
+/** Errors that are the server's doing: ghz closes its connection when the time is up, and the calls in flight then fail. */
+function serverErrors(name: string, r: GhzReport, opts: GhzOptions): number {
   const errors = Object.entries(r.errorDistribution ?? {})
     .filter(([message]) => !/closed network connection|Canceled/i.test(message))
     .reduce((n, [, count]) => n + count, 0);
   if (opts.reportErrors && errors > 0) process.stderr.write(`${name}: ${JSON.stringify(r.errorDistribution)}\n`);
-  return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors };
+  return errors;
+}
+
+/** Calls `call` (e.g. `user.v1.UserService.GetUser`) on `address` with `data` for `opts.seconds`. */
+export function ghz(name: string, address: string, call: string, data: string, opts: GhzOptions): GhzResult {
+  const out = execFileSync(ghzPath(), ghzArgs(address, call, data, opts), { maxBuffer: MAX_REPORT_BYTES }).toString();
+  const r = JSON.parse(out) as GhzReport;
+  const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / NANOS_PER_MILLI).toFixed(2));
+  return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors: serverErrors(name, r, opts) };
+}
+
+/**
+ * One ghz per address, all at once, `opts.concurrency` split evenly between
+ * them: the load several processes of one service take together. req/s is the
+ * sum; p50/p99 are of every call of every run.
+ */
+export async function ghzSpread(name: string, addresses: readonly string[], call: string, data: string, opts: GhzOptions): Promise<GhzResult> {
+  const each = { ...opts, concurrency: Math.max(1, Math.round(opts.concurrency / addresses.length)) };
+  const reports = await Promise.all(
+    addresses.map(
+      (address) =>
+        new Promise<GhzReport>((resolve, reject) =>
+          execFile(ghzPath(), ghzArgs(address, call, data, each), { maxBuffer: MAX_REPORT_BYTES }, (err, stdout) =>
+            err ? reject(err) : resolve(JSON.parse(stdout) as GhzReport),
+          ),
+        ),
+    ),
+  );
+  const latencies = reports.flatMap((r) => (r.details ?? []).map((d) => d.latency)).sort((a, b) => a - b);
+  const pct = (p: number) => Number(((latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0) / NANOS_PER_MILLI).toFixed(2));
+  return {
+    name,
+    rps: Math.round(reports.reduce((n, r) => n + r.rps, 0)),
+    p50Ms: pct(50),
+    p99Ms: pct(99),
+    errors: reports.reduce((n, r) => n + serverErrors(name, r, opts), 0),
+  };
 }
