@@ -14,6 +14,20 @@ export function masterNodes(redis: RedisClient): Redis[] {
 }
 
 /**
+ * Re-reads the cluster's topology (CLUSTER SLOTS) into the client: a master
+ * that went away and came back is only in {@link masterNodes} again after
+ * that. The client refreshes by itself on MOVED replies and every
+ * `slotsRefreshInterval`; a caller about to visit every master calls this
+ * first. Bounded by the client's `slotsRefreshTimeout` per node tried; a
+ * failed refresh keeps the old table (the error is returned, not thrown).
+ * Nothing to do on a single Redis.
+ */
+export function refreshTopology(redis: RedisClient): Promise<Error | undefined> {
+  if (!(redis instanceof Cluster)) return Promise.resolve(undefined);
+  return new Promise((resolve) => redis.refreshSlotsCache((err) => resolve(err ?? undefined)));
+}
+
+/**
  * Runs a batch of commands whose keys may be in different slots, in one round
  * trip per node: on a single Redis one pipeline, on a Cluster each command on
  * its own (ioredis refuses a pipeline spanning nodes; the cluster client's
@@ -106,15 +120,16 @@ export function nodeAddress(node: Redis): string {
 const MAX_TAGS = 100_000;
 
 /**
- * A key `<base>{<n>}` whose slot the master `node` serves right now (the
- * smallest such n), for a marker that must live in that node's keyspace.
- * `undefined` when the client's slot table names no slot of that node (not
- * connected yet, or the node holds no slots).
+ * The key `name(n)` for the smallest n whose slot the master `node` serves
+ * right now, for a marker that must live in that node's keyspace (`name` puts
+ * `n` in the key's hash tag, e.g. ``(n) => `marker:{${n}}` ``). `undefined`
+ * when the client's slot table gives that node no slot (not connected yet, or
+ * the node holds none).
  */
-export function keyOnNode(cluster: Cluster, node: Redis, base: string): string | undefined {
+export function keyOnNode(cluster: Cluster, node: Redis, name: (tag: string) => string): string | undefined {
   const address = nodeAddress(node);
   for (let n = 0; n < MAX_TAGS; n++) {
-    const key = `${base}{${n}}`;
+    const key = name(String(n));
     if (cluster.slots[keySlot(key)]?.[0] === address) return key;
   }
   return undefined;

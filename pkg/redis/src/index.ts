@@ -21,6 +21,16 @@ export {
   RECONNECT_BASE_DELAY_MS,
 } from "./redis-client.js";
 export { redisReadiness } from "./redis-readiness.js";
-export { execAcrossSlots, keyOnNode, keySlot, masterNodes, mgetAcrossSlots, nodeAddress, redisFromUrl, type PipelineReply } from "./cluster-routing.js";
+export {
+  execAcrossSlots,
+  keyOnNode,
+  keySlot,
+  masterNodes,
+  mgetAcrossSlots,
+  nodeAddress,
+  redisFromUrl,
+  refreshTopology,
+  type PipelineReply,
+} from "./cluster-routing.js";
 export { defineScript, type RedisScript, type ScriptArg } from "./define-script.js";
 export type { Cluster, Redis } from "ioredis";

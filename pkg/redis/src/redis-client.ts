@@ -13,6 +13,8 @@ export const DEFAULT_COMMAND_TIMEOUT_MS = 2_000;
 export const RECONNECT_BASE_DELAY_MS = 50;
 /** Upper bound of the reconnect delay, so recovery after a Redis restart is quick. */
 export const DEFAULT_MAX_RECONNECT_DELAY_MS = 2_000;
+/** How often a Cluster client re-reads the cluster's topology (CLUSTER SLOTS) by itself. */
+export const CLUSTER_TOPOLOGY_REFRESH_MS = 5_000;
 /** How long `closeRedis` waits for QUIT before cutting the connection. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 1_000;
 
@@ -120,6 +122,9 @@ export function createRedis(url: string, opts: RedisClientOptions): RedisClient 
         enableOfflineQueue: false,
         // commands issued together are sent as one pipeline per node (execAcrossSlots relies on it)
         enableAutoPipelining: true,
+        // re-read the topology regularly: a master that restarted is dropped from the client's nodes and
+        // would otherwise come back only after a MOVED reply (readiness and SCAN walks visit every master)
+        slotsRefreshInterval: CLUSTER_TOPOLOGY_REFRESH_MS,
         clusterRetryStrategy: (attempt) => reconnectDelay(attempt, maxDelay, maxAttempts),
         redisOptions: {
           ...connection,

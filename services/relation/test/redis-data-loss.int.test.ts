@@ -14,9 +14,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
-import { loadPersisterConfig } from "../src/config.js";
-import { startPersister } from "../src/persister/persister.process.js";
-import { baseEnv, createWorld, logger, type RelationInstance, type World } from "./relation-harness.js";
+import type { RelationInstance, World } from "./relation-harness.js";
+import { redisLossWorld, type RedisLossWorld } from "./redis-loss-fixture.js";
 
 const CONVERGE_TIMEOUT_MS = 30_000;
 const POLL_MS = 100;
@@ -25,7 +24,6 @@ let w: World;
 let pr: PrivateRedis;
 let relation: RelationInstance;
 let admin: Redis;
-const stops: (() => Promise<unknown>)[] = [];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -44,40 +42,22 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>): Prom
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
 }
 
+let world: RedisLossWorld;
+
 beforeAll(async () => {
   pr = await privateRedis();
-  w = await createWorld("redisloss");
-  const countsTopic = `test.count-changed.${w.tag}`;
-  await w.kafkaAdmin.createTopics({ waitForLeaders: true, topics: [{ topic: countsTopic, numPartitions: 1, replicationFactor: 1 }] });
-  relation = await w.relation({ REDIS_URL: pr.url });
-  const persister = await startPersister(
-    loadPersisterConfig({
-      ...baseEnv({ dbs: w.dbs, prefix: w.redis.prefix }),
-      REDIS_URL: pr.url,
-      RELATION_KEY_PREFIX: w.redis.prefix,
-      RELATION_EVENTS_TOPIC: w.topic,
-      COUNT_CHANGED_TOPIC: countsTopic,
-      PERSISTER_GROUP: `test-persister-${w.tag}`,
-      RECONCILE_INTERVAL_MS: "0",
-      REDIS_LOSS_CHECK_INTERVAL_MS: "200",
-    }),
-    { logger },
-  );
-  stops.push(() => persister.stop());
+  world = await redisLossWorld("redisloss", pr.url);
+  ({ w, relation } = world);
   admin = new Redis(pr.url, { maxRetriesPerRequest: 1 });
 }, 120_000);
 
 afterAll(async () => {
-  for (const stop of stops.reverse()) await stop().catch(() => undefined);
   admin?.disconnect();
-  await w?.cleanup();
+  await world?.cleanup();
   await pr?.destroy();
 });
 
-const persisted = async (from: number, to: number) => {
-  const [rows] = await w.sharded.poolFor(from).query("SELECT status FROM follows WHERE from_user_id = ? AND to_user_id = ?", [from, to]);
-  return (rows as { status: number }[])[0]?.status === 1 ? true : undefined;
-};
+const persisted = async (from: number, to: number) => ((await world.persisted(from, to)) ? true : undefined);
 
 describe("after Redis lost its last second", () => {
   it("the cached lists converge to the shards by themselves", async () => {

@@ -12,7 +12,7 @@ import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { FansCache } from "../adapters/redis/fans-cache.js";
 import { RelationCache } from "../adapters/redis/relation-cache.js";
-import { RelationScripts } from "../adapters/redis/lua-scripts.js";
+import { RelationScripts } from "../adapters/redis/relation-scripts.js";
 import { RelationReadsRepository } from "../adapters/mysql/relation-reads.repository.js";
 import { checkCachedLists } from "../reconciler/cached-lists-check.js";
 import { RedisLossWatch } from "./redis-loss-watch.js";
@@ -105,7 +105,9 @@ export async function startPersister(
         intervalMs: config.REDIS_LOSS_CHECK_INTERVAL_MS,
         readLag: () => consumer.readLag(),
         catchUpMaxMs: config.CACHE_VERIFY_CATCH_UP_MAX_MS,
-        verify: (signal) => checkCachedLists({ redis, keys: cache.keys, store: new RelationReadsRepository(mysql), pending: cache, logger }, { signal }),
+        rebuildIndexes: async () => (await cache.pendingIndex.rebuild(Date.now())) + (await cache.outbox.rebuildOutboxIndex()),
+        verify: (signal, nodes) =>
+          checkCachedLists({ redis, keys: cache.keys, store: new RelationReadsRepository(mysql), pending: cache, logger }, { signal, nodes }),
         logger,
       });
       if (config.REDIS_LOSS_CHECK_INTERVAL_MS > 0) lossWatch.start();

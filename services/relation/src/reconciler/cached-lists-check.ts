@@ -9,9 +9,10 @@
  *
  * Run after Redis may have lost writes (restarted from an AOF that missed its
  * last second, or flushed) once the persister has caught up, and sampled by
- * the reconciler. SCAN is per node: on Redis Cluster, run it against each master.
+ * the reconciler. SCAN is per node: on Redis Cluster it walks each master, or
+ * only the masters named (those that lost data, redis-loss-watch.ts).
  */
-import type { RedisClient } from "@rs/redis";
+import type { Redis, RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import type { RelationKeys } from "../adapters/redis/relation-keys.js";
 import { forEachUserKey } from "../adapters/redis/scan-user-keys.js";
@@ -45,6 +46,8 @@ export interface CachedListsOptions {
   readonly dryRun?: boolean;
   /** Told of each key that differs. */
   readonly onDiffer?: (kind: "following" | "fans", user: number) => void;
+  /** Only the keys on these masters (default: every master). */
+  readonly nodes?: readonly Redis[];
 }
 
 const sameSet = (a: ReadonlySet<string>, b: ReadonlySet<string>) => a.size === b.size && [...a].every((x) => b.has(x));
@@ -94,30 +97,40 @@ export async function checkCachedLists(deps: CachedListsDeps, options: CachedLis
   const abort = () => {
     if (options.signal?.aborted) throw new Error("cached lists check aborted");
   };
-  await forEachUserKey(redis, `${keys.prefix}following:{*}`, async (a) => {
-    abort();
-    if (!take()) return false;
-    report.followingChecked++;
-    if (await followingMatches(deps, a)) return false;
-    options.onDiffer?.("following", a);
-    if (options.dryRun) return false;
-    await redis.del(keys.following(a));
-    report.followingDropped++;
-    logger.warn({ user: a }, "following:{A} differed from the shards and the pending overlay; dropped, the next read reloads it");
-    return true;
-  });
-  await forEachUserKey(redis, `${keys.prefix}fans:{*}`, async (b) => {
-    abort();
-    if (!take()) return false;
-    report.fansChecked++;
-    if (await fansMatches(deps, b)) return false;
-    options.onDiffer?.("fans", b);
-    if (options.dryRun) return false;
-    // both halves go together (fans-common.lua drops a half that survived alone)
-    await redis.del(keys.fans(b), keys.fansVersions(b));
-    report.fansDropped++;
-    logger.warn({ user: b }, "fans:{B} differed from the fans shard; dropped, the next read reloads it");
-    return true;
-  });
+  await forEachUserKey(
+    redis,
+    `${keys.prefix}following:{*}`,
+    async (a) => {
+      abort();
+      if (!take()) return false;
+      report.followingChecked++;
+      if (await followingMatches(deps, a)) return false;
+      options.onDiffer?.("following", a);
+      if (options.dryRun) return false;
+      await redis.del(keys.following(a));
+      report.followingDropped++;
+      logger.warn({ user: a }, "following:{A} differed from the shards and the pending overlay; dropped, the next read reloads it");
+      return true;
+    },
+    options.nodes,
+  );
+  await forEachUserKey(
+    redis,
+    `${keys.prefix}fans:{*}`,
+    async (b) => {
+      abort();
+      if (!take()) return false;
+      report.fansChecked++;
+      if (await fansMatches(deps, b)) return false;
+      options.onDiffer?.("fans", b);
+      if (options.dryRun) return false;
+      // both halves go together (fans-common.lua drops a half that survived alone)
+      await redis.del(keys.fans(b), keys.fansVersions(b));
+      report.fansDropped++;
+      logger.warn({ user: b }, "fans:{B} differed from the fans shard; dropped, the next read reloads it");
+      return true;
+    },
+    options.nodes,
+  );
   return report;
 }

@@ -25,8 +25,11 @@ export interface RelationKeys {
    * the writer before each decision, read by the pending sweeper.
    */
   pendingIndex(): string;
-  /** String: the run_id of the Redis process this keyspace was last seen in (a restart shows as a change). */
-  redisRun(): string;
+  /**
+   * String: the run_id of the Redis process this keyspace was last seen in (a restart shows as a change).
+   * On Redis Cluster one per master, `redis-run:{<tag>}` with a tag whose slot that master serves.
+   */
+  redisRun(tag?: string): string;
   /** String: the instance publishing A's outbox right now (a lease, so two never publish the same event). */
   outboxLock(userId: number): string;
   /** Sorted set: the newest N fans of B (member fan id, score follow time ms) + sentinel. */
@@ -47,7 +50,7 @@ export function relationKeys(prefix: string): RelationKeys {
     outbox: tagged("outbox"),
     outboxIndex: () => `${prefix}outbox-index`,
     pendingIndex: () => `${prefix}pending-index`,
-    redisRun: () => `${prefix}redis-run`,
+    redisRun: (tag) => (tag === undefined ? `${prefix}redis-run` : `${prefix}redis-run:{${tag}}`),
     outboxLock: tagged("outbox-lock"),
     fans: tagged("fans"),
     fansVersions: tagged("fansv"),
