@@ -52,14 +52,9 @@ const SMALL_SECRETS = {
 };
 const SMALL_DSNS = [0, 1].map((i) => `mysql://rs:${SMALL_SECRETS.dbPassword}@mysql:3306/rs_shard_${i}`);
 const SMALL_REDIS = `redis://default:${SMALL_SECRETS.redisPassword}@redis:6379`;
-const SMALL_SET = [
-  "--set-string",
-  `secrets.jwtSecret=${SMALL_SECRETS.jwtSecret}`,
-  "--set-string",
-  `redis.url=${SMALL_REDIS}`,
-  "--set",
-  `mysql.shardDsns={${SMALL_DSNS.join(",")}}`,
-];
+/** The small install's secrets but Redis, which each test names (redis.url or redis.cluster.nodes). */
+const SMALL_SET_BUT_REDIS = ["--set-string", `secrets.jwtSecret=${SMALL_SECRETS.jwtSecret}`, "--set", `mysql.shardDsns={${SMALL_DSNS.join(",")}}`];
+const SMALL_SET = [...SMALL_SET_BUT_REDIS, "--set-string", `redis.url=${SMALL_REDIS}`];
 /** What the operator's Secret of values-large.yaml (existingSecret, RS256, four shards) holds. */
 const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const LARGE_SECRET: Record<string, string> = {
@@ -367,6 +362,25 @@ describe.skipIf(missing !== undefined)("Helm chart deploy/helm/relation-suite", 
     expect(sm!.spec.endpoints).toEqual([expect.objectContaining({ port: "admin", path: "/metrics" })]);
     const selected = ofKind(rendered.large, "Service").filter((s) => matches(sm!.spec.selector.matchLabels, s.metadata.labels ?? {}));
     expect(selected.map(processOf).sort()).toEqual(APPS.map((a) => a.name).sort());
+  });
+
+  it("Redis as a cluster (redis.cluster.nodes): every process that uses Redis gets REDIS_URL=redis-cluster://<nodes> from the Secret, which its config schema accepts", async () => {
+    const nodes = ["redis-0.redis:6379", "redis-1.redis:6379", "redis-2.redis:6379"];
+    const small = ["-f", VALUES.small, ...SMALL_SET_BUT_REDIS];
+    const objs = render([...small, "--set", `redis.cluster.nodes={${nodes.join(",")}}`]);
+    const secret = decode(named(objs, "Secret", "rs-relation-suite-secrets"));
+    expect(secret.REDIS_URL).toBe(`redis-cluster://${nodes.join(",")}`);
+    const withRedis = ofKind(objs, "Deployment").filter((d) => containerOf(d).env.some((e) => e.name === "REDIS_URL"));
+    expect(withRedis.map(processOf).sort()).toEqual(APPS.map((a) => a.name).sort());
+    for (const d of withRedis) {
+      const env = podEnv(objs, d, secret);
+      expect(env.REDIS_URL, processOf(d)).toBe(`redis-cluster://${nodes.join(",")}`);
+      const schema = await configSchemaOf(processOf(d));
+      expect(() => loadConfig(schema, env), `${processOf(d)}'s environment`).not.toThrow();
+    }
+    expect(renderError([...ARGS.small, "--set", `redis.cluster.nodes={${nodes[0]}}`])).toMatch(/redis\.url and redis\.cluster\.nodes are both set/);
+    expect(renderError([...small, "--set", "redis.cluster.nodes={redis-0}"])).toMatch(/"redis-0" is not host:port/);
+    expect(renderError([...ARGS.large, "--set", `redis.cluster.nodes={${nodes[0]}}`])).toMatch(/existingSecret is set/);
   });
 
   it("refuses values that break the rules, naming the reason", () => {

@@ -105,18 +105,29 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- toJson $keys -}}
 {{- end -}}
 
+{{/* REDIS_URL from the values: redis.url as given, or a Redis Cluster by its seed nodes (redis.cluster.nodes). */}}
+{{- define "rs.redisUrl" -}}
+{{- if .Values.redis.cluster.nodes -}}
+redis-cluster://{{ join "," .Values.redis.cluster.nodes }}
+{{- else -}}
+{{ .Values.redis.url }}
+{{- end -}}
+{{- end -}}
+
 {{/* Every rule the values must keep; rendering stops with the reason otherwise. */}}
 {{- define "rs.validate" -}}
 {{- $root := . -}}
 {{- include "rs.refuseSecrets" (dict "where" "config" "env" .Values.config) -}}
 {{- if not (has .Values.jwt.algorithm (list "HS256" "RS256")) }}{{ fail "jwt.algorithm must be HS256 or RS256" }}{{ end -}}
 {{- if .Values.secrets.existingSecret }}
-{{- if or .Values.mysql.shardDsns .Values.redis.url .Values.secrets.jwtSecret .Values.secrets.jwtPrivateKey .Values.secrets.jwtPublicKey }}
-{{- fail "secrets.existingSecret is set: put MYSQL_SHARD_DSNS, REDIS_URL and the JWT secret or keys in that Secret, not in mysql.shardDsns, redis.url or secrets.*" }}
+{{- if or .Values.mysql.shardDsns .Values.redis.url .Values.redis.cluster.nodes .Values.secrets.jwtSecret .Values.secrets.jwtPrivateKey .Values.secrets.jwtPublicKey }}
+{{- fail "secrets.existingSecret is set: put MYSQL_SHARD_DSNS, REDIS_URL and the JWT secret or keys in that Secret, not in mysql.shardDsns, redis.url, redis.cluster.nodes or secrets.*" }}
 {{- end }}
 {{- else }}
 {{- if not .Values.mysql.shardDsns }}{{ fail "mysql.shardDsns: list the shard DSNs (or name secrets.existingSecret)" }}{{ end -}}
-{{- if not .Values.redis.url }}{{ fail "redis.url: set the Redis URL (or name secrets.existingSecret)" }}{{ end -}}
+{{- if and .Values.redis.url .Values.redis.cluster.nodes }}{{ fail "redis.url and redis.cluster.nodes are both set: name one Redis endpoint or one Redis Cluster" }}{{ end -}}
+{{- if not (or .Values.redis.url .Values.redis.cluster.nodes) }}{{ fail "redis.url: set the Redis URL, or redis.cluster.nodes for a Redis Cluster (or name secrets.existingSecret)" }}{{ end -}}
+{{- range .Values.redis.cluster.nodes }}{{ if not (regexMatch "^[^:,/@]+:[0-9]{1,5}$" .) }}{{ fail (printf "redis.cluster.nodes: %q is not host:port" .) }}{{ end }}{{ end -}}
 {{- if eq .Values.jwt.algorithm "HS256" }}
 {{- if lt (len .Values.secrets.jwtSecret) 32 }}{{ fail "secrets.jwtSecret: at least 32 characters are needed for HS256 (or name secrets.existingSecret)" }}{{ end -}}
 {{- else if not (and .Values.secrets.jwtPrivateKey .Values.secrets.jwtPublicKey) }}
