@@ -27,7 +27,7 @@ export const REDIS_CLUSTER_TESTS = [
   "services/user/test/register-repair.int.test.ts",
   "pkg/auth/test/revocation.int.test.ts",
   "pkg/cache/test/redis-bloom-filter.int.test.ts",
-  "gateway/test/rate-limit.int.test.ts",
+  "gateway/test/redis-token-bucket.int.test.ts",
 ];
 export default defineConfig({
   test: {

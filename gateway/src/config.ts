@@ -1,6 +1,6 @@
 import { env, etcdSettings, jwtSettings, loadConfig, processSettings, redisSettings, withJwtKeyRules, z } from "@rs/config";
 import { REVOCATION_KEY_PREFIX } from "@rs/auth";
-import { RATE_LIMIT_DEFAULTS } from "./http/rate-limit.js";
+import { RATE_LIMIT_DEFAULTS } from "./http/redis-token-bucket.js";
 
 /** A rate in tokens per second; fractions allowed (0.2 = one token every 5 s). */
 const rate = () => z.coerce.number({ error: "must be a number > 0" }).positive("must be > 0").finite("must be finite");

@@ -17,7 +17,7 @@ import { infra } from "../../test/infra.js";
 import { privateRedis } from "../../test/support/private-redis.js";
 import { deleteKeysMatching } from "../../test/support/redis-keys.js";
 import { errorHandler } from "../src/http/error-handler.js";
-import { RedisTokenBucket, TOKEN_BUCKET_SHA, rateLimit, userKey, type RateLimitOptions } from "../src/http/rate-limit.js";
+import { RedisTokenBucket, TOKEN_BUCKET_SHA, rateLimit, userKey, type RateLimitOptions } from "../src/http/redis-token-bucket.js";
 
 const prefix = `test:rl:${randomBytes(6).toString("hex")}:`;
 const cleanup: Array<() => Promise<unknown> | void> = [];

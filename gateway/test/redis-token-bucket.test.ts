@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { RedisTokenBucket, ipKey, userKey } from "../src/http/rate-limit.js";
+import { RedisTokenBucket, ipKey, userKey } from "../src/http/redis-token-bucket.js";
 
 describe("rate limit keys", () => {
   it("IPv4 as is, IPv4-mapped IPv6 as IPv4", () => {

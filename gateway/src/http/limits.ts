@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "@rs/logger";
-import { ipKey, rateLimit, userKey } from "./rate-limit.js";
+import { ipKey, rateLimit, userKey } from "./redis-token-bucket.js";
 import { principalOf } from "./auth.js";
 
 /** What one limiter needs besides Redis: its bucket, its key and the family's answer. */

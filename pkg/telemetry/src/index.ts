@@ -5,4 +5,4 @@
  */
 export { startTelemetry, stopTelemetry } from "./sdk.js";
 export { REQUEST_ID_ATTRIBUTE } from "./attributes.js";
-export { RateLimitingSampler, SuiteSampler, samplerFromEnv, DEFAULT_TRACES_PER_SECOND } from "./sampler.js";
+export { RateLimitingSampler, SuiteSampler, samplerFromEnv, DEFAULT_TRACES_PER_SECOND } from "./suite-sampler.js";

@@ -8,7 +8,7 @@ import { ExpressInstrumentation } from "@opentelemetry/instrumentation-express";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { MySQL2Instrumentation } from "@opentelemetry/instrumentation-mysql2";
 import type { ServerResponse } from "node:http";
-import { samplerFromEnv } from "./sampler.js";
+import { samplerFromEnv } from "./suite-sampler.js";
 import { REQUEST_ID_ATTRIBUTE } from "./attributes.js";
 /**
  * Links one span may carry: a persister batch links to every sampled

@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Link } from "@opentelemetry/api";
 import { SamplingDecision } from "@opentelemetry/sdk-trace-base";
 import { describe, expect, it } from "vitest";
-import { RateLimitingSampler, samplerFromEnv } from "../src/sampler.js";
+import { RateLimitingSampler, samplerFromEnv } from "../src/suite-sampler.js";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const parent = (sampled: boolean) =>

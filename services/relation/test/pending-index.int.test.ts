@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { PendingIndex } from "../src/adapters/redis/pending-index.js";
-import { RelationScripts } from "../src/adapters/redis/lua-scripts.js";
+import { RelationScripts } from "../src/adapters/redis/relation-scripts.js";
 import { relationKeys } from "../src/adapters/redis/relation-keys.js";
 import { redisFixture } from "./redis-fixture.js";
 

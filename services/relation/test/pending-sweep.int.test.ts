@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { relationV1 } from "@rs/idl";
-import { scriptSources, type ScriptName } from "../src/adapters/redis/lua-scripts.js";
+import { scriptSources, type ScriptName } from "../src/adapters/redis/relation-scripts.js";
 import { infra } from "../../../test/infra.js";
 import { startFaultProxy, type FaultProxy } from "../../../test/support/fault-proxy.js";
 import { createWorld, type RelationInstance, type World } from "./relation-harness.js";

@@ -11,7 +11,7 @@ import { isBrokenCircuitError, type IPolicy } from "cockatiel";
 import { StatusError } from "@rs/errors";
 import { boundByCallDeadline, type Logger } from "@rs/logger";
 import { watchService, type Etcd3, type ServiceWatcher } from "@rs/discovery";
-import { callLabels, clientMetrics, codeLabel, secondsSince } from "../grpc-metrics.js";
+import { callLabels, clientMetrics, codeLabel, secondsSince } from "../grpc.metrics.js";
 import {
   createBreaker,
   createRetryPolicy,

@@ -1,7 +1,7 @@
 import { status, type handleUnaryCall, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { StatusError, toStatus } from "@rs/errors";
 import { createLogger, type Logger } from "@rs/logger";
-import { callLabels, codeLabel, secondsSince, serverMetrics } from "../grpc-metrics.js";
+import { callLabels, codeLabel, secondsSince, serverMetrics } from "../grpc.metrics.js";
 
 /** A use-case style handler: resolve with the response or throw a status error. */
 export type AsyncUnaryHandler<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>;

@@ -37,7 +37,7 @@ import { CountChangedPublisher, type CountChangeSink } from "../persister/count-
 import { RelationPersister } from "../persister/relation-persister.js";
 import { downstreamStores } from "./downstream-stores.js";
 import type { ReconcileProgress } from "./reconcile-context.js";
-import { formatReport, totalFound } from "./reconcile-report.js";
+import { formatReport, totalFound } from "./report-builder.js";
 import { DOWNSTREAM_CHECKS, RECONCILE_CHECKS, ReconcileBusyError, Reconciler, type ReconcileCheck } from "./reconciler.js";
 
 const EXIT_DIVERGENCE = 2;

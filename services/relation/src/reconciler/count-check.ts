@@ -17,7 +17,7 @@ import { readCounts, writeCountRows, type CountValues } from "../persister/count
 import { nextCountVersion } from "../persister/edge-fold.js";
 import { countActive, type CountChange, type EdgeSide } from "../persister/edge-side.repository.js";
 import { step, type ReconcileContext } from "./reconcile-context.js";
-import type { FindingKind } from "./reconcile-report.js";
+import type { FindingKind } from "./report-builder.js";
 
 const US_PER_MS = 1_000;
 

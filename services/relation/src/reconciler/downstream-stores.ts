@@ -20,7 +20,7 @@ import type { RowDataPacket, ShardedMysql } from "@rs/mysql";
 import { CountChangesService as UserCountChangesService, RedisProfileCache, UsersRepository } from "@rs/user";
 import type { CountName, CountChange, Queryable } from "../persister/edge-side.repository.js";
 import { chunks } from "../persister/sql-chunks.js";
-import type { FindingKind } from "./reconcile-report.js";
+import type { FindingKind } from "./report-builder.js";
 
 /** A copy of a count: its value and the version of the count.changed it came from. */
 export interface CopiedCount {

@@ -11,7 +11,7 @@
 import type { EdgeEvent } from "../persister/edge-fold.js";
 import { applySide, FANS_SIDE, FOLLOWS_SIDE, readEdgeRows, scanEdgeRows, type EdgeSide, type KeyedEdgeRow } from "../persister/edge-side.repository.js";
 import { isRecent, step, type ReconcileContext } from "./reconcile-context.js";
-import type { FindingKind } from "./reconcile-report.js";
+import type { FindingKind } from "./report-builder.js";
 
 interface Repair {
   readonly kind: FindingKind;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@rs/logger";
 import { ReconcileAbortedError } from "./reconcile-context.js";
-import { formatReport, totalFound, type ReconcileReport } from "./reconcile-report.js";
+import { formatReport, totalFound, type ReconcileReport } from "./report-builder.js";
 import { ReconcileBusyError, type ReconcileOptions, type Reconciler } from "./reconciler.js";
 
 export interface PeriodicReconcile {

@@ -29,7 +29,7 @@ import type { DownstreamCheck, DownstreamCountStore } from "./downstream-stores.
 import { checkEdges } from "./edge-check.js";
 import { checkPending } from "./pending-check.js";
 import type { ReconcileContext, ReconcileProgress } from "./reconcile-context.js";
-import { FINDING_KINDS, ReportBuilder, type ReconcileReport } from "./reconcile-report.js";
+import { FINDING_KINDS, ReportBuilder, type ReconcileReport } from "./report-builder.js";
 
 export const RECONCILE_CHECKS = ["pending", "edges", "counts", "counters", "profiles", "cached"] as const;
 /** The checks that compare (and rebuild) the copies of the counts: the count store and the users' counters. */

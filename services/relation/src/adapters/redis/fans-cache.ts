@@ -17,7 +17,7 @@ import type { FanRow, FanSteps, FansLoadResult, FansPageResult, FansWindowCache 
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { MAX_PAGE_LIMIT, toPage } from "./following-reads.js";
-import { RelationScripts } from "./lua-scripts.js";
+import { RelationScripts } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 

@@ -7,7 +7,7 @@ import { execAcrossSlots, type RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { FollowsTargetResult, FriendsResult, NotLoaded, PageResult } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
-import type { RelationScripts } from "./lua-scripts.js";
+import type { RelationScripts } from "./relation-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 

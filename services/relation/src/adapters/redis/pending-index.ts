@@ -17,7 +17,7 @@
 import type { RedisClient } from "@rs/redis";
 import type { PendingClaim, PendingIndexPort } from "../../domain/ports.js";
 import { isUserId } from "../../domain/relation-transition.js";
-import type { RelationScripts } from "./lua-scripts.js";
+import type { RelationScripts } from "./relation-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyInt, UnexpectedReplyError } from "./script-replies.js";
 import { forEachUserKey } from "./scan-user-keys.js";

@@ -33,7 +33,7 @@ import {
 } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { allFollowing, batchIsFollowing, followingCount, followingPage, followsTarget, friends } from "./following-reads.js";
-import { RelationScripts, type ScriptArg } from "./lua-scripts.js";
+import { RelationScripts, type ScriptArg } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
 import { PendingIndex } from "./pending-index.js";

@@ -15,7 +15,7 @@ import type { RedisClient } from "@rs/redis";
 import type { TransitionOutbox } from "../../domain/ports.js";
 import { decodeTransition, encodeTransition, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import type { RelationKeys } from "./relation-keys.js";
-import type { RelationScripts } from "./lua-scripts.js";
+import type { RelationScripts } from "./relation-scripts.js";
 import { replyInt } from "./script-replies.js";
 import { forEachUserKey } from "./scan-user-keys.js";
 
