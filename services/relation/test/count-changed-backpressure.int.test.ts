@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createIdempotentProducer, ProducerBackpressureError, type IdempotentProducer } from "@rs/kafka";
 import { kafkaTestKit, waitFor, type KafkaTestKit } from "../../../pkg/kafka/test/kafka-test-kit.js";
 import { CountChangedPublisher } from "../src/persister/count-changed.publisher.js";
-import type { CountChange } from "../src/persister/edge-side.repository.js";
+import type { CountChange } from "../src/persister/count-arithmetic.js";
 
 const MAX_QUEUED = 200;
 

@@ -15,7 +15,8 @@
 import { encodeCountChanged } from "@rs/idl";
 import { requestIdHeaders, type IdempotentProducer } from "@rs/kafka";
 import type { EdgeEvent } from "./edge-fold.js";
-import { FANS_SIDE, FOLLOWS_SIDE, type CountChange } from "./edge-side.repository.js";
+import type { CountChange } from "./count-arithmetic.js";
+import { FANS_SIDE, FOLLOWS_SIDE } from "./edge-side.js";
 
 /** A count change and the requests whose transitions moved (or re-published) it. */
 export interface OriginCountChange extends CountChange {

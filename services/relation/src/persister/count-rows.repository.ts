@@ -1,22 +1,18 @@
 /**
  * The per-user count rows beside the edges (`following_counts` in the
  * follower's shard, `follower_counts` in the followee's): read, optionally
- * under lock, and written as absolute values with their version.
+ * under lock, and written as absolute values with their version. The values
+ * are decided in count-arithmetic.ts; this file only runs the SQL.
  */
 import type { RowDataPacket } from "@rs/mysql";
-import type { EdgeSide, Queryable } from "./edge-side.repository.js";
-import { chunks } from "./sql-chunks.js";
+import type { CountValues, StoredCount } from "./count-arithmetic.js";
+import type { EdgeSide } from "./edge-side.js";
+import { chunks, type Queryable } from "./sql-chunks.js";
 
 interface CountDbRow extends RowDataPacket {
   user_id: number;
   value: number;
   version: number;
-}
-
-/** A stored count. */
-export interface StoredCount {
-  readonly value: number;
-  readonly version: number;
 }
 
 /** Reads the counts of `users` on one side (absent users are missing from the map); `forUpdate` locks them. */
@@ -32,9 +28,6 @@ export async function readCounts(db: Queryable, side: EdgeSide, users: readonly 
   }
   return stored;
 }
-
-/** Count rows as (user_id, value, version, updated_at). */
-export type CountValues = [number, number, number, number];
 
 /**
  * Writes absolute counts: `existing` rows (locked by the caller) are updated,

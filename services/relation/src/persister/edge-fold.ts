@@ -1,11 +1,16 @@
 /**
- * The persister's decision for one edge row, as pure logic: given the row as
+ * The persister's decisions over edge rows, as pure logic: given a row as
  * stored (under lock) and the transitions of that edge in a batch, what the
- * row becomes and whether the edge went active↔inactive. The per-user counts
- * move by exactly these transitions, so a replayed, duplicated or reordered
- * event (version not newer than the row's) changes neither the row nor a count.
+ * row becomes and whether the edge went active↔inactive (foldEdge); over a
+ * batch on one side, which rows to write and how far each owner's count moves
+ * (foldSide). The per-user counts move by exactly these transitions, so a
+ * replayed, duplicated or reordered event (version not newer than the row's)
+ * changes neither the row nor a count. The persister and the reconciler's
+ * edge repair both fold here (apply-side.ts).
  */
 import type { RelationTransition } from "../domain/relation-transition.js";
+import type { CountMove } from "./count-arithmetic.js";
+import { edgeKey, type EdgeSide } from "./edge-side.js";
 
 export const ACTIVE = 1;
 export const INACTIVE = 0;
@@ -92,11 +97,85 @@ export function foldEdge(row: EdgeRow | undefined, events: readonly EdgeEvent[])
   return { next: { status, version: newest.version, createdAtMs, updatedAtMs: newest.occurredAtMs, source }, delta, newest, applied };
 }
 
-/**
- * The version a count gets when it changes: strictly above its previous one
- * (every committed change is told apart by consumers of count.changed) and at
- * least the newest transition version it counts.
- */
-export function nextCountVersion(previous: number, newestTransition: number): number {
-  return Math.max(previous + 1, newestTransition);
+/** An edge row with the edge it belongs to. */
+export interface KeyedEdgeRow extends EdgeRow {
+  readonly owner: number;
+  readonly other: number;
+}
+
+/** One edge of a side and the batch's events of it. */
+export interface EdgeEvents {
+  /** `owner:other`, as edgeKey makes it. */
+  readonly key: string;
+  readonly owner: number;
+  readonly other: number;
+  readonly events: EdgeEvent[];
+}
+
+/** A batch's events grouped by the edge they move on one side, in order of first appearance. */
+export function groupByEdge(side: EdgeSide, events: readonly EdgeEvent[]): EdgeEvents[] {
+  const byEdge = new Map<string, EdgeEvents>();
+  for (const e of events) {
+    const owner = side.owner(e);
+    const other = side.other(e);
+    const key = edgeKey(owner, other);
+    const edge = byEdge.get(key);
+    if (edge) edge.events.push(e);
+    else byEdge.set(key, { key, owner, other, events: [e] });
+  }
+  return [...byEdge.values()];
+}
+
+/** What a batch does to one side: the rows to write, the counts' moves, and what it tells about each edge. */
+export interface SideFold {
+  /** Rows to write that were stored (updated) and that were absent (inserted). */
+  readonly existing: KeyedEdgeRow[];
+  readonly created: KeyedEdgeRow[];
+  /** Per owner, the net move of its count; owners whose transitions cancel out are absent. */
+  readonly moves: Map<number, CountMove>;
+  /** Owners of an edge that got nothing newer than its row (a replay): their stored count is published again. */
+  readonly unchangedOwners: Set<number>;
+  /** Per edge, the batch's newest event when it is the row's state after the batch. */
+  readonly current: EdgeEvent[];
+  /** Edges whose row changed. */
+  readonly edgesChanged: number;
+  /** Active↔inactive transitions, net per edge. */
+  readonly transitions: number;
+  /** Events applied to a row (each newer than the row when applied). */
+  readonly eventsApplied: number;
+}
+
+/** Folds each edge's events over its stored row (`stored`, keyed by `owner:other`; absent = no row). */
+export function foldSide(edges: readonly EdgeEvents[], stored: ReadonlyMap<string, EdgeRow>): SideFold {
+  const existing: KeyedEdgeRow[] = [];
+  const created: KeyedEdgeRow[] = [];
+  const net = new Map<number, { delta: number; newest: number }>();
+  const unchangedOwners = new Set<number>();
+  const current: EdgeEvent[] = [];
+  let edgesChanged = 0;
+  let transitions = 0;
+  let eventsApplied = 0;
+  for (const { key, owner, other, events } of edges) {
+    const row = stored.get(key);
+    const fold = foldEdge(row, events);
+    const newestInBatch = events.reduce((a, b) => (b.version > a.version ? b : a));
+    if (!fold.next) {
+      unchangedOwners.add(owner);
+      if (row && row.version === newestInBatch.version) current.push(newestInBatch);
+      continue;
+    }
+    edgesChanged++;
+    eventsApplied += fold.applied;
+    current.push(newestInBatch);
+    (row ? existing : created).push({ owner, other, ...fold.next });
+    if (fold.delta !== 0) {
+      transitions++;
+      const m = net.get(owner) ?? { delta: 0, newest: 0 };
+      m.delta += fold.delta;
+      m.newest = Math.max(m.newest, fold.next.version);
+      net.set(owner, m);
+    }
+  }
+  const moves = new Map([...net].filter(([, m]) => m.delta !== 0));
+  return { existing, created, moves, unchangedOwners, current, edgesChanged, transitions, eventsApplied };
 }

@@ -4,7 +4,7 @@
  * 1. Group by physical shard; per shard one READ COMMITTED transaction writes
  *    the `follows` side of the events whose follower lives there, another the
  *    `fans` side of those whose followee lives there, each with its owners'
- *    counts (edge-side.repository.ts), all running at once. The two sides of
+ *    counts (apply-side.ts), all running at once. The two sides of
  *    one event commit separately (often in different databases); each is
  *    idempotent on its own, so a crash between them is repaired by the
  *    redelivery.
@@ -25,7 +25,9 @@ import type { FansCache } from "../adapters/redis/fans-cache.js";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { withOrigins, type CountChangeSink } from "./count-changed.publisher.js";
 import type { EdgeEvent } from "./edge-fold.js";
-import { applySide, FANS_SIDE, FOLLOWS_SIDE, type CountChange, type EdgeSide } from "./edge-side.repository.js";
+import { applySide, type SideOutcome } from "./apply-side.js";
+import type { CountChange } from "./count-arithmetic.js";
+import { FANS_SIDE, FOLLOWS_SIDE, type EdgeSide } from "./edge-side.js";
 import type { PersisterMetrics } from "./persister.metrics.js";
 import { inShardTransaction } from "./shard-transaction.js";
 
@@ -45,15 +47,9 @@ export interface RelationPersisterDeps {
 }
 
 /** What the shard transactions of one chunk did. */
-export interface ShardWriteResult {
-  readonly edgesChanged: number;
-  readonly edgesUnchanged: number;
-  readonly transitions: number;
-  readonly eventsApplied: number;
-  readonly counts: readonly CountChange[];
+export interface ShardWriteResult extends Omit<SideOutcome, "current"> {
   /** Each edge's newest transition in the chunk that is now its state in the fans shard. */
   readonly fansCurrent: readonly EdgeEvent[];
-  readonly underflows: number;
 }
 
 const seconds = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;

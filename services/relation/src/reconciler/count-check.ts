@@ -13,13 +13,12 @@
  * transitions to the repaired value afterwards.
  */
 import type { PoolConnection, RowDataPacket } from "@rs/mysql";
-import { readCounts, writeCountRows, type CountValues } from "../persister/count-rows.repository.js";
-import { nextCountVersion } from "../persister/edge-fold.js";
-import { countActive, type CountChange, type EdgeSide } from "../persister/edge-side.repository.js";
+import { countWrites, repairedCount, type CountChange, type CountUpdate } from "../persister/count-arithmetic.js";
+import { readCounts, writeCountRows } from "../persister/count-rows.repository.js";
+import { countActive } from "../persister/edge-rows.repository.js";
+import type { EdgeSide } from "../persister/edge-side.js";
 import { step, type ReconcileContext } from "./reconcile-context.js";
 import type { FindingKind } from "./report-builder.js";
-
-const US_PER_MS = 1_000;
 
 async function nextIds(db: PoolConnection, sql: string, after: number, limit: number): Promise<number[]> {
   const [rows] = await db.query<(RowDataPacket & { id: number })[]>(sql, [after, limit]);
@@ -88,19 +87,12 @@ export async function checkCounts(ctx: ReconcileContext, physical: number, side:
 async function repairCounts(conn: PoolConnection, side: EdgeSide, users: readonly number[], nowMs: number): Promise<CountChange[]> {
   const stored = await readCounts(conn, side, users, true);
   const actual = await countActive(conn, side, users);
-  const existing: CountValues[] = [];
-  const created: CountValues[] = [];
-  const changes: CountChange[] = [];
+  const updates: CountUpdate[] = [];
   for (const user of users) {
-    const value = actual.get(user) ?? 0;
-    const before = stored.get(user);
-    if (before?.value === value || (!before && value === 0)) continue;
-    // Above every version published before, also if the row was lost: versions of
-    // transitions are microseconds of the clock, so the clock in µs beats them.
-    const version = nextCountVersion(before?.version ?? 0, nowMs * US_PER_MS);
-    (before ? existing : created).push([user, value, version, nowMs]);
-    changes.push({ userId: user, name: side.countName, value, version });
+    const next = repairedCount(stored.get(user), actual.get(user) ?? 0, nowMs);
+    if (next) updates.push({ user, stored: stored.get(user), next });
   }
-  await writeCountRows(conn, side, existing, created);
-  return changes;
+  const writes = countWrites(side.countName, updates, nowMs);
+  await writeCountRows(conn, side, writes.existing, writes.created);
+  return writes.changes;
 }

@@ -23,15 +23,13 @@
  * newer value meanwhile keeps it.
  */
 import type { RowDataPacket } from "@rs/mysql";
-import { readCounts, writeCountRows, type CountValues } from "../persister/count-rows.repository.js";
-import { nextCountVersion } from "../persister/edge-fold.js";
-import type { CountChange, EdgeSide, Queryable } from "../persister/edge-side.repository.js";
-import { chunks } from "../persister/sql-chunks.js";
+import { countWrites, raisedCount, type CountChange } from "../persister/count-arithmetic.js";
+import { readCounts, writeCountRows } from "../persister/count-rows.repository.js";
+import type { EdgeSide } from "../persister/edge-side.js";
+import { chunks, type Queryable } from "../persister/sql-chunks.js";
 import { inSnapshot, unionStep } from "./count-check.js";
 import type { CopiedCount, DownstreamCountStore } from "./downstream-stores.js";
 import { isRecent, step, type ReconcileContext } from "./reconcile-context.js";
-
-const US_PER_MS = 1_000;
 
 interface ShardCount extends CopiedCount {
   readonly updatedAt: number;
@@ -109,16 +107,8 @@ export async function checkDownstream(ctx: ReconcileContext, physical: number, s
 async function raiseVersions(conn: Queryable, side: EdgeSide, copyVersions: ReadonlyMap<number, number>, nowMs: number): Promise<CountChange[]> {
   const users = [...copyVersions.keys()];
   const stored = await readCounts(conn, side, users, true);
-  const existing: CountValues[] = [];
-  const created: CountValues[] = [];
-  const changes: CountChange[] = [];
-  for (const user of users) {
-    const before = stored.get(user);
-    const value = before?.value ?? 0;
-    const version = nextCountVersion(Math.max(before?.version ?? 0, copyVersions.get(user)!), nowMs * US_PER_MS);
-    (before ? existing : created).push([user, value, version, nowMs]);
-    changes.push({ userId: user, name: side.countName, value, version });
-  }
-  await writeCountRows(conn, side, existing, created);
-  return changes;
+  const updates = users.map((user) => ({ user, stored: stored.get(user), next: raisedCount(stored.get(user), copyVersions.get(user)!, nowMs) }));
+  const writes = countWrites(side.countName, updates, nowMs);
+  await writeCountRows(conn, side, writes.existing, writes.created);
+  return writes.changes;
 }

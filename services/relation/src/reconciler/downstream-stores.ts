@@ -18,8 +18,8 @@ import { CountChangesService, CounterCache, counterCacheOptions, CountersReposit
 import type { Logger } from "@rs/logger";
 import type { RowDataPacket, ShardedMysql } from "@rs/mysql";
 import { CountChangesService as UserCountChangesService, RedisProfileCache, UsersRepository } from "@rs/user";
-import type { CountName, CountChange, Queryable } from "../persister/edge-side.repository.js";
-import { chunks } from "../persister/sql-chunks.js";
+import type { CountChange, CountName } from "../persister/count-arithmetic.js";
+import { chunks, type Queryable } from "../persister/sql-chunks.js";
 import type { FindingKind } from "./report-builder.js";
 
 /** A copy of a count: its value and the version of the count.changed it came from. */

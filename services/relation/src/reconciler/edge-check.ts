@@ -9,7 +9,10 @@
  * scanning `fans` is only needed for edges missing from `follows`.
  */
 import type { EdgeEvent } from "../persister/edge-fold.js";
-import { applySide, FANS_SIDE, FOLLOWS_SIDE, readEdgeRows, scanEdgeRows, type EdgeSide, type KeyedEdgeRow } from "../persister/edge-side.repository.js";
+import { applySide } from "../persister/apply-side.js";
+import type { KeyedEdgeRow } from "../persister/edge-fold.js";
+import { readEdgeRows, scanEdgeRows } from "../persister/edge-rows.repository.js";
+import { FANS_SIDE, FOLLOWS_SIDE, type EdgeSide } from "../persister/edge-side.js";
 import { isRecent, step, type ReconcileContext } from "./reconcile-context.js";
 import type { FindingKind } from "./report-builder.js";
 

@@ -18,7 +18,8 @@ import { masterNodes, type RedisClient } from "@rs/redis";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
 import { isUserId, type PendingEntry } from "../domain/relation-transition.js";
 import type { EdgeEvent } from "../persister/edge-fold.js";
-import { FOLLOWS_SIDE, readEdgeRows } from "../persister/edge-side.repository.js";
+import { readEdgeRows } from "../persister/edge-rows.repository.js";
+import { FOLLOWS_SIDE } from "../persister/edge-side.js";
 import type { RelationPersister } from "../persister/relation-persister.js";
 import { isRecent, ReconcileAbortedError, step, type ReconcileContext } from "./reconcile-context.js";
 

@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@rs/logger";
 import type { PoolConnection, ShardedMysql } from "@rs/mysql";
-import type { CountChange, CountName } from "../persister/edge-side.repository.js";
+import type { CountChange, CountName } from "../persister/count-arithmetic.js";
 import type { ReportBuilder } from "./report-builder.js";
 
 export interface ReconcileContext {

@@ -1,10 +1,12 @@
 /**
- * The persister's decision for one edge row: which transitions apply, what
- * the row becomes and how the count moves. Replays, duplicates and stale
- * events must change nothing.
+ * The persister's decisions over edge rows: for one row, which transitions
+ * apply, what the row becomes and how the count moves; for a batch on one
+ * side, which rows are written and how far each owner's count moves.
+ * Replays, duplicates and stale events must change nothing.
  */
 import { describe, expect, it } from "vitest";
-import { foldEdge, nextCountVersion, type EdgeEvent, type EdgeRow } from "../src/persister/edge-fold.js";
+import { foldEdge, foldSide, groupByEdge, type EdgeEvent, type EdgeRow } from "../src/persister/edge-fold.js";
+import { FANS_SIDE, FOLLOWS_SIDE } from "../src/persister/edge-side.js";
 import { decodeRelationEvent, encodeRelationEvent } from "../src/adapters/kafka/relation-event.codec.js";
 
 const ev = (action: "follow" | "unfollow", version: number, occurredAtMs = version * 10, extra: Partial<EdgeEvent> = {}): EdgeEvent => ({
@@ -74,11 +76,56 @@ describe("foldEdge", () => {
   });
 });
 
-describe("nextCountVersion", () => {
-  it("is strictly above the previous version and at least the newest transition", () => {
-    expect(nextCountVersion(0, 500)).toBe(500);
-    expect(nextCountVersion(500, 400)).toBe(501);
-    expect(nextCountVersion(500, 900)).toBe(900);
+describe("groupByEdge and foldSide", () => {
+  const t = (from: number, to: number, action: "follow" | "unfollow", version: number): EdgeEvent => ({
+    from,
+    to,
+    action,
+    version,
+    occurredAtMs: version * 10,
+    source: 7,
+  });
+
+  it("groups a batch by the edge each side keys it by: the follower on follows, the followee on fans", () => {
+    const batch = [t(1, 2, "follow", 5), t(1, 3, "follow", 6), t(1, 2, "unfollow", 7)];
+    expect(groupByEdge(FOLLOWS_SIDE, batch).map((e) => [e.key, e.events.length])).toEqual([
+      ["1:2", 2],
+      ["1:3", 1],
+    ]);
+    expect(groupByEdge(FANS_SIDE, batch).map((e) => [e.owner, e.other])).toEqual([
+      [2, 1],
+      [3, 1],
+    ]);
+  });
+
+  it("writes changed rows (update when stored, insert when not) and moves each owner's count by its net transitions", () => {
+    const batch = [t(1, 2, "follow", 50), t(1, 3, "unfollow", 60), t(4, 5, "follow", 70), t(4, 6, "follow", 80)];
+    const fold = foldSide(groupByEdge(FOLLOWS_SIDE, batch), new Map([["1:3", row(1, 10)]]));
+    expect(fold.created.map((r) => [r.owner, r.other, r.status])).toEqual([
+      [1, 2, 1],
+      [4, 5, 1],
+      [4, 6, 1],
+    ]);
+    expect(fold.existing.map((r) => [r.owner, r.other, r.status, r.version])).toEqual([[1, 3, 0, 60]]);
+    // owner 1: +1 and −1 cancel out; owner 4: +2, newest transition 80
+    expect([...fold.moves]).toEqual([[4, { delta: 2, newest: 80 }]]);
+    expect(fold).toMatchObject({ edgesChanged: 4, transitions: 4, eventsApplied: 4 });
+    expect(fold.unchangedOwners.size).toBe(0);
+  });
+
+  it("a replay changes no row and no count; its owner's stored count is published again, and it is current only if it is the row's state", () => {
+    const fold = foldSide(
+      groupByEdge(FOLLOWS_SIDE, [t(1, 2, "follow", 10), t(3, 4, "follow", 5)]),
+      new Map([
+        ["1:2", row(1, 10)],
+        ["3:4", row(0, 9)],
+      ]),
+    );
+    expect(fold.existing).toEqual([]);
+    expect(fold.created).toEqual([]);
+    expect(fold.moves.size).toBe(0);
+    expect([...fold.unchangedOwners]).toEqual([1, 3]);
+    expect(fold.current.map((e) => e.version)).toEqual([10]);
   });
 });
 
