@@ -2,7 +2,8 @@
  * What the balanced promise client costs over a bare grpc-js client: both
  * call the echo baseline (started here, in-process) with the same concurrency
  * for the same time, one after the other, and print calls/s, CPU time per
- * call (client and server together) and latency percentiles as JSON.
+ * call (client and server together) and latency percentiles as JSON, also
+ * written to bench/results/client-overhead.json.
  *
  *   node --import tsx bench/client-overhead.ts [seconds=5] [concurrency=50]
  */
@@ -10,6 +11,7 @@ import { credentials } from "@grpc/grpc-js";
 import { createServiceClient, startGrpcServer } from "@rs/grpc";
 import { echoV1, protoFiles } from "@rs/idl";
 import { createLogger } from "@rs/logger";
+import { writeResult } from "./lib/results.js";
 
 const seconds = Number(process.argv[2] ?? 5);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -68,6 +70,7 @@ const results = [
   await measure("createServiceClient (no breaker, no retries)", () => lean.echo({ message: "hi" })),
 ];
 process.stdout.write(`${JSON.stringify({ seconds, concurrency, results }, null, 2)}\n`);
+writeResult({ seconds, concurrency, results });
 bare.close();
 await Promise.all([balanced.close(), lean.close()]);
 await server.shutdown(1_000);

@@ -21,7 +21,7 @@
  *
  *   node --import tsx bench/persist-bench.ts [edgesPerSize=20000] [lagSeconds=20] [ratePerSecond=5000]
  *
- * Prints JSON.
+ * Prints JSON and writes it to bench/results/persist-bench.json.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -33,6 +33,7 @@ import { migrate, ShardedMysql } from "@rs/mysql";
 import { infra } from "../test/infra.js";
 import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
 import { deleteKeysMatching } from "../test/support/redis-keys.js";
+import { writeResult } from "./lib/results.js";
 import { FansCache } from "../services/relation/src/adapters/redis/fans-cache.js";
 import { encodePending } from "../services/relation/src/domain/relation-transition.js";
 import { RelationCache } from "../services/relation/src/adapters/redis/relation-cache.js";
@@ -267,24 +268,19 @@ try {
     .sort((a, b) => a - b);
   const all = lags.map((l) => l.ms).sort((a, b) => a - b);
 
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        machine: { cpus: (await import("node:os")).cpus().length, node: process.version },
-        throughput,
-        lag: {
-          offeredPerSecond: rate,
-          achievedOfferedPerSecond: Math.round(load.length / offeredSeconds),
-          transitions: load.length,
-          persisted: lags.length,
-          afterWarmupMs: { p50: percentile(steady, 0.5), p99: percentile(steady, 0.99), max: steady.at(-1) ?? 0 },
-          allMs: { p50: percentile(all, 0.5), p99: percentile(all, 0.99), max: all.at(-1) ?? 0 },
-        },
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const result = {
+    throughput,
+    lag: {
+      offeredPerSecond: rate,
+      achievedOfferedPerSecond: Math.round(load.length / offeredSeconds),
+      transitions: load.length,
+      persisted: lags.length,
+      afterWarmupMs: { p50: percentile(steady, 0.5), p99: percentile(steady, 0.99), max: steady.at(-1) ?? 0 },
+      allMs: { p50: percentile(all, 0.5), p99: percentile(all, 0.99), max: all.at(-1) ?? 0 },
+    },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  writeResult(result);
 } finally {
   await producer.disconnect().catch(() => undefined);
   await admin.deleteTopics({ topics: [eventsTopic, countsTopic] }).catch(() => undefined);

@@ -12,15 +12,13 @@
  *
  * Needs only redis-server. Prints a table and writes bench/results/redis-memory.json.
  */
-import fs from "node:fs";
-import path from "node:path";
 import { createLogger } from "@rs/logger";
 import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
 import { REDIS_MAXMEMORY_DEFAULT, redisMemoryArgs } from "../deploy/stack/redis-memory.js";
-import { ROOT } from "../deploy/stack/settings.js";
 import { COUNT_CACHE_DEFAULTS, CounterCache } from "../services/count/src/index.js";
 import { RelationCache } from "../services/relation/src/adapters/redis/relation-cache.js";
 import { privateRedis } from "../test/support/private-redis.js";
+import { writeResult } from "./lib/results.js";
 
 const FIRST_ID = 1_900_000_000_000 * 4096;
 const logger = createLogger("redis-memory-bench", "warn");
@@ -84,10 +82,7 @@ async function main(): Promise<void> {
         `${r.what.padEnd(36)}${String(r.entries).padStart(8)}${String(r.bytes).padStart(10)}${r.perEntry.toFixed(1).padStart(9)}  ${r.encoding}\n`,
       );
     }
-    const out = path.join(ROOT, "bench", "results", "redis-memory.json");
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 2)}\n`);
-    process.stdout.write(`written to ${path.relative(ROOT, out)}\n`);
+    writeResult({ rows });
   } finally {
     await closeRedis(redis);
     await server.destroy();

@@ -15,7 +15,8 @@
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
  * everything afterwards. BENCH_ZIPF=<s> makes the list owners Zipf-distributed
  * (hot accounts); the relation process inherits the environment, so e.g.
- * PROFILE_CACHE_SIZE=0 turns its hot-profile cache off. Prints a table and a JSON summary. BENCH_NODE_ARGS
+ * PROFILE_CACHE_SIZE=0 turns its hot-profile cache off. Prints a table and writes bench/results/relation-bench.json
+ * (BENCH_RESULT=<name>: bench/results/<name>.json), ghz's HTML reports under bench/results/ghz/. BENCH_NODE_ARGS
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
  */
 import type { ChildProcess } from "node:child_process";
@@ -37,6 +38,7 @@ import { deleteKeysMatching } from "../test/support/redis-keys.js";
 import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
+import { writeResult } from "./lib/results.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -315,7 +317,7 @@ try {
     );
   }
   process.stdout.write(`events published on ${topic}: ${events}\n`);
-  process.stdout.write(`${JSON.stringify({ seconds, concurrency, users, followsPerUser, telemetry: withTelemetry, events, results: rows })}\n`);
+  writeResult({ seconds, concurrency, users, followsPerUser, telemetry: withTelemetry, zipf, events, results: rows });
 } finally {
   await stopProcess(relation);
   await stopProcess(user);

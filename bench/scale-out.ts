@@ -19,13 +19,14 @@
  *   IsFollowing through the gateway's etcd-balanced client), `concurrency`
  *   connections, which the kernel spreads over the gateway processes.
  *
- * Prints a table, the ratio two/one for each call, and a JSON summary. The
+ * Prints a table, the ratio two/one for each call, and writes bench/results/scale-out.json. The
  * load generators share the machine's cores with the processes measured.
  */
 import os from "node:os";
 import autocannon from "autocannon";
 import { startSuite, type Suite } from "../test/support/suite.js";
 import { ghzSpread, type GhzResult } from "./lib/ghz.js";
+import { writeResult } from "./lib/results.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -110,6 +111,4 @@ const ratios = Object.fromEntries(
   }),
 );
 for (const [name, ratio] of Object.entries(ratios)) process.stdout.write(`${name}: two processes / one = ${ratio}×\n`);
-process.stdout.write(
-  JSON.stringify({ seconds, concurrency, cores: os.availableParallelism(), cpu: os.cpus()[0]?.model, node: process.version, rows, ratios }) + "\n",
-);
+writeResult({ seconds, concurrency, cores: os.availableParallelism(), rows, ratios });

@@ -12,7 +12,7 @@
  *
  * Needs the stack's Jaeger (started by `./dev.sh bench`, unless RS_JAEGER=0).
  * Prints req/s, p50/p99, CPU of the server per call, and each setting's ratio
- * to "off", then a JSON line.
+ * to "off", and writes bench/results/tracing-cost.json.
  */
 import os from "node:os";
 import { BCRYPT_COST_DEFAULT } from "@rs/user";
@@ -20,6 +20,7 @@ import { jaegerOtlpEndpoint, jaegerQueryUrl } from "../deploy/stack/jaeger.js";
 import { spawnEchoServer, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
+import { writeResult } from "./lib/results.js";
 import { createUserFixture, FIRST_USER_ID } from "./lib/user-fixture.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -88,7 +89,7 @@ try {
       `${r.setting.padEnd(28)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(ratio, 8)}${pad(r.serverCpuMicrosPerCall ?? "-", 16)}${pad(delta, 11)}${pad(r.errors, 8)}\n`,
     );
   }
-  process.stdout.write(`${JSON.stringify({ bench: "tracing-cost", seconds, concurrency, users, loadAverage: load, results: rows })}\n`);
+  writeResult({ seconds, concurrency, users, results: rows });
 } finally {
   await stopProcess(echo.child);
   await fixture.close();

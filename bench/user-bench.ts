@@ -18,6 +18,7 @@ import { BCRYPT_COST_DEFAULT } from "@rs/user";
 import { spawnEchoServer, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
+import { writeResult } from "./lib/results.js";
 import { createUserFixture, FIRST_USER_ID as FIRST_ID, USER_PASSWORD as PASSWORD } from "./lib/user-fixture.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -101,9 +102,7 @@ try {
     ];
     process.stdout.write(`${r.name.padEnd(32)}${cells.join("")}\n`);
   }
-  process.stdout.write(
-    `${JSON.stringify({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, loadAverage: load, results: rows })}\n`,
-  );
+  writeResult({ seconds, concurrency, loginConcurrency: LOGIN_CONCURRENCY, users, bcryptCost, withTelemetry, results: rows });
 } finally {
   await stopProcess(echo);
   await fixture.close();

@@ -1,12 +1,16 @@
 /**
  * Runs ghz (`go install github.com/bojand/ghz/cmd/ghz@v0.121.0`) against one
  * gRPC method and reduces its JSON report to req/s, p50/p99 and the errors that
- * are the server's doing.
+ * are the server's doing. Every run but a warm-up (named "warm-up" or
+ * "<name> (warm-up)") also leaves its HTML report under
+ * bench/results/ghz/<bench>-<run name>.html (bench: see resultName()).
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { renderGhzHtml, type GhzJsonReport } from "./ghz-html.js";
+import { RESULTS_DIR, resultName } from "./results.js";
 
 /** ghz's JSON output can be large with many latency buckets. */
 const MAX_REPORT_BYTES = 64 * 1024 * 1024;
@@ -25,12 +29,28 @@ export function ghzPath(): string {
   return existsSync(local) ? local : "ghz";
 }
 
-interface GhzReport {
-  rps: number;
-  latencyDistribution: { percentage: number; latency: number }[] | null;
-  errorDistribution?: Record<string, number> | null;
+interface GhzReport extends GhzJsonReport {
   /** Every call: its latency in ns (ghz's JSON report lists them all). */
   details?: { latency: number }[] | null;
+}
+
+/** `IsFollowing (cached)` → `isfollowing-cached`. */
+const slug = (name: string) =>
+  name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
+
+/** A warm-up run: `warm-up` or `<name> (warm-up)`. */
+const isWarmUp = (name: string) => /warm-up\)?$/.test(name);
+
+/** Writes the run's HTML report beside the bench's JSON (nothing for a warm-up); returns its path. */
+export function keepHtmlReport(name: string, report: GhzJsonReport): string | undefined {
+  if (isWarmUp(name)) return undefined;
+  const file = path.join(RESULTS_DIR, "ghz", `${resultName()}-${slug(name)}.html`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, renderGhzHtml(name, report));
+  return file;
 }
 
 /** One ghz run, reduced. */
@@ -77,6 +97,7 @@ function serverErrors(name: string, r: GhzReport, opts: GhzOptions): number {
 export function ghz(name: string, address: string, call: string, data: string, opts: GhzOptions): GhzResult {
   const out = execFileSync(ghzPath(), ghzArgs(address, call, data, opts), { maxBuffer: MAX_REPORT_BYTES }).toString();
   const r = JSON.parse(out) as GhzReport;
+  keepHtmlReport(name, r);
   const pct = (p: number) => Number(((r.latencyDistribution?.find((d) => d.percentage === p)?.latency ?? 0) / NANOS_PER_MILLI).toFixed(2));
   return { name, rps: Math.round(r.rps), p50Ms: pct(50), p99Ms: pct(99), errors: serverErrors(name, r, opts) };
 }
@@ -98,6 +119,7 @@ export async function ghzSpread(name: string, addresses: readonly string[], call
         ),
     ),
   );
+  if (!isWarmUp(name)) reports.forEach((r, i) => keepHtmlReport(`${name} (process ${i + 1})`, r));
   const latencies = reports.flatMap((r) => (r.details ?? []).map((d) => d.latency)).sort((a, b) => a - b);
   const pct = (p: number) => Number(((latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0) / NANOS_PER_MILLI).toFixed(2));
   return {

@@ -1,8 +1,10 @@
 /**
  * A user service with seeded accounts, for benchmarks: users written straight
  * into two throwaway rs_test_* shard databases (one bcrypt hash shared by all),
- * the service started from its entry point the way the stack starts it, its
- * profile cache warmed, and everything removed by `close()`.
+ * optionally each with persisted follows (user i follows i+1 … i+k, follows and
+ * fans rows) for a relation service on the same databases, the service started
+ * from its entry point the way the stack starts it, its profile cache warmed,
+ * and everything removed by `close()`.
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -28,11 +30,13 @@ const INSERT_CHUNK = 2_000;
 const WARM_BATCH = 100;
 const logger = createLogger("user-fixture", "warn");
 
-/** Writes `users` accounts and their confirmed usernames straight into the shards. */
-async function seed(dsns: readonly string[], users: number, bcryptCost: number): Promise<void> {
+/** Writes `users` accounts and their confirmed usernames, and `followsPerUser` follows each, straight into the shards. */
+async function seed(dsns: readonly string[], users: number, bcryptCost: number, followsPerUser: number): Promise<void> {
   const sharded = ShardedMysql.create({ dsns, virtualShards: 64, poolSize: 4, logger });
   try {
-    await migrate(sharded, [{ name: "user", dir: path.join(ROOT, "services/user/migrations") }], logger);
+    const migrations = [{ name: "user", dir: path.join(ROOT, "services/user/migrations") }];
+    if (followsPerUser > 0) migrations.push({ name: "relation", dir: path.join(ROOT, "services/relation/migrations") });
+    await migrate(sharded, migrations, logger);
     const hash = await hashPassword(USER_PASSWORD, bcryptCost);
     const ids = Array.from({ length: users }, (_, i) => FIRST_USER_ID + i);
     const now = Date.now();
@@ -55,6 +59,21 @@ async function seed(dsns: readonly string[], users: number, bcryptCost: number):
         await sharded.pool(physical).query("INSERT INTO usernames (username, user_id, state, claimed_at) VALUES ?", [rows]);
       }
     }
+    // user i follows the next followsPerUser users (wrapping), an edge a second apart
+    const edges = ids.flatMap((from, i) =>
+      Array.from({ length: Math.min(followsPerUser, users - 1) }, (_, k) => [from, FIRST_USER_ID + ((i + k + 1) % users), now - 86_400_000 + k * 1_000]),
+    );
+    for (const [table, owner] of [
+      ["follows (from_user_id, to_user_id", 0],
+      ["fans (to_user_id, from_user_id", 1],
+    ] as const) {
+      for (const [physical, group] of sharded.groupByShard(edges, (e) => e[owner]!)) {
+        for (let from = 0; from < group.length; from += INSERT_CHUNK) {
+          const rows = group.slice(from, from + INSERT_CHUNK).map((e) => [e[owner], e[1 - owner], 0, 1, e[2], 1, e[2]]);
+          await sharded.pool(physical).query(`INSERT INTO ${table}, source, status, created_at, version, updated_at) VALUES ?`, [rows]);
+        }
+      }
+    }
   } finally {
     await sharded.close();
   }
@@ -69,22 +88,32 @@ export interface UserServiceOptions {
 
 export interface UserFixture {
   readonly users: number;
+  /** The seeded shards (for other services on the same data). */
+  readonly dsns: readonly string[];
+  /** The name the user services register under in etcd (USER_SERVICE_NAME of their callers). */
+  readonly serviceName: string;
+  /** A Redis key prefix of this fixture's own: everything under it is deleted by `close()`. */
+  readonly keyPrefix: string;
   /** Starts one user service on the seeded shards; its profile cache is warm once this resolves. */
   start(options: UserServiceOptions): Promise<{ child: ChildProcess; address: string }>;
   /** Stops every service it started and removes the databases, keys and etcd entries. */
   close(): Promise<void>;
 }
 
-export async function createUserFixture(users: number, bcryptCost: number): Promise<UserFixture> {
+export async function createUserFixture(users: number, bcryptCost: number, followsPerUser = 0): Promise<UserFixture> {
   const tag = randomBytes(4).toString("hex");
   const infra = infraEnv();
   const keyPrefix = `rs:test:bench:${tag}:`;
   const etcdPrefix = `/rs-test/user-bench-${tag}/`;
   const dbs = await createThrowawayDatabases(2);
   const children: ChildProcess[] = [];
-  await seed(dbs.dsns, users, bcryptCost);
+  const serviceName = `user-bench-${tag}`;
+  await seed(dbs.dsns, users, bcryptCost, followsPerUser);
   return {
     users,
+    dsns: dbs.dsns,
+    serviceName,
+    keyPrefix,
     async start({ telemetry, env }) {
       const port = await freePort();
       const child = await spawnReady(
@@ -103,7 +132,7 @@ export async function createUserFixture(users: number, bcryptCost: number): Prom
           GRPC_PORT: String(port),
           GRPC_HOST: "127.0.0.1",
           ADMIN_PORT: "0",
-          SERVICE_NAME: `user-bench-${tag}`,
+          SERVICE_NAME: serviceName,
           REDIS_KEY_PREFIX: keyPrefix,
           TOKEN_REVOCATION_PREFIX: `${keyPrefix}revoked:`,
           ID_WORKER_PREFIX: `${etcdPrefix}ids/`,

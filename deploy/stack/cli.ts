@@ -222,10 +222,10 @@ function chaos(args: string[]): Promise<number> {
   });
 }
 
-/** Runs bench/<name>.ts against the local servers (started if needed, stopped after). */
+/** Runs bench/<name>.ts against the local servers (started if needed, stopped after); no name: bench/all.ts (every target bench, then the summary). */
 async function bench(args: string[]): Promise<number> {
-  const [name, ...rest] = args;
-  if (!name || !/^[a-z0-9-]+$/.test(name)) throw new Error("usage: ./dev.sh bench NAME (a file bench/NAME.ts)");
+  const [name = "all", ...rest] = args;
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error("usage: ./dev.sh bench [NAME] (a file bench/NAME.ts; none or all: every target bench, then the summary)");
   const started = await startInfra();
   try {
     return run(process.execPath, ["--import", "tsx", `bench/${name}.ts`, ...rest], infraEnv());

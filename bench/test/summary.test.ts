@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { BEGIN_MARKER, END_MARKER, renderSummary, replaceSummary, summaryRows } from "../lib/summary.js";
+
+const relation = {
+  at: "2026-12-01T10:00:00.000Z",
+  results: [
+    { name: "echo (bare grpc-js)", rps: 10_000, p99Ms: 8, ratioToEcho: 1 },
+    { name: "IsFollowing (cached)", rps: 9_500, p99Ms: 9.5, ratioToEcho: 0.95 },
+    { name: "BatchIsFollowing(100) (cached)", rps: 3_000, p99Ms: 20, ratioToEcho: 0.3 },
+    {
+      name: "ListFollowing(20) + profiles",
+      rps: 2_000,
+      p99Ms: 40,
+      ratioToEcho: 0.2,
+      serverCpuMicrosPerCall: 400,
+      userCpuMicrosPerCall: 150,
+      redisCpuMicrosPerCall: 50,
+    },
+  ],
+};
+const redis = {
+  rows: [
+    { what: "following:{A}, 5000 follows", entries: 5_000, perEntry: 129.35 },
+    { what: "counter bucket, 256 counters", entries: 256, perEntry: 10.28 },
+    { what: "counter bucket, 512 counters", entries: 512, perEntry: 10.14 },
+  ],
+};
+
+describe("summary against the targets", () => {
+  const rows = summaryRows({ "relation-bench": relation, "redis-memory": redis });
+  const row = (start: string) => rows.find((r) => r.target.startsWith(start))!;
+
+  it("says met when every bound holds", () => {
+    expect(row("IsFollowing").status).toBe("met");
+    expect(row("IsFollowing").measured).toBe("× echo 0.95 ×, p99 9.5 ms (relation-bench, 2026-12-01)");
+    expect(row("≤ 12 B").status).toBe("met");
+  });
+
+  it("says by how much a bound is missed, for each bound missed", () => {
+    expect(row("BatchIsFollowing").status).toBe("not met: × echo 0.3 × (−50 % of ≥ 0.6 ×)");
+    // ratio 0.2 of 0.4, and 400 + 150 + 50 = 600 µs of ≤ 300
+    expect(row("ListFollowing").status).toBe("not met: × echo 0.2 × (−50 % of ≥ 0.4 ×); CPU 600 µs (+100 % of ≤ 300 µs)");
+    expect(row("≤ 40 B").status).toBe("not met: B/edge 129 B (+223 % of ≤ 40 B)");
+  });
+
+  it("marks a target whose bench has no result file as not measured", () => {
+    expect(row("gateway `GET /api/user/me`")).toMatchObject({ measured: "not measured (no numbers in bench/results/gateway-bench.json)", status: "–" });
+  });
+
+  it("renders a markdown table between the markers and replaces only that block", () => {
+    const block = renderSummary([{ target: "a | b", measured: "1", status: "met" }]);
+    expect(block.split("\n")).toEqual([BEGIN_MARKER, "| target | measured | status |", "|---|---|---|", "| a \\| b | 1 | met |", END_MARKER]);
+    const doc = `# Benchmarks\n\nby hand\n\n${BEGIN_MARKER}\nold table\n${END_MARKER}\n\nmore by hand\n`;
+    expect(replaceSummary(doc, block)).toBe(`# Benchmarks\n\nby hand\n\n${block}\n\nmore by hand\n`);
+    expect(() => replaceSummary("# no markers\n", block)).toThrow(/summary:begin/);
+  });
+});
