@@ -65,6 +65,7 @@ export function mergeStacks(p: CpuProfile, opts: { from?: number; to?: number; r
     let total = own;
     for (const c of node.children ?? []) total += add(c, frame);
     frame.total += total;
+    if (frame.total === 0) into.children.delete(label); // nothing of it in the window
     return total;
   };
   // V8's own root frame "(root)" is skipped: its children are the graph's bottom row
