@@ -10,18 +10,16 @@ import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { hashPassword } from "@rs/auth";
-import { createEtcd } from "@rs/discovery";
 import { createServiceClient } from "@rs/grpc";
 import { userV1 } from "@rs/idl";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql } from "@rs/mysql";
-import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
 import { usernameRoutingKey } from "@rs/user";
 import { TELEMETRY_PRELOAD } from "../../deploy/stack/apps.js";
 import { infraEnv, ROOT } from "../../deploy/stack/settings.js";
 import { createThrowawayDatabases } from "../../pkg/mysql/test/throwaway-databases.js";
 import { freePort } from "../../test/support/free-port.js";
-import { deleteKeysMatching } from "../../test/support/redis-keys.js";
+import { removeBenchState } from "./bench-cleanup.js";
 import { spawnReady, stopProcess } from "./bench-processes.js";
 
 export const FIRST_USER_ID = 1_000_000_000_000;
@@ -155,13 +153,7 @@ export async function createUserFixture(users: number, bcryptCost: number, follo
     },
     async close() {
       for (const child of children) await stopProcess(child);
-      const redis = createRedis(infra.REDIS_URL!, { logger, name: "user-bench-cleanup" });
-      await waitForRedisReady(redis);
-      await deleteKeysMatching(redis, `*${keyPrefix}*`);
-      await closeRedis(redis);
-      const etcd = createEtcd(infra.ETCD_ENDPOINTS!.split(","));
-      await etcd.delete().prefix(etcdPrefix);
-      etcd.close();
+      await removeBenchState(keyPrefix, etcdPrefix, logger);
       await dbs.drop();
     },
   };
