@@ -6,6 +6,7 @@
  * the list changes neither repeats nor skips what existed throughout.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { status } from "@grpc/grpc-js";
 import { relationV1 } from "@rs/idl";
 import { createWorld, seedEdge, seedFans, sleep, type RelationInstance, type World } from "./relation-harness.js";
 
@@ -53,8 +54,17 @@ describe("concurrent writes", () => {
       const r = follow ? await inst.client.follow({ fromUserId: a, toUserId: b, source: 2 }) : await inst.client.unfollow({ fromUserId: a, toUserId: b });
       if (r.changed) transitions++;
     };
-    // a storm: both instances, many requests in flight at once
-    await Promise.all(Array.from({ length: 300 }, (_, i) => send(i % 2 === 0 ? one : two, Math.random() < 0.5)));
+    // a storm: both instances, many requests in flight at once. A no-op whose in-flight transition
+    // keeps being replaced gives up after its bounded joins with UNAVAILABLE, having changed nothing
+    // (the writer's JOIN_ATTEMPTS); a loaded machine makes that likelier. Any other error fails the test.
+    let gaveUp = 0;
+    const stormSend = (inst: RelationInstance, follow: boolean) =>
+      send(inst, follow).catch((err: { code?: number; details?: string }) => {
+        if (err.code !== status.UNAVAILABLE || !/keeps being changed by concurrent requests/.test(err.details ?? "")) throw err;
+        gaveUp++;
+      });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => stormSend(i % 2 === 0 ? one : two, Math.random() < 0.5)));
+    expect(gaveUp).toBeLessThan(150);
     // then one request at a time, alternating instances: after each ack, the state is that request's
     // A fixed pattern with repeats: most requests flip the edge (so the run has
     // many transitions whatever the storm left), the repeats must be no-ops.
