@@ -48,13 +48,14 @@ export class FansWindow {
       }
       (attempt === 0 ? hit : miss).inc();
       if (r.complete) return { items: r.items, next: r.next, total: r.cachedCount };
-      const total = Math.max(r.cachedCount, await this.store.followerCount(b));
-      if (r.next) return { items: r.items, next: r.next, total };
+      if (r.next) return { items: r.items, next: r.next, total: Math.max(r.cachedCount, await this.store.followerCount(b)) };
       // The window ran out before the page was full (or exactly at its end): the
-      // rest lies at or below the window's floor, in the shard, after the last item.
+      // rest lies at or below the window's floor, in the shard, after the last
+      // item; read with the count, both on B's shard, at once.
       const need = limit - r.items.length;
       const from = r.items[r.items.length - 1] ?? cursor;
-      const more = await this.store.fansAfter(b, from, need + 1);
+      const [count, more] = await Promise.all([this.store.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
+      const total = Math.max(r.cachedCount, count);
       const items = [...r.items, ...more.slice(0, need)];
       const last = items[items.length - 1];
       return { items, next: more.length > need && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };
