@@ -37,10 +37,11 @@ export interface HotKeyCacheStats {
   misses: number;
 }
 
-export class HotKeyCache<V extends NonNullable<unknown>> {
-  private readonly lru: LRUCache<string, V>;
-  private readonly tracker: SlidingWindowTopK;
-  private readonly loads = new Singleflight<string, V>();
+/** `K`: string keys, or numbers (ids) so a lookup builds no string. */
+export class HotKeyCache<V extends NonNullable<unknown>, K extends string | number = string> {
+  private readonly lru: LRUCache<K, V>;
+  private readonly tracker: SlidingWindowTopK<K>;
+  private readonly loads = new Singleflight<K, V>();
   readonly stats: HotKeyCacheStats = { hits: 0, misses: 0 };
 
   constructor(options: HotKeyCacheOptions = {}) {
@@ -48,8 +49,8 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
     const now = options.now ?? Date.now;
     // ttlResolution 0: read the clock on each get instead of caching it behind a
     // timer; one clock read is cheap next to the TTLs of a second used here.
-    this.lru = new LRUCache<string, V>({ max: o.maxEntries, ttl: o.ttlMs, ttlResolution: 0, perf: { now } });
-    this.tracker = new SlidingWindowTopK({
+    this.lru = new LRUCache<K, V>({ max: o.maxEntries, ttl: o.ttlMs, ttlResolution: 0, perf: { now } });
+    this.tracker = new SlidingWindowTopK<K>({
       windowMs: o.windowMs,
       buckets: o.buckets,
       k: o.maxEntries,
@@ -68,7 +69,7 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
    * from `load` (concurrent misses of one key share one load). Errors of `load`
    * are not cached.
    */
-  async get(key: string, load: (key: string) => Promise<V>): Promise<V> {
+  async get(key: K, load: (key: K) => Promise<V>): Promise<V> {
     const cached = this.lookup(key);
     if (cached !== undefined) return cached;
     const value = await this.loads.do(key, () => load(key));
@@ -81,7 +82,7 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
    * fresh), else undefined: the caller loads it (for many keys, in one batch)
    * and hands it to {@link offer}.
    */
-  lookup(key: string): V | undefined {
+  lookup(key: K): V | undefined {
     this.tracker.record(key);
     const cached = this.lru.get(key);
     if (cached !== undefined) this.stats.hits++;
@@ -90,17 +91,17 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
   }
 
   /** Keeps a freshly loaded `value` of `key` in process if the key is hot. */
-  offer(key: string, value: V): void {
+  offer(key: K, value: V): void {
     if (this.tracker.isHot(key)) this.lru.set(key, value);
   }
 
   /** Drops `key` from process memory (call on a local write to the key). */
-  invalidate(key: string): void {
+  invalidate(key: K): void {
     this.lru.delete(key);
   }
 
   /** True when `key` is held in process right now. */
-  holds(key: string): boolean {
+  holds(key: K): boolean {
     return this.lru.has(key);
   }
 
@@ -110,7 +111,7 @@ export class HotKeyCache<V extends NonNullable<unknown>> {
   }
 
   /** The hot keys of the window with their hit counts, hottest first. */
-  hotKeys(): Array<[string, number]> {
+  hotKeys(): Array<[K, number]> {
     return this.tracker.top();
   }
 }

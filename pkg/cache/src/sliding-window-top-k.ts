@@ -8,7 +8,7 @@
 /** Distinct keys counted per bucket; beyond it new keys are not counted until the next bucket. */
 export const DEFAULT_MAX_KEYS_PER_BUCKET = 10_000;
 
-export interface SlidingWindowTopKOptions {
+export interface SlidingWindowTopKOptions<K = string> {
   /** Length of the window, in ms. */
   readonly windowMs: number;
   /** Buckets the window is cut into (its resolution). */
@@ -25,26 +25,27 @@ export interface SlidingWindowTopKOptions {
   readonly maxKeysPerBucket?: number;
   readonly now?: () => number;
   /** Called with the new hot set each time it is recomputed. */
-  readonly onRecompute?: (hot: ReadonlySet<string>) => void;
+  readonly onRecompute?: (hot: ReadonlySet<K>) => void;
 }
 
-export class SlidingWindowTopK {
+/** Keys are strings or numbers (ids: no string to build per hit). */
+export class SlidingWindowTopK<K extends string | number = string> {
   private readonly bucketMs: number;
-  private readonly ring: Map<string, number>[];
-  private readonly totals = new Map<string, number>();
+  private readonly ring: Map<K, number>[];
+  private readonly totals = new Map<K, number>();
   private readonly maxKeys: number;
   private readonly now: () => number;
   private currentBucket: number;
-  private hot = new Set<string>();
+  private hot = new Set<K>();
   private admitAt: number;
 
-  constructor(private readonly options: SlidingWindowTopKOptions) {
+  constructor(private readonly options: SlidingWindowTopKOptions<K>) {
     const { windowMs, buckets, k, minHits } = options;
     if (!(windowMs > 0) || !Number.isInteger(buckets) || buckets <= 0 || !Number.isInteger(k) || k <= 0 || !(minHits >= 1)) {
       throw new RangeError("windowMs > 0, buckets > 0, k > 0 and minHits >= 1 are required");
     }
     this.bucketMs = windowMs / buckets;
-    this.ring = Array.from({ length: buckets }, () => new Map<string, number>());
+    this.ring = Array.from({ length: buckets }, () => new Map<K, number>());
     this.maxKeys = options.maxKeysPerBucket ?? DEFAULT_MAX_KEYS_PER_BUCKET;
     this.now = options.now ?? Date.now;
     this.currentBucket = Math.floor(this.now() / this.bucketMs);
@@ -52,7 +53,7 @@ export class SlidingWindowTopK {
   }
 
   /** Counts `hits` for `key` now; returns its count over the window. */
-  record(key: string, hits = 1): number {
+  record(key: K, hits = 1): number {
     this.advance();
     const bucket = this.ring[this.currentBucket % this.ring.length]!;
     const inBucket = bucket.get(key);
@@ -65,21 +66,21 @@ export class SlidingWindowTopK {
   }
 
   /** Hits of `key` over the window. */
-  count(key: string): number {
+  count(key: K): number {
     this.advance();
     return this.totals.get(key) ?? 0;
   }
 
   /** True when `key` is among the hot keys of the window. */
-  isHot(key: string): boolean {
+  isHot(key: K): boolean {
     this.advance();
     return this.hot.has(key);
   }
 
   /** The hot keys with their counts, hottest first. */
-  top(): Array<[string, number]> {
+  top(): Array<[K, number]> {
     this.advance();
-    return [...this.hot].map((key): [string, number] => [key, this.totals.get(key) ?? 0]).sort((a, b) => b[1] - a[1]);
+    return [...this.hot].map((key): [K, number] => [key, this.totals.get(key) ?? 0]).sort((a, b) => b[1] - a[1]);
   }
 
   /** Closes the buckets that time has left behind, then recomputes the hot set. */

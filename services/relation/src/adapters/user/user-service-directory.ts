@@ -61,7 +61,7 @@ async function answered<T>(call: Promise<T>): Promise<T> {
 
 export class UserServiceDirectory implements UserDirectory {
   private readonly known: LRUCache<number, true>;
-  private readonly hot: HotKeyCache<UserProfile> | undefined;
+  private readonly hot: HotKeyCache<UserProfile, number> | undefined;
 
   constructor(
     private readonly client: ServiceClient<userV1.UserServiceClient>,
@@ -70,7 +70,7 @@ export class UserServiceDirectory implements UserDirectory {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
     this.hot =
       opts.profileCacheSize > 0
-        ? new HotKeyCache<UserProfile>({
+        ? new HotKeyCache<UserProfile, number>({
             maxEntries: opts.profileCacheSize,
             ttlMs: opts.profileCacheTtlMs,
             windowMs: HOT_WINDOW_MS,
@@ -97,7 +97,7 @@ export class UserServiceDirectory implements UserDirectory {
     const out = new Map<number, UserProfile>();
     const ask: number[] = [];
     for (const id of ids) {
-      const kept = this.hot?.lookup(String(id));
+      const kept = this.hot?.lookup(id);
       if (kept) {
         out.set(id, kept);
         hotHit.inc();
@@ -112,12 +112,12 @@ export class UserServiceDirectory implements UserDirectory {
       this.known.set(u.id, true);
       const p = profileOf(u);
       out.set(u.id, p);
-      this.hot?.offer(String(u.id), p);
+      this.hot?.offer(u.id, p);
     }
     return out;
   }
 
   forget(ids: readonly number[]): void {
-    for (const id of ids) this.hot?.invalidate(String(id));
+    for (const id of ids) this.hot?.invalidate(id);
   }
 }
