@@ -8,11 +8,12 @@ import { withSafeDecoding } from "@rs/grpc";
 import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
+import { withHotCounters } from "./adapters/memory/hot-counters.js";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
 import { ShardCountsRepository } from "./adapters/mysql/shard-counts.repository.js";
 import { CounterCache } from "./adapters/redis/counter-cache.js";
 import type { CountConfig } from "./config.js";
-import { countReadsMetrics } from "./count.metrics.js";
+import { countReadsMetrics, hotCounterMetrics } from "./count.metrics.js";
 import { CountReadsService } from "./domain/count-reads.service.js";
 import { countHandlers } from "./grpc/count.grpc.js";
 
@@ -62,7 +63,12 @@ export async function startCountService(
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);
       const store = new CountersRepository(mysql, logger);
       const authority = new ShardCountsRepository(mysql, logger);
-      const reads = new CountReadsService({ store, cache, logger, observer: countReadsMetrics, authority });
+      const hotCache = withHotCounters(
+        cache,
+        { size: config.COUNT_HOT_CACHE_SIZE, ttlMs: config.COUNT_HOT_TTL_MS, minHits: config.COUNT_HOT_MIN_HITS },
+        hotCounterMetrics,
+      );
+      const reads = new CountReadsService({ store, cache: hotCache, logger, observer: countReadsMetrics, authority });
 
       return {
         services: [{ definition: withSafeDecoding(countV1.CountServiceService), implementation: countHandlers(reads) }],
