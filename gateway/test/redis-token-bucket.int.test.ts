@@ -113,11 +113,13 @@ describe("rate limit across two gateway instances (real Redis)", () => {
     // 1 token per 1000 s: the client is told to come back in 1000 s.
     expect(limited.headers.get("retry-after")).toBe("1000");
     expect(await limited.json()).toEqual({ error: "too many requests" });
-    // Both instances served some, and their metrics add up to the truth.
+    // Each instance decided its 50, and their metrics add up to the truth: 20 in all, where two
+    // buckets of their own would have let 40 through. (Which instance got the tokens depends on
+    // which one the scheduler ran first, so no share per instance is asserted.)
+    expect((await decisions(a, "allowed")) + (await decisions(a, "limited"))).toBe(50);
+    expect((await decisions(b, "allowed")) + (await decisions(b, "limited"))).toBe(50);
     expect((await decisions(a, "allowed")) + (await decisions(b, "allowed"))).toBe(20);
     expect((await decisions(a, "limited")) + (await decisions(b, "limited"))).toBe(80);
-    expect(await decisions(a, "allowed")).toBeGreaterThan(0);
-    expect(await decisions(b, "allowed")).toBeGreaterThan(0);
     // Another user has a bucket of their own.
     expect((await fetch(`${a.url}/api/ping?user=someone-else`)).status).toBe(200);
   });

@@ -9,6 +9,7 @@ import { protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { LeasedIdSource } from "./adapters/ids/leased-id-source.js";
+import { withHotProfiles } from "./adapters/memory/hot-profiles.js";
 import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
 import { RedisUserExistenceFilter } from "./adapters/redis/user-existence-filter.js";
@@ -17,6 +18,7 @@ import { AccountService } from "./domain/account.service.js";
 import { CountChangesService } from "./domain/count-changes.service.js";
 import { ProfileService } from "./domain/profile.service.js";
 import { userServiceBinding } from "./grpc/user.grpc.js";
+import { hotProfileMetrics } from "./user.metrics.js";
 
 const MS_PER_SECOND = 1_000;
 /** Random bytes of the decoy password: nobody can log in with it, it only makes the decoy hash. */
@@ -55,7 +57,12 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
       lifecycle.add("release id worker", () => ids.release());
 
       const store = new UsersRepository(sharded);
-      const cache = RedisProfileCache.fromSettings(redis, config);
+      const redisCache = RedisProfileCache.fromSettings(redis, config);
+      const cache = withHotProfiles(
+        redisCache,
+        { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.PROFILE_HOT_TTL_MS, minHits: config.PROFILE_HOT_MIN_HITS },
+        hotProfileMetrics,
+      );
       const existence = new RedisUserExistenceFilter(redis, {
         keyPrefix: config.REDIS_KEY_PREFIX,
         expectedUsers: config.USER_BLOOM_EXPECTED_USERS,
@@ -95,7 +102,7 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
             },
           },
         ],
-        exposed: { accounts, profiles, counts, existence, cache, store, ids },
+        exposed: { accounts, profiles, counts, existence, cache: redisCache, store, ids },
       };
     },
   });
