@@ -60,6 +60,7 @@ interface Result extends GhzResult {
   serverCpuMicrosPerCall?: number;
   userCpuMicrosPerCall?: number;
   redisCpuMicrosPerCall?: number;
+  redisCommandsPerCall?: number;
 }
 
 const MICROS_PER_SECOND = 1e6;
@@ -71,6 +72,17 @@ async function redisProcessId(url: string): Promise<number | undefined> {
     await waitForRedisReady(redis);
     const pid = /process_id:(\d+)/.exec(await redis.info("server"))?.[1];
     return pid ? Number(pid) : undefined;
+  } finally {
+    await closeRedis(redis);
+  }
+}
+
+/** Commands the Redis server has processed since it started (INFO stats). */
+async function redisCommands(url: string): Promise<number> {
+  const redis = createRedis(url, { logger, name: "relation-bench-info" });
+  try {
+    await waitForRedisReady(redis);
+    return Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))?.[1] ?? 0);
   } finally {
     await closeRedis(redis);
   }
@@ -271,13 +283,16 @@ try {
     follow: [relAddr, "relation.v1.RelationService.Follow", `{"from_user_id":${follower},"to_user_id":${followee},"source":1}`],
   } as const;
   const redisPid = await redisProcessId(infra.REDIS_URL!);
-  const measure = (name: string, [addr, call, data]: readonly [string, string, string]) => {
+  const measure = async (name: string, [addr, call, data]: readonly [string, string, string]) => {
     ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency, reportErrors: true });
     const pids = [addr === echoAddr ? echo?.pid : relation?.pid, user?.pid, redisPid];
     const before = pids.map((pid) => cpuSeconds(pid));
+    const commandsBefore = await redisCommands(infra.REDIS_URL!);
     const result: Result = ghz(name, addr, call, data, { seconds, concurrency, reportErrors: true });
     const after = pids.map((pid) => cpuSeconds(pid));
     const calls = result.rps * seconds;
+    // every Redis command of the relation and user processes (and the two INFO calls) per call
+    result.redisCommandsPerCall = calls === 0 ? undefined : Number((((await redisCommands(infra.REDIS_URL!)) - commandsBefore) / calls).toFixed(2));
     const perCall = (i: number) => {
       const [b, a] = [before[i], after[i]];
       return b === undefined || a === undefined || calls === 0 ? undefined : Math.round(((a - b) * MICROS_PER_SECOND) / calls);
@@ -291,14 +306,14 @@ try {
   };
   // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline always runs)
   const only = process.env.BENCH_ONLY?.split(",");
-  const pick = (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [measure(name, runs[key])]);
-  const echoResult = measure("echo (bare grpc-js)", runs.echo);
+  const pick = async (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [await measure(name, runs[key])]);
+  const echoResult = await measure("echo (bare grpc-js)", runs.echo);
   const results = [
     echoResult,
-    ...pick("isFollowing", "IsFollowing (cached)"),
-    ...pick("batch", `BatchIsFollowing(${BATCH}) (cached)`),
-    ...pick("list", `ListFollowing(${PAGE}) + profiles`),
-    ...pick("follow", "Follow (acked by Kafka)"),
+    ...(await pick("isFollowing", "IsFollowing (cached)")),
+    ...(await pick("batch", `BatchIsFollowing(${BATCH}) (cached)`)),
+    ...(await pick("list", `ListFollowing(${PAGE}) + profiles`)),
+    ...(await pick("follow", "Follow (acked by Kafka)")),
   ];
   const offsets = await admin.fetchTopicOffsets(topic);
   const events = offsets.reduce((n, o) => n + Number(o.high), 0);
@@ -309,11 +324,11 @@ try {
     `\nrelation-bench: ${seconds}s per run, concurrency ${concurrency}, ${users} users × ${followsPerUser} follows, telemetry ${withTelemetry ? "on" : "off"}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})\n`,
   );
   process.stdout.write(
-    `${"call".padEnd(34)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("srv µs/call", 13)}${pad("user µs", 9)}${pad("redis µs", 10)}${pad("errors", 8)}\n`,
+    `${"call".padEnd(34)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("srv µs/call", 13)}${pad("user µs", 9)}${pad("redis µs", 10)}${pad("cmds", 7)}${pad("errors", 8)}\n`,
   );
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.errors, 8)}\n`,
+      `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.redisCommandsPerCall ?? "-", 7)}${pad(r.errors, 8)}\n`,
     );
   }
   process.stdout.write(`events published on ${topic}: ${events}\n`);
