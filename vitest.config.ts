@@ -16,6 +16,7 @@ import { defineConfig } from "vitest/config";
 export const REDIS_CLUSTER_TESTS = [
   "services/relation/test/following-reads.int.test.ts",
   "services/relation/test/following-write.int.test.ts",
+  "services/relation/test/following-large.int.test.ts",
   "services/relation/test/fans-cache.int.test.ts",
   "services/relation/test/pending-index.int.test.ts",
   "services/relation/test/backlog-gauges.int.test.ts",

@@ -9,11 +9,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisClusterNodes, redis as stackRedis } from "../deploy/stack/infra.js";
-import { REDIS_HASH_MAX_LISTPACK_ENTRIES, REDIS_MAXMEMORY_POLICY, redisMemoryArgs } from "../deploy/stack/redis-memory.js";
+import {
+  REDIS_HASH_MAX_LISTPACK_ENTRIES,
+  REDIS_MAXMEMORY_POLICY,
+  REDIS_SET_MAX_INTSET_ENTRIES,
+  REDIS_ZSET_MAX_LISTPACK_ENTRIES,
+  redisMemoryArgs,
+} from "../deploy/stack/redis-memory.js";
 import { createLogger } from "../pkg/logger/src/index.js";
 import { closeRedis, createRedis } from "../pkg/redis/src/index.js";
 import { COUNT_CACHE_DEFAULTS } from "../services/count/src/adapters/redis/counter-cache.js";
 import { RelationCache } from "../services/relation/src/adapters/redis/relation-cache.js";
+import { RELATION_DEFAULTS } from "../services/relation/src/config.js";
 import { argv, interpolate, loadComposeFiles, mergeServices } from "./compose-model.js";
 import { privateRedis, type PrivateRedis } from "./support/private-redis.js";
 
@@ -30,7 +37,7 @@ const FILLER_KEYS = (4 * MAXMEMORY_BYTES) / FILLER_VALUE.length;
 const after = (args: readonly string[], flag: string) => args[args.indexOf(flag) + 1];
 
 describe("Redis memory settings of the local stack and compose", () => {
-  it("both bound memory with the same policy and listpack size, which the counter cache relies on", () => {
+  it("both bound memory with the same policy and encoding limits, which the counter cache and the following lists rely on", () => {
     const stack = stackRedis.spec().args ?? [];
     const compose = argv(mergeServices(loadComposeFiles()).redis!.command).map((a) => interpolate(a, {}));
     // with RS_REDIS_CLUSTER=1 each master of the stack's cluster has the same bound
@@ -38,9 +45,13 @@ describe("Redis memory settings of the local stack and compose", () => {
       expect(after(args, "--maxmemory")).toMatch(/^\d+(mb|gb)$/);
       expect(after(args, "--maxmemory-policy")).toBe(REDIS_MAXMEMORY_POLICY);
       expect(after(args, "--hash-max-listpack-entries")).toBe(String(REDIS_HASH_MAX_LISTPACK_ENTRIES));
+      expect(after(args, "--zset-max-listpack-entries")).toBe(String(REDIS_ZSET_MAX_LISTPACK_ENTRIES));
+      expect(after(args, "--set-max-intset-entries")).toBe(String(REDIS_SET_MAX_INTSET_ENTRIES));
     }
     expect(REDIS_MAXMEMORY_POLICY).toMatch(/^volatile-/);
     expect(COUNT_CACHE_DEFAULTS.bucketFields).toBeLessThanOrEqual(REDIS_HASH_MAX_LISTPACK_ENTRIES);
+    // a following list at the cap, with its sentinel, stays a listpack with an intset index (ADR 19)
+    expect(RELATION_DEFAULTS.FOLLOWING_CAP + 1).toBeLessThanOrEqual(Math.min(REDIS_ZSET_MAX_LISTPACK_ENTRIES, REDIS_SET_MAX_INTSET_ENTRIES));
   });
 });
 

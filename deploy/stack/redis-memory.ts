@@ -18,12 +18,33 @@
  * - `hash-max-listpack-entries 512`: the count service's cache buckets hold up
  *   to COUNT_CACHE_BUCKET_FIELDS (512) counters and rely on staying
  *   listpack-encoded (Redis's default is 128).
+ * - `zset-max-listpack-entries 8192` and `set-max-intset-entries 8192`: the
+ *   relation cache keeps `following:{A}` (up to FOLLOWING_CAP, 5 000, + its
+ *   sentinel) a listpack, 23 B per edge instead of a skiplist's 129 B, with
+ *   its membership index `following-ix:{A}` an intset beside it (8 B per
+ *   edge, binary-searched), docs/adr/0019-compact-following-lists.md
+ *   (Redis's defaults are 128 and 512; without them the lists work, with
+ *   more memory).
  */
 export const REDIS_MAXMEMORY_DEFAULT = "512mb";
 export const REDIS_MAXMEMORY_POLICY = "volatile-ttl";
 export const REDIS_HASH_MAX_LISTPACK_ENTRIES = 512;
+export const REDIS_ZSET_MAX_LISTPACK_ENTRIES = 8192;
+export const REDIS_SET_MAX_INTSET_ENTRIES = 8192;
+
+/** The encoding limits the caches rely on (also given to the test clusters' masters). */
+export function redisEncodingArgs(): string[] {
+  return [
+    "--hash-max-listpack-entries",
+    String(REDIS_HASH_MAX_LISTPACK_ENTRIES),
+    "--zset-max-listpack-entries",
+    String(REDIS_ZSET_MAX_LISTPACK_ENTRIES),
+    "--set-max-intset-entries",
+    String(REDIS_SET_MAX_INTSET_ENTRIES),
+  ];
+}
 
 /** The redis-server arguments of the bound; `maxmemory` as Redis takes it (`512mb`, bytes, ...). */
 export function redisMemoryArgs(maxmemory = process.env.RS_REDIS_MAXMEMORY || REDIS_MAXMEMORY_DEFAULT): string[] {
-  return ["--maxmemory", maxmemory, "--maxmemory-policy", REDIS_MAXMEMORY_POLICY, "--hash-max-listpack-entries", String(REDIS_HASH_MAX_LISTPACK_ENTRIES)];
+  return ["--maxmemory", maxmemory, "--maxmemory-policy", REDIS_MAXMEMORY_POLICY, ...redisEncodingArgs()];
 }

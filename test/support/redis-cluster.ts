@@ -13,6 +13,7 @@
  * `destroy` kills the servers and removes their directories.
  */
 import { formRedisCluster, redisClusterNodeArgs, redisClusterPorts, redisClusterUrl } from "../../deploy/stack/redis-cluster.js";
+import { redisEncodingArgs } from "../../deploy/stack/redis-memory.js";
 import { HOST, ports } from "../../deploy/stack/settings.js";
 import { privateRedis, type PrivateRedis } from "./private-redis.js";
 
@@ -45,7 +46,7 @@ export async function startRedisCluster(place: (typeof CLUSTER_FIXTURES)[keyof t
   const masterPorts = redisClusterPorts(ports.redis.port + PORT_STRIDE * (place + 1));
   const servers: PrivateRedis[] = [];
   try {
-    for (const port of masterPorts) servers.push(await privateRedis(redisClusterNodeArgs(port), port));
+    for (const port of masterPorts) servers.push(await privateRedis([...redisClusterNodeArgs(port), ...redisEncodingArgs()], port));
     await formRedisCluster(HOST, masterPorts);
   } catch (err) {
     await Promise.all(servers.map((s) => s.destroy()));

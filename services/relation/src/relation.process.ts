@@ -15,7 +15,7 @@ import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publis
 import { startBacklogGauges } from "./adapters/redis/backlog-gauges.js";
 import { FansCache } from "./adapters/redis/fans-cache.js";
 import { OutboxBounds } from "./adapters/redis/outbox-bounds.js";
-import { RelationCache } from "./adapters/redis/relation-cache.js";
+import { checkFollowingLayout, RelationCache } from "./adapters/redis/relation-cache.js";
 import { UserServiceDirectory } from "./adapters/user/user-service-directory.js";
 import type { RelationConfig } from "./config.js";
 import { FansWindow } from "./domain/fans-window.js";
@@ -79,6 +79,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         emptyTtlMs: config.CACHE_EMPTY_TTL_MS,
       };
       const cache = new RelationCache(redis, ttl);
+      await checkFollowingLayout(redis, config.FOLLOWING_CAP, logger);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);
       const users = new UserServiceDirectory(userClient, {

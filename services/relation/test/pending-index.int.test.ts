@@ -4,7 +4,7 @@
  * rebuild finds overlays the index does not know.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { PendingIndex } from "../src/adapters/redis/pending-index.js";
+import { PendingIndex, SKIPLIST_PIN } from "../src/adapters/redis/pending-index.js";
 import { RelationScripts } from "../src/adapters/redis/relation-scripts.js";
 import { relationKeys } from "../src/adapters/redis/relation-keys.js";
 import { redisFixture } from "./redis-fixture.js";
@@ -20,6 +20,17 @@ afterAll(() => fixture.cleanup());
 const score = async (a: number) => redis.zscore(keys.pendingIndex(), String(a));
 
 describe("PendingIndex", () => {
+  it("stays a skiplist whatever Redis's zset-max-listpack-entries (a pinned member), which size() leaves out", async () => {
+    const own = relationKeys(`${fixture.prefix}own:`);
+    const idx = new PendingIndex(redis, own, new RelationScripts(redis));
+    for (let a = 1; a <= 300; a++) await idx.mark(a, NOW + a);
+    expect(await redis.object("ENCODING", own.pendingIndex())).toBe("skiplist");
+    expect(await redis.zscore(own.pendingIndex(), SKIPLIST_PIN)).toBe("inf");
+    expect(await idx.size()).toBe(300);
+    // never due, never claimed
+    expect((await idx.claimDue(NOW + 1_000_000, 30_000, 1_000)).users).toHaveLength(300);
+  });
+
   it("claims only due users, once per lease", async () => {
     await index.mark(11, NOW - 1);
     await index.mark(12, NOW + 5_000);

@@ -107,7 +107,7 @@ export async function checkCachedLists(deps: CachedListsDeps, options: CachedLis
       if (await followingMatches(deps, a)) return false;
       options.onDiffer?.("following", a);
       if (options.dryRun) return false;
-      await redis.del(keys.following(a));
+      await redis.del(keys.following(a), keys.followingIndex(a));
       report.followingDropped++;
       logger.warn({ user: a }, "following:{A} differed from the shards and the pending overlay; dropped, the next read reloads it");
       return true;

@@ -7,7 +7,7 @@ import { execAcrossSlots, type RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import type { FollowsTargetResult, FriendsResult, NotLoaded, PageResult } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
-import type { RelationScripts } from "./relation-scripts.js";
+import { commandName, type RelationScripts } from "./relation-scripts.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
@@ -21,7 +21,7 @@ function assertLimit(limit: number): void {
 }
 
 export async function batchIsFollowing(
-  redis: RedisClient,
+  scripts: RelationScripts,
   keys: RelationKeys,
   a: number,
   targets: readonly number[],
@@ -29,11 +29,18 @@ export async function batchIsFollowing(
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
   if (targets.length > BATCH_IS_FOLLOWING_MAX) throw new RangeError(`at most ${BATCH_IS_FOLLOWING_MAX} targets, got ${targets.length}`);
   if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
-  // The sentinel rides along: one command answers "loaded?" and every membership.
-  const scores = await redis.zmscore(keys.following(a), SENTINEL, ...targets.map(String));
-  if (scores[0] === null) return { status: "not_loaded" };
-  return { status: "ok", following: scores.slice(1).map((s) => s !== null) };
+  // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index.
+  const r = replyArray("isFollowing", await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], targets));
+  if (!present(r[0])) return { status: "not_loaded" };
+  if (r.length !== targets.length + 1) throw new UnexpectedReplyError("isFollowing", r);
+  return { status: "ok", following: r.slice(1).map(present) };
 }
+
+/**
+ * An entry of is-following.lua's reply: a score (plain list) or 1 (indexed) means
+ * present; null or 0 absent. The first entry is the sentinel's (loaded?), then one per target.
+ */
+const present = (v: unknown) => v !== null && v !== undefined && v !== 0;
 
 export async function followingPage(
   scripts: RelationScripts,
@@ -119,20 +126,24 @@ export async function followsTarget<T extends CursorPosition>(
   const unresolved: (T & { pending: PendingEntry | undefined })[] = [];
   if (candidates.length === 0) return { found, unresolved };
   const me = String(target);
+  // the is-following script (defined on this client by RelationScripts) per candidate, with B's pending entry
+  const isFollowing = commandName("isFollowing");
   const replies = await execAcrossSlots(redis, (pipe) => {
+    const run = (pipe as unknown as Record<string, (...args: string[]) => unknown>)[isFollowing];
+    if (typeof run !== "function") throw new Error(`script ${isFollowing} is not defined on this client`);
     for (const b of candidates) {
-      pipe.zmscore(keys.following(b.id), SENTINEL, me);
+      run.call(pipe, keys.following(b.id), keys.followingIndex(b.id), me);
       pipe.hget(keys.pending(b.id), me);
     }
   });
   candidates.forEach((b, i) => {
-    const [scoresErr, scores] = replies[2 * i] ?? [new UnexpectedReplyError("followsTarget", null), null];
+    const [flagsErr, flags] = replies[2 * i] ?? [new UnexpectedReplyError("followsTarget", null), null];
     const [pendingErr, pending] = replies[2 * i + 1] ?? [new UnexpectedReplyError("followsTarget", null), null];
-    if (scoresErr) throw scoresErr;
+    if (flagsErr) throw flagsErr;
     if (pendingErr) throw pendingErr;
-    const s = scores as (string | null)[];
-    if (s[0] !== null && s[0] !== undefined) {
-      if (s[1] !== null && s[1] !== undefined) found.push(b);
+    const f = replyArray("isFollowing", flags);
+    if (present(f[0])) {
+      if (present(f[1])) found.push(b);
     } else {
       unresolved.push({ ...b, pending: pending === null || pending === undefined ? undefined : decodePending(target, pending as string) });
     }

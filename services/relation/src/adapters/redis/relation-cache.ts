@@ -4,6 +4,7 @@
  * (`pending:{A}`) and A's outbox (`outbox:{A}`). Every decision is one Lua
  * script over the keys of one user. See docs/adr/0007-relation-write-path-in-redis.md.
  */
+import type { Logger } from "@rs/logger";
 import type { RedisClient } from "@rs/redis";
 import type { CursorPosition } from "../../domain/cursor.js";
 import {
@@ -65,6 +66,29 @@ export type LoadResult =
   /** The persister cleared pending entries after the caller read the epoch: read the database again. */
   | { readonly status: "retry"; readonly epoch: string };
 
+/**
+ * Warns when Redis's encoding limits do not cover a following list at `cap`:
+ * big lists then take a skiplist's memory (about 130 B per edge instead of 31)
+ * or an index without its intset; they still work (docs/adr/0019-compact-following-lists.md).
+ */
+export async function checkFollowingLayout(redis: RedisClient, cap: number, logger: Logger): Promise<void> {
+  const read = async (name: string) => {
+    try {
+      const r = (await redis.config("GET", name)) as string[];
+      const n = Number(r[1]);
+      return Number.isFinite(n) ? n : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (const name of ["zset-max-listpack-entries", "set-max-intset-entries"]) {
+    const limit = await read(name);
+    // the list holds its sentinel beside the cap's follows
+    if (limit === undefined) logger.info({ setting: name, cap }, "could not read a Redis encoding limit; make sure it is above FOLLOWING_CAP");
+    else if (limit < cap + 1) logger.warn({ setting: name, limit, cap }, "Redis encoding limit below FOLLOWING_CAP + 1: big following lists take more memory");
+  }
+}
+
 function assertId(name: string, v: number): void {
   if (!isUserId(v)) throw new RangeError(`${name} must be a positive safe integer, got ${v}`);
 }
@@ -107,7 +131,7 @@ export class RelationCache implements FollowingCache, FollowingReads {
   /** Whether following:{A} is loaded, and the persist epoch to hand to {@link load} (read it BEFORE the database). */
   async readState(a: number): Promise<{ loaded: boolean; epoch: string }> {
     assertId("user id", a);
-    const r = replyArray("readState", await this.scripts.run("readState", [this.keys.following(a), this.keys.meta(a)]));
+    const r = replyArray("readState", await this.scripts.run("readState", [this.keys.following(a), this.keys.meta(a), this.keys.followingIndex(a)]));
     return { loaded: replyInt("readState", r[0]) === 1, epoch: replyString("readState", r[1]) };
   }
 
@@ -125,7 +149,8 @@ export class RelationCache implements FollowingCache, FollowingReads {
       assertTime("row time", r.timeMs);
       args.push(r.to, r.timeMs, r.version);
     }
-    const r = replyArray("loadFollowing", await this.scripts.run("loadFollowing", this.userKeys(a), args));
+    const keys = [...this.userKeys(a), this.keys.followingIndex(a), this.keys.followingTmp(a)];
+    const r = replyArray("loadFollowing", await this.scripts.run("loadFollowing", keys, args));
     switch (r[0]) {
       case "LOADED":
         return { status: "loaded", count: replyInt("loadFollowing", r[1]) };
@@ -171,7 +196,8 @@ export class RelationCache implements FollowingCache, FollowingReads {
     assertTime("nowMs", nowMs);
     if (!isSource(source)) throw new RangeError(`source must be an int32, got ${source}`);
     if (!Number.isSafeInteger(cap) || cap < 0) throw new RangeError(`cap must be a non-negative integer, got ${cap}`);
-    const reply = await this.scripts.run("applyTransition", this.userKeys(a), [to, actionCode(action), nowMs, source, cap, this.ttl()]);
+    const keys = [...this.userKeys(a), this.keys.followingIndex(a)];
+    const reply = await this.scripts.run("applyTransition", keys, [to, actionCode(action), nowMs, source, cap, this.ttl()]);
     const r = replyArray("applyTransition", reply);
     switch (r[0]) {
       case "CHANGED": {
@@ -202,7 +228,7 @@ export class RelationCache implements FollowingCache, FollowingReads {
     assertId("from", a);
     assertId("to", to);
     assertTime("nowMs", nowMs);
-    const keys = [...this.userKeys(a), this.keys.outbox(a)];
+    const keys = [...this.userKeys(a), this.keys.outbox(a), this.keys.followingIndex(a)];
     const r = replyArray("undoTransition", await this.scripts.run("undoTransition", keys, [a, to, appliedVersion, nowMs, this.ttl()]));
     if (r[0] === "NOOP") return { status: "noop" };
     if (r[0] !== "CHANGED") throw new UnexpectedReplyError("undoTransition", r);
@@ -267,12 +293,12 @@ export class RelationCache implements FollowingCache, FollowingReads {
   /** Does A follow B? */
   isFollowing(a: number, b: number): Promise<{ readonly status: "ok"; readonly following: boolean } | NotLoaded> {
     assertId("to", b);
-    return batchIsFollowing(this.redis, this.keys, a, [b]).then((r) => (r.status === "ok" ? { status: "ok", following: r.following[0] === true } : r));
+    return batchIsFollowing(this.scripts, this.keys, a, [b]).then((r) => (r.status === "ok" ? { status: "ok", following: r.following[0] === true } : r));
   }
 
-  /** Which of `targets` (≤ 1000) A follows, in their order; one ZMSCORE, one round trip. */
+  /** Which of `targets` (≤ 1000) A follows, in their order; one script (ZMSCORE or, on a big list, SMISMEMBER), one round trip. */
   batchIsFollowing(a: number, targets: readonly number[]) {
-    return batchIsFollowing(this.redis, this.keys, a, targets);
+    return batchIsFollowing(this.scripts, this.keys, a, targets);
   }
 
   /** A's follows newest first, strictly after `cursor`, with A's follow count. */

@@ -8,6 +8,14 @@ export interface RelationKeys {
   /** Sorted set: A's active follows (member followee id, score follow time ms) + sentinel. */
   following(userId: number): string;
   /**
+   * Set: the membership index of a big following:{A} (more than 128 follows,
+   * listpack-encoded): its followee ids plus the sentinel 0, an intset. Same
+   * lifetime as following:{A}; see lua/common.lua.
+   */
+  followingIndex(userId: number): string;
+  /** Sorted set: where the load script builds a big following:{A} before copying it (deleted in the same script). */
+  followingTmp(userId: number): string;
+  /**
    * Hash: `v` version counter, `e` persist epoch of A, `p:<to>` the version of
    * A→to's pending transition once Kafka acknowledged it (for requests of other
    * instances waiting on that publish). Expires with following:{A}.
@@ -45,6 +53,8 @@ export function relationKeys(prefix: string): RelationKeys {
   return {
     prefix,
     following: tagged("following"),
+    followingIndex: tagged("following-ix"),
+    followingTmp: tagged("following-tmp"),
     meta: tagged("meta"),
     pending: tagged("pending"),
     outbox: tagged("outbox"),

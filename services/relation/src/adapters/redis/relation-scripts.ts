@@ -11,10 +11,11 @@ import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
 type Prelude = "common" | "fans";
 
 const SPECS = {
-  readState: { file: "read-state", keys: 2, prelude: "common" },
-  loadFollowing: { file: "load-following", keys: 3, prelude: "common" },
-  applyTransition: { file: "apply-transition", keys: 3, prelude: "common" },
-  undoTransition: { file: "undo-transition", keys: 4, prelude: "common" },
+  readState: { file: "read-state", keys: 3, prelude: "common" },
+  loadFollowing: { file: "load-following", keys: 5, prelude: "common" },
+  applyTransition: { file: "apply-transition", keys: 4, prelude: "common" },
+  undoTransition: { file: "undo-transition", keys: 5, prelude: "common" },
+  isFollowing: { file: "is-following", keys: 2, prelude: "common" },
   clearPending: { file: "clear-pending", keys: 2, prelude: "common" },
   markPublished: { file: "mark-published", keys: 2, prelude: "common" },
   followingPage: { file: "following-page", keys: 1, prelude: "common" },
@@ -52,7 +53,7 @@ export function scriptSources(): Record<ScriptName, string> {
 }
 
 /** Command names are namespaced so they never shadow an ioredis method. */
-const commandName = (name: ScriptName) => `rsRelation_${name}`;
+export const commandName = (name: ScriptName) => `rsRelation_${name}`;
 
 /** Runs relation scripts on one client; defining them is idempotent per client (defineScript). */
 export class RelationScripts {

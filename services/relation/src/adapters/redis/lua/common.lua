@@ -6,6 +6,19 @@
 -- real entry). Evicting the key evicts it too, so "cold" and "follows nobody" differ.
 local SENTINEL = '#'
 
+-- A list of more than INDEX_MIN follows that Redis keeps listpack-encoded (its
+-- zset-max-listpack-entries raised to cover the cap) has a membership index
+-- beside it: following-ix:{A}, a set of the followee ids plus IX_SENTINEL (0, never
+-- a user id), an intset (8 B per id, binary-searched), since ZSCORE on a big
+-- listpack scans it. following:{A} says which: its sentinel's score is 0, or
+-- INDEXED. A list of an indexed sentinel whose index is gone (evicted alone) is
+-- not loaded: every script treats it as cold, and a load rebuilds both.
+local INDEX_MIN = 128
+local INDEXED = -1
+local IX_SENTINEL = '0'
+-- ZADD/SADD arguments per call: unpack() of thousands would overflow Lua's C stack.
+local CHUNK = 500
+
 local function num_str(n)
   return string.format('%.0f', n)
 end
@@ -121,4 +134,56 @@ local function page_desc(key, has_cursor, cs, cid, want)
     max = '(' .. last
   end
   return out
+end
+
+-- The state of A's list: nil when cold (or partly evicted), else 'plain' or 'indexed'.
+local function following_state(following, ix)
+  local s = redis.call('ZSCORE', following, SENTINEL)
+  if not s then return nil end
+  if tonumber(s) ~= INDEXED then return 'plain' end
+  if redis.call('SISMEMBER', ix, IX_SENTINEL) == 1 then return 'indexed' end
+  return nil
+end
+
+-- Adds `members` (strings) to set `key` in chunks.
+local function sadd_all(key, members)
+  for i = 1, #members, CHUNK do
+    redis.call('SADD', key, unpack(members, i, math.min(i + CHUNK - 1, #members)))
+  end
+end
+
+-- Builds following-ix:{A} from following:{A}'s members and marks the list indexed.
+local function build_index(following, ix)
+  redis.call('DEL', ix)
+  local members = redis.call('ZRANGE', following, 0, -1)
+  for i = 1, #members do
+    if members[i] == SENTINEL then members[i] = IX_SENTINEL end
+  end
+  sadd_all(ix, members)
+  redis.call('ZADD', following, INDEXED, SENTINEL)
+end
+
+-- Whether a list of `count` follows needs the index: past INDEX_MIN and still a listpack.
+local function needs_index(following, count)
+  return count > INDEX_MIN and redis.call('OBJECT', 'ENCODING', following) == 'listpack'
+end
+
+-- After `to` was added to a loaded list in `state`: index it, or build the index
+-- once the list grew past INDEX_MIN.
+local function following_added(following, ix, state, to)
+  if state == 'indexed' then
+    redis.call('SADD', ix, to)
+  elseif needs_index(following, redis.call('ZCARD', following) - 1) then
+    build_index(following, ix)
+  end
+end
+
+local function following_removed(ix, state, to)
+  if state == 'indexed' then redis.call('SREM', ix, to) end
+end
+
+-- Both keys of the list get the same lifetime (PEXPIRE of an absent index does nothing).
+local function following_expire(following, ix, ttl)
+  redis.call('PEXPIRE', following, ttl)
+  redis.call('PEXPIRE', ix, ttl)
 end
