@@ -46,6 +46,7 @@ export const RELATION_DEFAULTS = {
   PROFILE_CACHE_SIZE: 10_000,
   PROFILE_CACHE_TTL_MS: 1_000,
   PROFILE_HOT_MIN_HITS: 3,
+  FANS_HOT_PAGES: 1_000,
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
   OUTBOX_LOCK_MS: 30_000,
@@ -101,6 +102,12 @@ export const relationConfigSchema = z.object({
     .positiveInt()
     .default(RELATION_DEFAULTS.PROFILE_HOT_MIN_HITS)
     .describe("Times within 10 s a profile must be asked for before it is kept in process"),
+  FANS_HOT_PAGES: env
+    .nonNegativeInt()
+    .default(RELATION_DEFAULTS.FANS_HOT_PAGES)
+    .describe(
+      "First fans pages of hot users (a viral account's, asked for PROFILE_HOT_MIN_HITS times in 10 s) kept in process for PROFILE_CACHE_TTL_MS; 0 turns it off",
+    ),
   FOLLOWING_CAP: env.positiveInt().default(RELATION_DEFAULTS.FOLLOWING_CAP).describe("Most users one user may follow (product rule; bounds following:{A})"),
   KAFKA_CLIENT_ID: env.string().default("relation").describe("Kafka client id of the event producer"),
   KAFKA_CLIENT_RETRIES: env

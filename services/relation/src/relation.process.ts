@@ -128,7 +128,11 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       lifecycle.add("stop backlog gauges", () => backlog.stop());
 
       const loader = new FollowingLoader(cache, store, config.LOAD_SHARD_READS);
-      const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS);
+      const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS, {
+        size: config.FANS_HOT_PAGES,
+        ttlMs: config.PROFILE_CACHE_TTL_MS,
+        minHits: config.PROFILE_HOT_MIN_HITS,
+      });
       const queries = new RelationQueries(cache, loader);
       const writer = new RelationWriter({
         cache,
@@ -136,6 +140,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         outbox: cache.outbox,
         loader,
         users,
+        fansPages: fansWindow,
         publisher,
         drainer,
         pendingIndex: cache.pendingIndex,

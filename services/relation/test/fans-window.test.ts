@@ -86,3 +86,38 @@ describe("FansWindow.page", () => {
     expect((await fixture(list(37), 10, { persistedCount: 4 }).window.page(1, undefined, 3)).total).toBe(10);
   });
 });
+
+describe("FansWindow: a hot user's first page", () => {
+  it("is kept for at most the TTL once hot, only for the page size asked, and dropped by forget", async () => {
+    let t = 1_000_000;
+    const all = list(10);
+    const reads: number[] = [];
+    const hotWindow = new FansWindow(
+      {
+        windowSize: 50,
+        fansPage: async (_b: number, _cursor: CursorPosition | undefined, limit: number) => {
+          reads.push(limit);
+          return { status: "ok", items: all.slice(0, limit), next: undefined, complete: true, cachedCount: all.length };
+        },
+        load: async () => ({ status: "loaded", count: all.length, complete: true }),
+      } as unknown as FansWindowCache,
+      {} as RelationStore,
+      2,
+      { size: 10, ttlMs: 500, minHits: 2, now: () => t },
+    );
+    for (let i = 0; i < 5; i++) expect((await hotWindow.page(7, undefined, 5)).items).toHaveLength(5);
+    expect(reads).toEqual([5, 5]); // read until hot (2 asks), then kept
+    await hotWindow.page(7, undefined, 3); // another page size: read
+    expect(reads).toEqual([5, 5, 3]);
+    await hotWindow.page(7, { timeMs: 1_000, id: 101 }, 5); // a later page: never kept
+    expect(reads).toEqual([5, 5, 3, 5]);
+    await hotWindow.page(7, undefined, 3);
+    expect(reads).toHaveLength(4);
+    hotWindow.forget(7);
+    await hotWindow.page(7, undefined, 3);
+    expect(reads).toHaveLength(5);
+    t += 501;
+    await hotWindow.page(7, undefined, 3);
+    expect(reads).toHaveLength(6);
+  });
+});

@@ -78,7 +78,8 @@ export function baseEnv(w: { dbs: ThrowawayDatabases; prefix: string }): Record<
   };
 }
 
-export async function createWorld(label: string): Promise<World> {
+/** `userEnv`: settings of the world's user service on top of the harness's (e.g. its hot profiles off). */
+export async function createWorld(label: string, userEnv: Record<string, string> = {}): Promise<World> {
   const tag = `${label}-${randomBytes(4).toString("hex")}`;
   const dbs = await createThrowawayDatabases(SHARDS);
   const sharded = ShardedMysql.create({ dsns: dbs.dsns, virtualShards: 64, poolSize: 4, logger });
@@ -107,6 +108,7 @@ export async function createWorld(label: string): Promise<World> {
       REDIS_KEY_PREFIX: `${redis.prefix}user:`,
       JWT_SECRET: randomBytes(TEST_SECRET_BYTES).toString("hex"),
       BCRYPT_COST: TEST_BCRYPT_COST,
+      ...userEnv,
     }),
   );
   const users = createServiceClient(userV1.UserServiceClient, { target: { address: `127.0.0.1:${userService.grpcPort}` }, breaker: false, logger });

@@ -2,8 +2,15 @@
  * B's fans, newest first: from the fans:{B} window (the newest N, loaded from
  * the shard on a miss, one load per user at a time), continued in B's `fans`
  * shard with the same keyset cursor once a page runs past the window.
+ *
+ * A viral user's first page (no cursor) is asked for by everyone who opens
+ * their fans list: when `hot` is given, the first pages of hot users (asked for
+ * `minHits` times in 10 s) are kept in process for `ttlMs` (1 s), the
+ * staleness bound; a follow or unfollow of B through this process drops B's
+ * kept page at once ({@link forget}), one through another instance is seen when
+ * the TTL ends (docs/adr/0018-hot-profiles-in-process.md).
  */
-import { Singleflight } from "@rs/cache";
+import { HotKeyCache, Singleflight } from "@rs/cache";
 import { unavailable } from "@rs/errors";
 import { relationMetrics } from "../relation.metrics.js";
 import type { CursorPosition } from "./cursor.js";
@@ -19,15 +26,44 @@ export interface ListPage {
 
 const hit = relationMetrics.cacheLookups.labels("fans", "hit");
 const miss = relationMetrics.cacheLookups.labels("fans", "miss");
+const hotHit = relationMetrics.cacheLookups.labels("hot_fans_page", "hit");
+const hotMiss = relationMetrics.cacheLookups.labels("hot_fans_page", "miss");
+
+/** First fans pages of hot users kept in process. */
+export interface HotFansPagesOptions {
+  /** Users whose first page is kept at most (0: none). */
+  readonly size: number;
+  /** How long a kept page is served: the staleness bound. */
+  readonly ttlMs: number;
+  /** Times within 10 s a user's first page must be asked for before it is kept. */
+  readonly minHits: number;
+  readonly now?: () => number;
+}
+
+const HOT_WINDOW_MS = 10_000;
+const HOT_WINDOW_BUCKETS = 10;
 
 export class FansWindow {
   private readonly flights = new Singleflight<number, void>();
+  /** B → its first page at the page size it was last asked for. */
+  private readonly hot: HotKeyCache<{ readonly limit: number; readonly page: ListPage }, number> | undefined;
 
   constructor(
     private readonly fans: FansWindowCache,
     private readonly store: RelationStore,
     private readonly attempts: number,
-  ) {}
+    hot?: HotFansPagesOptions,
+  ) {
+    this.hot =
+      hot && hot.size > 0
+        ? new HotKeyCache({ maxEntries: hot.size, ttlMs: hot.ttlMs, windowMs: HOT_WINDOW_MS, buckets: HOT_WINDOW_BUCKETS, minHits: hot.minHits, now: hot.now })
+        : undefined;
+  }
+
+  /** Drops B's kept first page (B's fans just changed through this process). */
+  forget(b: number): void {
+    this.hot?.invalidate(b);
+  }
 
   /** Loads fans:{B} from the shard unless loaded (concurrent callers for B share one load). */
   ensure(b: number): Promise<void> {
@@ -40,6 +76,19 @@ export class FansWindow {
 
   /** B's fans strictly after `cursor`, `limit` at most. */
   async page(b: number, cursor: CursorPosition | undefined, limit: number): Promise<ListPage> {
+    if (cursor !== undefined || !this.hot) return this.read(b, cursor, limit);
+    const kept = this.hot.lookup(b);
+    if (kept && kept.limit === limit) {
+      hotHit.inc();
+      return kept.page;
+    }
+    hotMiss.inc();
+    const page = await this.read(b, undefined, limit);
+    this.hot.offer(b, { limit, page });
+    return page;
+  }
+
+  private async read(b: number, cursor: CursorPosition | undefined, limit: number): Promise<ListPage> {
     for (let attempt = 0; attempt <= this.attempts; attempt++) {
       const r = await this.fans.fansPage(b, cursor, limit);
       if (r.status === "not_loaded") {

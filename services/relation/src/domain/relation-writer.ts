@@ -44,6 +44,8 @@ export interface RelationWriterDeps {
   readonly outbox: Pick<TransitionOutbox, "pushOutbox">;
   readonly loader: FollowingLoader;
   readonly users: UserDirectory;
+  /** Kept first fans pages of hot users, dropped when their fans change here. */
+  readonly fansPages?: { forget(b: number): void };
   readonly publisher: TransitionPublisher;
   readonly drainer: Pick<OutboxDrainer, "admit" | "kick">;
   /** Marked before each decision; the sweeper looks at the user once the mark is due. */
@@ -124,6 +126,7 @@ export class RelationWriter {
     relationMetrics.writes.inc({ action, outcome: "changed" });
     // both users' counts change: a profile this process keeps of either is now behind
     this.d.users.forget?.([from, to]);
+    this.d.fansPages?.forget(to);
     await runFanStep(this.d.fans, r.transition, this.d.logger);
     return { changed: true };
   }
