@@ -16,23 +16,34 @@
  *    the count.changed publish (acks=all), overlapped with the next chunk's
  *    transactions, exactly as in the running persister.
  * 2. End-to-end lag at a fixed offered load: transitions produced at a steady
- *    rate to a private topic, consumed by an in-process persister; lag = from
- *    the record's Kafka timestamp to the moment its chunk is fully persisted.
+ *    rate to a private topic (from a worker thread, bench/lib/paced-producer.ts,
+ *    so the load generator does not share the persister's event loop),
+ *    consumed by an in-process persister started as the process starts it
+ *    (persister.process.ts); lag = from the record's Kafka timestamp to the
+ *    moment its chunk is fully persisted.
  *
  *   node --import tsx bench/persist-bench.ts [edgesPerSize=20000] [lagSeconds=20] [ratePerSecond=5000]
+ *
+ * Each throughput run also reports the CPU µs per edge of this process (the
+ * persister's code, mysql2, ioredis, kafkajs) and of MariaDB, Redis and Kafka
+ * (from /proc, when the local stack started them): on a shared 2-core machine
+ * that is the cost that decides throughput, and it varies less than rates.
  *
  * Prints JSON and writes it to bench/results/persist-bench.json.
  */
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { createIdempotentProducer, createKafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
+import { createRedis, waitForRedisReady } from "@rs/redis";
 import { migrate, ShardedMysql } from "@rs/mysql";
 import { infra } from "../test/infra.js";
 import { createThrowawayDatabases } from "../pkg/mysql/test/throwaway-databases.js";
 import { deleteKeysMatching } from "../test/support/redis-keys.js";
+import { runningPid } from "../deploy/stack/processes.js";
+import { cpuSeconds } from "./lib/cpu-time.js";
+import { producePaced } from "./lib/paced-producer.js";
 import { writeResult } from "./lib/results.js";
 import { FansCache } from "../services/relation/src/adapters/redis/fans-cache.js";
 import { encodePending } from "../services/relation/src/domain/relation-transition.js";
@@ -159,10 +170,31 @@ function handlerRun(persister: RelationPersister, size: number) {
   };
 }
 
-async function timed(edges: readonly EdgeEvent[], size: number, write: (batch: readonly EdgeEvent[]) => Promise<unknown>): Promise<number> {
+/** The processes whose CPU per edge a throughput run reports: this one (the persister runs in it) and the stack's servers. */
+const SERVERS = ["mariadb", "redis", "kafka"] as const;
+const cpuNow = () => ({
+  node: process.cpuUsage(),
+  servers: SERVERS.map((name) => cpuSeconds(runningPid(name))),
+});
+
+/** Edges per second of `write` over `edges` in batches of `size`, and the CPU µs per edge of each process meanwhile. */
+async function timed(
+  edges: readonly EdgeEvent[],
+  size: number,
+  write: (batch: readonly EdgeEvent[]) => Promise<unknown>,
+): Promise<{ eps: number; cpuMicrosPerEdge: Record<string, number> }> {
+  const cpu0 = cpuNow();
   const t0 = performance.now();
   for (const batch of chunked(edges, size)) await write(batch);
-  return Math.round(edges.length / ((performance.now() - t0) / 1_000));
+  const seconds = (performance.now() - t0) / 1_000;
+  const node = process.cpuUsage(cpu0.node);
+  const perEdge = (us: number) => Math.round(us / edges.length);
+  const cpuMicrosPerEdge: Record<string, number> = { node: perEdge(node.user + node.system) };
+  cpuNow().servers.forEach((after, k) => {
+    const before = cpu0.servers[k];
+    if (after !== undefined && before !== undefined) cpuMicrosPerEdge[SERVERS[k]!] = perEdge((after - before) * 1e6);
+  });
+  return { eps: Math.round(edges.length / seconds), cpuMicrosPerEdge };
 }
 
 const migrations = [{ name: "relation", dir: path.join(ROOT, "services/relation/migrations") }];
@@ -177,7 +209,9 @@ await admin.createTopics({
   waitForLeaders: true,
   topics: [eventsTopic, countsTopic].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1 })),
 });
-const redis = new Redis(i.redisUrl);
+// the client the persister process opens (openRedis): auto-pipelining, fail-fast timeouts
+const redis = createRedis(i.redisUrl, { logger, name: "persist-bench" });
+await waitForRedisReady(redis);
 const fansCache = new FansCache(redis, { keyPrefix: prefix });
 const producer = await createIdempotentProducer(kafka);
 const sharded = ShardedMysql.create({ dsns: persisterDbs.dsns, virtualShards: 64, poolSize: POOL_SIZE, logger });
@@ -196,12 +230,13 @@ try {
   const throughput = [];
   for (const size of BATCH_SIZES) {
     const n = size === 1 ? EDGES_AT_SIZE_1 : edgesPerSize;
-    const rawEps = await timed(freshEdges(n), size, (b) => rawInsert(raw, b));
-    const rawCountsEps = await timed(freshEdges(n), size, (b) => rawInsertWithCounts(raw, b));
-    const shardsEps = await timed(freshEdges(n), size, (b) => persister.writeShards(b));
+    const rawRun = await timed(freshEdges(n), size, (b) => rawInsert(raw, b));
+    const rawCountsRun = await timed(freshEdges(n), size, (b) => rawInsertWithCounts(raw, b));
+    const shardsRun = await timed(freshEdges(n), size, (b) => persister.writeShards(b));
     const pipelineEdges = freshEdges(n);
     await seedRelationState(pipelineEdges);
-    const pipelineEps = await timed(pipelineEdges, Math.max(size, FETCHED), handlerRun(persister, size));
+    const pipelineRun = await timed(pipelineEdges, Math.max(size, FETCHED), handlerRun(persister, size));
+    const [rawEps, rawCountsEps, shardsEps, pipelineEps] = [rawRun.eps, rawCountsRun.eps, shardsRun.eps, pipelineRun.eps];
     throughput.push({
       batchSize: size,
       edges: n,
@@ -212,6 +247,13 @@ try {
       shardsVsRaw: Number((shardsEps / rawEps).toFixed(2)),
       pipelineVsRaw: Number((pipelineEps / rawEps).toFixed(2)),
       shardsVsRawWithCounts: Number((shardsEps / rawCountsEps).toFixed(2)),
+      // CPU µs per edge of the bench process (where the persister runs) and of each server, per run
+      cpuMicrosPerEdge: {
+        rawInsert: rawRun.cpuMicrosPerEdge,
+        rawInsertWithCounts: rawCountsRun.cpuMicrosPerEdge,
+        persisterShards: shardsRun.cpuMicrosPerEdge,
+        persisterPipeline: pipelineRun.cpuMicrosPerEdge,
+      },
     });
   }
 
@@ -240,25 +282,13 @@ try {
   );
   const load = freshEdges(Math.ceil(rate * lagSeconds), 50_000);
   await seedRelationState(load);
-  const t0 = Date.now();
-  const sends: Promise<void>[] = [];
-  let sent = 0;
-  while (sent < load.length) {
-    const due = Math.min(load.length, Math.floor(((Date.now() - t0) / 1_000) * rate));
-    if (due > sent) {
-      const batch = load.slice(sent, due);
-      sent = due;
-      sends.push(
-        producer.send(
-          eventsTopic,
-          batch.map((e) => ({ key: String(e.from), value: encodeRelationEvent(e) })),
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, TICK_MS));
-  }
-  await Promise.all(sends);
-  const offeredSeconds = (Date.now() - t0) / 1_000;
+  const { startedAtMs: t0, offeredSeconds } = await producePaced({
+    brokers: i.kafkaBrokers,
+    topic: eventsTopic,
+    events: load,
+    ratePerSecond: rate,
+    tickMs: TICK_MS,
+  });
   const deadline = Date.now() + 60_000;
   while (lags.length < load.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await running.stop();

@@ -38,7 +38,9 @@ export function withOrigins(changes: readonly CountChange[], events: readonly Ed
     if (!e.requestIds) continue;
     for (const side of [FOLLOWS_SIDE, FANS_SIDE]) {
       const key = `${side.countName}:${side.owner(e)}`;
-      byCount.set(key, [...(byCount.get(key) ?? []), ...e.requestIds]);
+      const ids = byCount.get(key);
+      if (ids) ids.push(...e.requestIds);
+      else byCount.set(key, [...e.requestIds]);
     }
   }
   if (byCount.size === 0) return changes;

@@ -69,7 +69,9 @@ export interface EdgeFold {
  */
 export function foldEdge(row: EdgeRow | undefined, events: readonly EdgeEvent[]): EdgeFold {
   const baseVersion = row?.version ?? 0;
-  const newer = events.filter((e) => e.version > baseVersion || (e.replace === true && e.version === baseVersion)).sort((a, b) => a.version - b.version);
+  const applies = (e: EdgeEvent) => e.version > baseVersion || (e.replace === true && e.version === baseVersion);
+  // most edges get one event per batch: no filtered, sorted copy for them
+  const newer = events.length === 1 ? (applies(events[0]!) ? events : []) : events.filter(applies).sort((a, b) => a.version - b.version);
   if (newer.length === 0) return { next: undefined, delta: 0, newest: undefined, applied: 0 };
 
   let status: EdgeStatus = row?.status ?? INACTIVE;
