@@ -16,6 +16,7 @@
  */
 import { masterNodes, type RedisClient } from "@rs/redis";
 import type { RelationCache } from "../adapters/redis/relation-cache.js";
+import { pendingToTransition } from "../domain/pending-sweeper.js";
 import { isUserId, type PendingEntry } from "../domain/relation-transition.js";
 import type { EdgeEvent } from "../persister/edge-fold.js";
 import { readEdgeRows } from "../persister/edge-rows.repository.js";
@@ -43,15 +44,6 @@ function userOfKey(key: string): number | undefined {
   const id = Number(/\{(\d+)\}$/.exec(key)?.[1]);
   return isUserId(id) ? id : undefined;
 }
-
-const toEvent = (a: number, e: PendingEntry): EdgeEvent => ({
-  from: a,
-  to: e.to,
-  action: e.action,
-  version: e.version,
-  occurredAtMs: e.timeMs,
-  source: e.source,
-});
 
 async function checkUser(ctx: ReconcileContext, deps: PendingCheckDeps, a: number): Promise<void> {
   let entries: PendingEntry[];
@@ -86,7 +78,7 @@ async function checkUser(ctx: ReconcileContext, deps: PendingCheckDeps, a: numbe
   }
   if (ctx.dryRun) return;
   if (unpersisted.length > 0) {
-    const events = unpersisted.map((e) => toEvent(a, e));
+    const events = unpersisted.map((e): EdgeEvent => pendingToTransition(a, e));
     const written = await deps.persister.writeShards(events);
     await deps.persister.afterCommit(events, written);
     await ctx.publish(written.counts);
