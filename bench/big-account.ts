@@ -39,7 +39,6 @@ import { relationV1 } from "@rs/idl";
 import { createKafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql, type RowDataPacket } from "@rs/mysql";
-import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
 import { TELEMETRY_PRELOAD } from "../deploy/stack/apps.js";
 import { infraEnv, ROOT } from "../deploy/stack/settings.js";
 import { RelationReadsRepository } from "../services/relation/src/adapters/mysql/relation-reads.repository.js";
@@ -50,6 +49,7 @@ import { removeBenchState } from "./lib/bench-cleanup.js";
 import { spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
+import { redisProcessId } from "./lib/redis-info.js";
 import { duration, ProgressBar } from "./lib/progress-bar.js";
 import { writeResult } from "./lib/results.js";
 
@@ -154,17 +154,6 @@ async function mariadbPid(): Promise<number | undefined> {
     return Number(readFileSync(rows[0]!.f, "utf8").trim());
   } catch {
     return undefined;
-  }
-}
-
-async function redisPid(): Promise<number | undefined> {
-  const redis = createRedis(infra.REDIS_URL!, { logger, name: "big-account-info" });
-  try {
-    await waitForRedisReady(redis);
-    const pid = /process_id:(\d+)/.exec(await redis.info("server"))?.[1];
-    return pid ? Number(pid) : undefined;
-  } finally {
-    await closeRedis(redis);
   }
 }
 
@@ -321,7 +310,13 @@ try {
     RELATION_KEY_PREFIX: `${keyPrefix}rel:`,
     RELATION_EVENTS_TOPIC: topic,
   });
-  Object.assign(rpcPids, { relation: relation.child.pid, user: user.child.pid, count: count.child.pid, redis: await redisPid(), mariadb: await mariadbPid() });
+  Object.assign(rpcPids, {
+    relation: relation.child.pid,
+    user: user.child.pid,
+    count: count.child.pid,
+    redis: await redisProcessId(infra.REDIS_URL!),
+    mariadb: await mariadbPid(),
+  });
 
   const client = createServiceClient(relationV1.RelationServiceClient, { target: { address: relation.address }, logger, deadlineMs: 30_000 });
   const walked = flags.has("--walk") ? await walk(client) : undefined;

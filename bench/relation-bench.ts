@@ -37,6 +37,7 @@ import { freePort } from "../test/support/free-port.js";
 import { deleteKeysMatching } from "../test/support/redis-keys.js";
 import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
+import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 
@@ -64,29 +65,6 @@ interface Result extends GhzResult {
 }
 
 const MICROS_PER_SECOND = 1e6;
-
-/** The pid of the Redis server (same machine), for its CPU per call. */
-async function redisProcessId(url: string): Promise<number | undefined> {
-  const redis = createRedis(url, { logger, name: "relation-bench-info" });
-  try {
-    await waitForRedisReady(redis);
-    const pid = /process_id:(\d+)/.exec(await redis.info("server"))?.[1];
-    return pid ? Number(pid) : undefined;
-  } finally {
-    await closeRedis(redis);
-  }
-}
-
-/** Commands the Redis server has processed since it started (INFO stats). */
-async function redisCommands(url: string): Promise<number> {
-  const redis = createRedis(url, { logger, name: "relation-bench-info" });
-  try {
-    await waitForRedisReady(redis);
-    return Number(/total_commands_processed:(\d+)/.exec(await redis.info("stats"))?.[1] ?? 0);
-  } finally {
-    await closeRedis(redis);
-  }
-}
 
 /** A deterministic pseudo-random generator, so runs seed the same graph. */
 function lcg(seed: number): () => number {
@@ -287,12 +265,12 @@ try {
     ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency, reportErrors: true });
     const pids = [addr === echoAddr ? echo?.pid : relation?.pid, user?.pid, redisPid];
     const before = pids.map((pid) => cpuSeconds(pid));
-    const commandsBefore = await redisCommands(infra.REDIS_URL!);
+    const commandsBefore = await redisCommandsProcessed(infra.REDIS_URL!);
     const result: Result = ghz(name, addr, call, data, { seconds, concurrency, reportErrors: true });
     const after = pids.map((pid) => cpuSeconds(pid));
     const calls = result.rps * seconds;
     // every Redis command of the relation and user processes (and the two INFO calls) per call
-    result.redisCommandsPerCall = calls === 0 ? undefined : Number((((await redisCommands(infra.REDIS_URL!)) - commandsBefore) / calls).toFixed(2));
+    result.redisCommandsPerCall = calls === 0 ? undefined : Number((((await redisCommandsProcessed(infra.REDIS_URL!)) - commandsBefore) / calls).toFixed(2));
     const perCall = (i: number) => {
       const [b, a] = [before[i], after[i]];
       return b === undefined || a === undefined || calls === 0 ? undefined : Math.round(((a - b) * MICROS_PER_SECOND) / calls);
