@@ -15,7 +15,7 @@
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
  * everything afterwards. BENCH_ZIPF=<s> makes the list owners Zipf-distributed
  * (hot accounts); the relation process inherits the environment, so e.g.
- * PROFILE_CACHE_SIZE=0 turns its hot-profile cache off. Prints a table and writes bench/results/relation-bench.json
+ * PROFILE_HOT_CACHE_SIZE=0 turns the relation's and the user service's hot profiles off. Prints a table and writes bench/results/relation-bench.json
  * (BENCH_RESULT=<name>: bench/results/<name>.json), ghz's HTML reports under bench/results/ghz/. BENCH_NODE_ARGS
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
  */

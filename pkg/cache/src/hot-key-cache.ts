@@ -37,6 +37,26 @@ export interface HotKeyCacheStats {
   misses: number;
 }
 
+/**
+ * One service's settings for a hot-key cache (docs/adr/0018): how many keys it
+ * keeps (0: none), how long a kept value is served (the staleness bound), and
+ * how often within the window of {@link HOT_KEY_DEFAULTS} a key must be asked
+ * for to be kept.
+ */
+export interface HotKeySettings {
+  readonly size: number;
+  readonly ttlMs: number;
+  readonly minHits: number;
+  /** Clock in ms (tests move it). */
+  readonly now?: () => number;
+}
+
+/** The hot-key cache of `settings`, or undefined when its size is 0 (off). */
+export function hotKeyCache<V extends NonNullable<unknown>, K extends string | number = string>(settings: HotKeySettings): HotKeyCache<V, K> | undefined {
+  if (settings.size <= 0) return undefined;
+  return new HotKeyCache<V, K>({ maxEntries: settings.size, ttlMs: settings.ttlMs, minHits: settings.minHits, now: settings.now });
+}
+
 /** `K`: string keys, or numbers (ids) so a lookup builds no string. */
 export class HotKeyCache<V extends NonNullable<unknown>, K extends string | number = string> {
   private readonly lru: LRUCache<K, V>;

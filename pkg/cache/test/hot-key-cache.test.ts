@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HotKeyCache } from "../src/index.js";
+import { HotKeyCache, hotKeyCache } from "../src/index.js";
 
 function clock(start = 5_000_000) {
   let t = start;
@@ -101,5 +101,15 @@ describe("HotKeyCache", () => {
     expect(cache.stats).toEqual({ hits: 1, misses: 3 });
     cache.invalidate("a");
     expect(cache.lookup("a")).toBeUndefined();
+  });
+
+  it("hotKeyCache builds one from a service's settings, and none when its size is 0", async () => {
+    const c = clock();
+    expect(hotKeyCache({ size: 0, ttlMs: 500, minHits: 1 })).toBeUndefined();
+    const cache = hotKeyCache<string>({ size: 2, ttlMs: 500, minHits: 1, now: c.now })!;
+    const l = loader();
+    await cache.get("k", async (k) => (await l.load(k)).key);
+    expect(await cache.get("k", async (k) => (await l.load(k)).key)).toBe("k");
+    expect(l.calls("k")).toBe(1);
   });
 });

@@ -36,6 +36,18 @@ export const redisSettings = {
     ),
 };
 
+/**
+ * The staleness bound and threshold of a service's hot-key caches
+ * (docs/adr/0018-hot-profiles-in-process.md); each cache's size is the service's own setting.
+ */
+export const hotKeySettings = {
+  HOT_KEY_TTL_MS: f
+    .positiveInt()
+    .default(1_000)
+    .describe("How long a hot key's value is served from process memory without asking Redis or another service: how stale it may be"),
+  HOT_KEY_MIN_HITS: f.positiveInt().default(3).describe("Times within 10 s a key must be asked for before its value is kept in process"),
+};
+
 export const etcdSettings = {
   ETCD_ENDPOINTS: f.urlList(["http:", "https:"]).describe("Comma-separated etcd client URLs"),
 };

@@ -1,4 +1,4 @@
-import { env, etcdSettings, grpcServerSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
+import { env, etcdSettings, grpcServerSettings, hotKeySettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
 import { COUNT_CACHE_DEFAULTS } from "./adapters/redis/counter-cache.js";
 
 /**
@@ -30,12 +30,11 @@ export const countConfigSchema = z.object({
   ...redisSettings,
   ...etcdSettings,
   ...countCacheSettings,
+  ...hotKeySettings,
   COUNT_HOT_CACHE_SIZE: env
     .nonNegativeInt()
     .default(10_000)
-    .describe("Hot counters (asked for COUNT_HOT_MIN_HITS times in 10 s: a big account's counts) kept in process; 0 turns it off"),
-  COUNT_HOT_TTL_MS: env.positiveInt().default(1_000).describe("How long a kept counter is served without asking Redis: how stale a hot count may be"),
-  COUNT_HOT_MIN_HITS: env.positiveInt().default(3).describe("Times within 10 s a counter must be asked for before it is kept in process"),
+    .describe("Hot counters (a big account's counts) kept in process in front of Redis (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
   SERVICE_NAME: env.string().default("count").describe("Name this service registers under in etcd (/services/<name>/...)"),
 });
 

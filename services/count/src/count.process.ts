@@ -8,7 +8,7 @@ import { withSafeDecoding } from "@rs/grpc";
 import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
-import { withHotCounters } from "./adapters/memory/hot-counters.js";
+import { HotCounters } from "./adapters/memory/hot-counters.js";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
 import { ShardCountsRepository } from "./adapters/mysql/shard-counts.repository.js";
 import { CounterCache } from "./adapters/redis/counter-cache.js";
@@ -63,9 +63,9 @@ export async function startCountService(
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);
       const store = new CountersRepository(mysql, logger);
       const authority = new ShardCountsRepository(mysql, logger);
-      const hotCache = withHotCounters(
+      const hotCache = new HotCounters(
         cache,
-        { size: config.COUNT_HOT_CACHE_SIZE, ttlMs: config.COUNT_HOT_TTL_MS, minHits: config.COUNT_HOT_MIN_HITS },
+        { size: config.COUNT_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
         hotCounterMetrics,
       );
       const reads = new CountReadsService({ store, cache: hotCache, logger, observer: countReadsMetrics, authority });

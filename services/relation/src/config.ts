@@ -1,4 +1,4 @@
-import { env, etcdSettings, grpcServerSettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
+import { env, etcdSettings, grpcServerSettings, hotKeySettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
 import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
 import { BACKLOG_DEFAULTS } from "./adapters/redis/backlog-gauges.js";
@@ -43,9 +43,7 @@ export const RELATION_DEFAULTS = {
   USER_CALL_DEADLINE_MS: 1_000,
   USER_EXISTS_CACHE_SIZE: 100_000,
   USER_EXISTS_CACHE_TTL_MS: 10 * 60 * 1000,
-  PROFILE_CACHE_SIZE: 10_000,
-  PROFILE_CACHE_TTL_MS: 1_000,
-  PROFILE_HOT_MIN_HITS: 3,
+  PROFILE_HOT_CACHE_SIZE: 10_000,
   FANS_HOT_PAGES: 1_000,
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
@@ -76,6 +74,7 @@ export const relationConfigSchema = z.object({
   ...etcdSettings,
   ...kafkaSettings,
   ...relationCacheSettings,
+  ...hotKeySettings,
   SERVICE_NAME: env.string().default("relation").describe("Name this service registers under in etcd (/services/<name>/...)"),
   USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service (UserExists, BatchGetUsers)"),
   USER_CALL_DEADLINE_MS: env
@@ -90,24 +89,14 @@ export const relationConfigSchema = z.object({
     .positiveInt()
     .default(RELATION_DEFAULTS.USER_EXISTS_CACHE_TTL_MS)
     .describe("How long a known-existing user id is trusted without asking again"),
-  PROFILE_CACHE_SIZE: env
+  PROFILE_HOT_CACHE_SIZE: env
     .nonNegativeInt()
-    .default(RELATION_DEFAULTS.PROFILE_CACHE_SIZE)
-    .describe("Profiles of hot users (asked for PROFILE_HOT_MIN_HITS times in 10 s) kept in process for list hydration; 0 turns it off"),
-  PROFILE_CACHE_TTL_MS: env
-    .positiveInt()
-    .default(RELATION_DEFAULTS.PROFILE_CACHE_TTL_MS)
-    .describe("How long a kept profile is served without asking the user service: how stale a listed profile may be"),
-  PROFILE_HOT_MIN_HITS: env
-    .positiveInt()
-    .default(RELATION_DEFAULTS.PROFILE_HOT_MIN_HITS)
-    .describe("Times within 10 s a profile must be asked for before it is kept in process"),
+    .default(RELATION_DEFAULTS.PROFILE_HOT_CACHE_SIZE)
+    .describe("Profiles of hot users kept in process for list hydration (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
   FANS_HOT_PAGES: env
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.FANS_HOT_PAGES)
-    .describe(
-      "First fans pages of hot users (a viral account's, asked for PROFILE_HOT_MIN_HITS times in 10 s) kept in process for PROFILE_CACHE_TTL_MS; 0 turns it off",
-    ),
+    .describe("First fans pages of hot users (a viral account's) kept in process (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
   FOLLOWING_CAP: env.positiveInt().default(RELATION_DEFAULTS.FOLLOWING_CAP).describe("Most users one user may follow (product rule; bounds following:{A})"),
   KAFKA_CLIENT_ID: env.string().default("relation").describe("Kafka client id of the event producer"),
   KAFKA_CLIENT_RETRIES: env

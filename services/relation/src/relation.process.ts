@@ -85,9 +85,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const users = new UserServiceDirectory(userClient, {
         existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
-        profileCacheSize: config.PROFILE_CACHE_SIZE,
-        profileCacheTtlMs: config.PROFILE_CACHE_TTL_MS,
-        profileHotMinHits: config.PROFILE_HOT_MIN_HITS,
+        hotProfiles: { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
       });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
 
@@ -130,8 +128,8 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const loader = new FollowingLoader(cache, store, config.LOAD_SHARD_READS);
       const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS, {
         size: config.FANS_HOT_PAGES,
-        ttlMs: config.PROFILE_CACHE_TTL_MS,
-        minHits: config.PROFILE_HOT_MIN_HITS,
+        ttlMs: config.HOT_KEY_TTL_MS,
+        minHits: config.HOT_KEY_MIN_HITS,
       });
       const queries = new RelationQueries(cache, loader);
       const writer = new RelationWriter({

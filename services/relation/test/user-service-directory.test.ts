@@ -11,7 +11,7 @@ function directoryFailingWith(code: status): UserServiceDirectory {
     userExists: () => Promise.reject(grpcError(code)),
     batchGetUsers: () => Promise.reject(grpcError(code)),
   } as unknown as ServiceClient<userV1.UserServiceClient>;
-  return new UserServiceDirectory(client, { existsCacheSize: 10, existsCacheTtlMs: 1_000, profileCacheSize: 0, profileCacheTtlMs: 1, profileHotMinHits: 1 });
+  return new UserServiceDirectory(client, { existsCacheSize: 10, existsCacheTtlMs: 1_000, hotProfiles: { size: 0, ttlMs: 1, minHits: 1 } });
 }
 
 /** A user service that answers every id, counting how often each was asked for. */
@@ -44,10 +44,7 @@ describe("the user service seen from relation", () => {
     const d = new UserServiceDirectory(svc.client, {
       existsCacheSize: 10,
       existsCacheTtlMs: 1_000,
-      profileCacheSize: 100,
-      profileCacheTtlMs: 500,
-      profileHotMinHits: 2,
-      now: () => t,
+      hotProfiles: { size: 100, ttlMs: 500, minHits: 2, now: () => t },
     });
     // user 1 is on every page, users 100+ on one page each
     for (let page = 0; page < 5; page++) await d.profiles([1, 100 + page]);
@@ -72,9 +69,7 @@ describe("the user service seen from relation", () => {
     const d = new UserServiceDirectory(svc.client, {
       existsCacheSize: 10,
       existsCacheTtlMs: 1_000,
-      profileCacheSize: 0,
-      profileCacheTtlMs: 500,
-      profileHotMinHits: 1,
+      hotProfiles: { size: 0, ttlMs: 500, minHits: 1 },
     });
     for (let i = 0; i < 3; i++) await d.profiles([1]);
     expect(svc.asked(1)).toBe(3);

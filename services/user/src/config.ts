@@ -2,6 +2,7 @@ import {
   env,
   etcdSettings,
   grpcServerSettings,
+  hotKeySettings,
   jwtSettings,
   kafkaSettings,
   loadConfig,
@@ -54,12 +55,11 @@ export const userConfigSchema = withJwtKeyRules(
     ...etcdSettings,
     ...jwtSettings,
     ...userStoreSettings,
+    ...hotKeySettings,
     PROFILE_HOT_CACHE_SIZE: env
       .nonNegativeInt()
       .default(10_000)
-      .describe("Hot profiles (asked for PROFILE_HOT_MIN_HITS times in 10 s: a big account's) kept in process in front of Redis; 0 turns it off"),
-    PROFILE_HOT_TTL_MS: env.positiveInt().default(1_000).describe("How long a kept profile is served without asking Redis: how stale a hot profile may be"),
-    PROFILE_HOT_MIN_HITS: env.positiveInt().default(3).describe("Times within 10 s a profile must be asked for before it is kept in process"),
+      .describe("Hot profiles (a big account's) kept in process in front of Redis (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
     SERVICE_NAME: env.string().default("user").describe("Name this instance registers under in etcd (/services/<name>/)"),
     BCRYPT_COST: z.coerce
       .number({ error: "must be an integer" })

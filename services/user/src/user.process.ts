@@ -9,7 +9,7 @@ import { protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
 import { redisReadiness } from "@rs/redis";
 import { LeasedIdSource } from "./adapters/ids/leased-id-source.js";
-import { withHotProfiles } from "./adapters/memory/hot-profiles.js";
+import { HotProfiles } from "./adapters/memory/hot-profiles.js";
 import { UsersRepository } from "./adapters/mysql/users.repository.js";
 import { RedisProfileCache } from "./adapters/redis/profile-cache.js";
 import { RedisUserExistenceFilter } from "./adapters/redis/user-existence-filter.js";
@@ -58,9 +58,9 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
 
       const store = new UsersRepository(sharded);
       const redisCache = RedisProfileCache.fromSettings(redis, config);
-      const cache = withHotProfiles(
+      const cache = new HotProfiles(
         redisCache,
-        { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.PROFILE_HOT_TTL_MS, minHits: config.PROFILE_HOT_MIN_HITS },
+        { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
         hotProfileMetrics,
       );
       const existence = new RedisUserExistenceFilter(redis, {

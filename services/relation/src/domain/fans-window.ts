@@ -10,7 +10,7 @@
  * kept page at once ({@link forget}), one through another instance is seen when
  * the TTL ends (docs/adr/0018-hot-profiles-in-process.md).
  */
-import { HotKeyCache, Singleflight } from "@rs/cache";
+import { hotKeyCache, Singleflight, type HotKeyCache, type HotKeySettings } from "@rs/cache";
 import { unavailable } from "@rs/errors";
 import { relationMetrics } from "../relation.metrics.js";
 import type { CursorPosition } from "./cursor.js";
@@ -29,20 +29,6 @@ const miss = relationMetrics.cacheLookups.labels("fans", "miss");
 const hotHit = relationMetrics.cacheLookups.labels("hot_fans_page", "hit");
 const hotMiss = relationMetrics.cacheLookups.labels("hot_fans_page", "miss");
 
-/** First fans pages of hot users kept in process. */
-export interface HotFansPagesOptions {
-  /** Users whose first page is kept at most (0: none). */
-  readonly size: number;
-  /** How long a kept page is served: the staleness bound. */
-  readonly ttlMs: number;
-  /** Times within 10 s a user's first page must be asked for before it is kept. */
-  readonly minHits: number;
-  readonly now?: () => number;
-}
-
-const HOT_WINDOW_MS = 10_000;
-const HOT_WINDOW_BUCKETS = 10;
-
 export class FansWindow {
   private readonly flights = new Singleflight<number, void>();
   /** B → its first page at the page size it was last asked for. */
@@ -52,12 +38,9 @@ export class FansWindow {
     private readonly fans: FansWindowCache,
     private readonly store: RelationStore,
     private readonly attempts: number,
-    hot?: HotFansPagesOptions,
+    hot?: HotKeySettings,
   ) {
-    this.hot =
-      hot && hot.size > 0
-        ? new HotKeyCache({ maxEntries: hot.size, ttlMs: hot.ttlMs, windowMs: HOT_WINDOW_MS, buckets: HOT_WINDOW_BUCKETS, minHits: hot.minHits, now: hot.now })
-        : undefined;
+    this.hot = hot && hotKeyCache<{ readonly limit: number; readonly page: ListPage }, number>(hot);
   }
 
   /** Drops B's kept first page (B's fans just changed through this process). */

@@ -9,14 +9,14 @@
  * Profiles of hot users (a page of a big account's fans, a celebrity in many
  * following lists) are kept in process for a short, bounded time: a
  * sliding-window top-K decides which ids are hot, and only the rest of a page
- * is asked for. A kept profile is at most `profileCacheTtlMs` older than the
+ * is asked for. A kept profile is at most the hot-key TTL older than the
  * user service's answer (its counts lag the shards by the count pipeline's own
  * lag anyway); a follow or unfollow through this process drops both users'
  * profiles at once ({@link forget}).
  */
 import { status } from "@grpc/grpc-js";
 import { LRUCache } from "lru-cache";
-import { HotKeyCache } from "@rs/cache";
+import { hotKeyCache, type HotKeyCache, type HotKeySettings } from "@rs/cache";
 import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
@@ -32,18 +32,9 @@ export interface UserDirectoryOptions {
   readonly existsCacheSize: number;
   /** How long such an id is trusted. */
   readonly existsCacheTtlMs: number;
-  /** Hot profiles kept in process (0: none). */
-  readonly profileCacheSize: number;
-  /** How long a kept profile is served without asking again: the staleness bound. */
-  readonly profileCacheTtlMs: number;
-  /** Times an id must be asked for within 10 s to count as hot. */
-  readonly profileHotMinHits: number;
-  /** Clock of the hot-profile cache (tests move it). */
-  readonly now?: () => number;
+  /** Hot users' profiles kept in process (size 0: none). */
+  readonly hotProfiles: HotKeySettings;
 }
-
-const HOT_WINDOW_MS = 10_000;
-const HOT_WINDOW_BUCKETS = 10;
 
 /**
  * The user service not answering within this service's deadline for it is an
@@ -68,17 +59,7 @@ export class UserServiceDirectory implements UserDirectory {
     opts: UserDirectoryOptions,
   ) {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
-    this.hot =
-      opts.profileCacheSize > 0
-        ? new HotKeyCache<UserProfile, number>({
-            maxEntries: opts.profileCacheSize,
-            ttlMs: opts.profileCacheTtlMs,
-            windowMs: HOT_WINDOW_MS,
-            buckets: HOT_WINDOW_BUCKETS,
-            minHits: opts.profileHotMinHits,
-            now: opts.now,
-          })
-        : undefined;
+    this.hot = hotKeyCache<UserProfile, number>(opts.hotProfiles);
   }
 
   /** Hits and misses of the hot-profile cache since start (zero when it is off). */
