@@ -107,7 +107,7 @@ describe("count service", () => {
     const s = await w.service({ COUNT_CACHE_BUCKETS: "1", COUNT_KEY_PREFIX: `${w.prefix}one:` });
     const ids = Array.from({ length: 700 }, randomId);
     for (let i = 0; i < ids.length; i += 100) await s.client.batchGetCounts({ userIds: ids.slice(i, i + 100) });
-    const key = s.running.internals.cache.bucketKey({ entityType: "user", entityId: ids[0]!, name: "following" });
+    const { key } = s.running.internals.cache.locate({ entityType: "user", entityId: ids[0]!, name: "following" });
     expect(await w.redis.hlen(key)).toBe(512);
     expect(await w.redis.object("ENCODING", key)).toBe("listpack");
     const bytes = Number(await w.redis.memory("USAGE", key));

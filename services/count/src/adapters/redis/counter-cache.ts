@@ -64,11 +64,6 @@ export class CounterCache {
     return { key: `${this.opts.keyPrefix}${k.entityType}:${k.name}:b${slot.bucket}`, field: slot.field };
   }
 
-  /** The bucket key of a counter. */
-  bucketKey(k: CounterKey): string {
-    return this.locate(k).key;
-  }
-
   /** Cached values in the order of `keys` (undefined = not cached): one HMGET per bucket, pipelined. */
   async getMany(keys: readonly CounterKey[]): Promise<(number | undefined)[]> {
     const byBucket = new Map<string, { idx: number[]; fields: Buffer[] }>();
