@@ -32,5 +32,5 @@ export {
   refreshTopology,
   type PipelineReply,
 } from "./cluster-routing.js";
-export { defineScript, type RedisScript, type ScriptArg } from "./define-script.js";
+export { ANY_KEY_COUNT, defineScript, type RedisScript, type ScriptArg } from "./define-script.js";
 export type { Cluster, Redis } from "ioredis";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
 import { infra } from "../../../test/infra.js";
-import { closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type RedisClient } from "../src/index.js";
+import { ANY_KEY_COUNT, closeRedis, createRedis, defineScript, redisReadiness, waitForRedisReady, type RedisClient } from "../src/index.js";
 import { freePort } from "../../../test/support/free-port.js";
 import { privateRedis, type PrivateRedis } from "../../../test/support/private-redis.js";
 import { CLUSTER_FIXTURES, startRedisCluster, type RedisClusterFixture } from "../../../test/support/redis-cluster.js";
@@ -49,6 +49,12 @@ describe("@rs/redis against the shared Redis", () => {
     expect(() => defineScript(redis, "rsTestIncr", "return 1", 0)).toThrow(/different body/);
     expect(() => defineScript(redis, "get", "return 1", 0)).toThrow(/collides/);
   });
+
+  it("passes each call's keys to a script of any key count", async () => {
+    const incr = defineScript<[number, number]>(redis, "rsTestIncrAny", INCR_LUA, ANY_KEY_COUNT);
+    expect(await incr([`${prefix}any`], [3])).toEqual([3, 1]);
+    expect(await incr([`${prefix}any`, `${prefix}other`, `${prefix}third`], [4])).toEqual([7, 3]);
+  });
 });
 
 describe("@rs/redis against a private redis-server", () => {
@@ -77,6 +83,12 @@ describe("@rs/redis against a private redis-server", () => {
     // The fallback loaded it again, so the next calls are plain EVALSHA.
     expect(await redis.script("EXISTS", incr.sha)).toEqual([1]);
     expect(await incr(["flush:n"], [1])).toEqual([3, 1]);
+
+    const any = defineScript<[number, number]>(redis, "rsFlushIncrAny", INCR_LUA, ANY_KEY_COUNT);
+    await redis.script("FLUSH");
+    expect(await any(["flush:m", "flush:o"], [1])).toEqual([1, 2]);
+    expect(await redis.script("EXISTS", any.sha)).toEqual([1]);
+    expect(await any(["flush:m"], [1])).toEqual([2, 1]);
   });
 
   it("rejects in-flight and new commands fast while Redis is down, then recovers by itself", async () => {
@@ -162,6 +174,9 @@ describe("@rs/redis against a three-master Redis Cluster", () => {
     const two = defineScript<number>(redis, "rsClusterTwo", "redis.call('SET', KEYS[1], ARGV[1]) redis.call('SET', KEYS[2], ARGV[1]) return 2", 2);
     expect(await two(["a:{7}", "b:{7}"], ["x"])).toBe(2);
     await expect(two(["a:{7}", "b:{8}"], ["x"])).rejects.toThrow(/CROSSSLOT|same slot/i);
+    const any = defineScript<[number, number]>(redis, "rsClusterAny", INCR_LUA, ANY_KEY_COUNT);
+    expect(await any(["n:{7}", "m:{7}", "o:{7}"], [2])).toEqual([2, 3]);
+    await expect(any(["n:{7}", "n:{8}"], [1])).rejects.toThrow(/CROSSSLOT|same slot/i);
   });
 
   it("fails readiness when a master is down", async () => {
