@@ -18,6 +18,7 @@ export const REDIS_CLUSTER_TESTS = [
   "services/relation/test/following-write.int.test.ts",
   "services/relation/test/following-large.int.test.ts",
   "services/relation/test/fans-cache.int.test.ts",
+  "services/relation/test/post-commit-steps.int.test.ts",
   "services/relation/test/pending-index.int.test.ts",
   "services/relation/test/backlog-gauges.int.test.ts",
   "services/count/test/count-service.int.test.ts",
@@ -29,6 +30,7 @@ export const REDIS_CLUSTER_TESTS = [
   "pkg/auth/test/revocation.int.test.ts",
   "pkg/cache/test/redis-bloom-filter.int.test.ts",
   "gateway/test/redis-token-bucket.int.test.ts",
+  "gateway/test/signed-in.int.test.ts",
 ];
 export default defineConfig({
   test: {

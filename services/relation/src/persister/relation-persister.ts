@@ -34,9 +34,9 @@ import { inShardTransaction } from "./shard-transaction.js";
 export interface RelationPersisterDeps {
   readonly mysql: ShardedMysql;
   /** Clears the pending overlay (compare-and-delete on version). */
-  readonly cache: Pick<RelationCache, "clearPending">;
+  readonly cache: Pick<RelationCache, "clearPendingMany">;
   /** Repeats the fans:{B} step. */
-  readonly fans: Pick<FansCache, "applyFanTransition">;
+  readonly fans: Pick<FansCache, "applyFanTransitions">;
   readonly counts: CountChangeSink;
   readonly logger: Logger;
   readonly metrics?: PersisterMetrics;
@@ -143,26 +143,21 @@ export class RelationPersister {
     return { edgesChanged, edgesUnchanged, transitions, eventsApplied, counts, fansCurrent, underflows };
   }
 
-  /** Step 2: clear what was written from the pending overlay, repeat the fans steps. */
+  /**
+   * Step 2: clear what was written from the pending overlay, repeat the fans
+   * steps; each a few script calls for the whole chunk (per hash slot on a
+   * cluster), not one per follower or edge.
+   */
   async afterCommit(events: readonly EdgeEvent[], result: ShardWriteResult): Promise<void> {
     // The overlay keeps one entry per edge, the newest: clearing with each edge's
     // newest version in the chunk is enough (an older one can no longer be there).
-    const newest = new Map<number, Map<number, number>>();
+    const newest = new Map<string, { from: number; to: number; version: number }>();
     for (const e of events) {
-      const perUser = newest.get(e.from) ?? new Map<number, number>();
-      newest.set(e.from, perUser);
-      if ((perUser.get(e.to) ?? 0) < e.version) perUser.set(e.to, e.version);
+      const key = `${e.from}:${e.to}`;
+      const seen = newest.get(key);
+      if (!seen) newest.set(key, { from: e.from, to: e.to, version: e.version });
+      else if (seen.version < e.version) seen.version = e.version;
     }
-    await Promise.all([
-      ...[...newest].map(([from, perUser]) =>
-        this.deps.cache.clearPending(
-          from,
-          [...perUser].map(([to, version]) => ({ to, version })),
-        ),
-      ),
-      ...result.fansCurrent.map((e) =>
-        this.deps.fans.applyFanTransition({ from: e.from, to: e.to, action: e.action, version: e.version, occurredAtMs: e.occurredAtMs, source: e.source }),
-      ),
-    ]);
+    await Promise.all([this.deps.cache.clearPendingMany([...newest.values()]), this.deps.fans.applyFanTransitions(result.fansCurrent)]);
   }
 }

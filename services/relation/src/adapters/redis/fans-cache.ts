@@ -17,7 +17,7 @@ import type { FanRow, FanSteps, FansLoadResult, FansPageResult, FansWindowCache 
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { MAX_PAGE_LIMIT, toPage } from "./following-reads.js";
-import { RelationScripts } from "./relation-scripts.js";
+import { perCall, RelationScripts, type ScriptArg } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
@@ -70,7 +70,10 @@ export class FansCache implements FanSteps, FansWindowCache {
   private readonly ttlJitterMs: number;
   private readonly emptyTtlMs: number;
 
-  constructor(redis: RedisClient, opts: FansCacheOptions) {
+  constructor(
+    private readonly redis: RedisClient,
+    opts: FansCacheOptions,
+  ) {
     this.keys = relationKeys(opts.keyPrefix);
     this.scripts = new RelationScripts(redis);
     this.windowSize = opts.windowSize ?? DEFAULT_FANS_WINDOW;
@@ -89,11 +92,50 @@ export class FansCache implements FanSteps, FansWindowCache {
 
   /** The fans step of one transition (from = the fan, to = the followed user B). */
   async applyFanTransition(t: RelationTransition): Promise<FanStepResult> {
-    if (!isUserId(t.from)) throw new RangeError(`from must be a positive safe integer, got ${t.from}`);
-    const args = [t.from, actionCode(t.action), t.version, t.occurredAtMs, this.windowSize, this.tombstoneLimit, jitteredTtlMs(this.ttlMs, this.ttlJitterMs)];
-    const r = STEP_RESULTS[replyString("fansApply", await this.scripts.run("fansApply", this.slot(t.to), args))];
-    if (!r) throw new UnexpectedReplyError("fansApply", r);
-    return r;
+    return (await this.applyFanTransitions([t]))[0]!;
+  }
+
+  /**
+   * The fans steps of many transitions in a few script calls instead of one
+   * per transition (by hash slot of B on a cluster): the persister's, after a
+   * chunk committed. Each step does what {@link applyFanTransition} would;
+   * the results come in the order of `ts`.
+   */
+  async applyFanTransitions(ts: readonly RelationTransition[]): Promise<FanStepResult[]> {
+    for (const t of ts) {
+      if (!isUserId(t.from)) throw new RangeError(`from must be a positive safe integer, got ${t.from}`);
+      if (!isUserId(t.to)) throw new RangeError(`user id must be a positive safe integer, got ${t.to}`);
+    }
+    const results: FanStepResult[] = new Array<FanStepResult>(ts.length);
+    const calls = perCall(
+      this.redis,
+      ts.map((t) => t.to),
+      (b) => this.keys.fans(b),
+    );
+    await Promise.all(
+      calls.map(async (call) => {
+        const keys: string[] = [];
+        const args: ScriptArg[] = [this.windowSize, this.tombstoneLimit];
+        const order: number[] = [];
+        for (const [b, indexes] of call) {
+          keys.push(this.keys.fans(b), this.keys.fansVersions(b));
+          args.push(jitteredTtlMs(this.ttlMs, this.ttlJitterMs), indexes.length);
+          for (const i of indexes) {
+            const t = ts[i]!;
+            args.push(t.from, actionCode(t.action), t.version, t.occurredAtMs);
+            order.push(i);
+          }
+        }
+        const r = replyArray("fansApply", await this.scripts.run("fansApply", keys, args));
+        if (r.length !== order.length) throw new UnexpectedReplyError("fansApply", r);
+        order.forEach((i, n) => {
+          const step = STEP_RESULTS[replyString("fansApply", r[n])];
+          if (!step) throw new UnexpectedReplyError("fansApply", r[n]);
+          results[i] = step;
+        });
+      }),
+    );
+    return results;
   }
 
   /**

@@ -34,7 +34,7 @@ import {
 } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
 import { allFollowing, batchIsFollowing, followingCount, followingPage, followsTarget, friends } from "./following-reads.js";
-import { RelationScripts, type ScriptArg } from "./relation-scripts.js";
+import { perCall, RelationScripts, type ScriptArg } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
 import { PendingIndex } from "./pending-index.js";
@@ -251,10 +251,40 @@ export class RelationCache implements FollowingCache, FollowingReads {
    */
   async clearPending(a: number, written: readonly { to: number; version: number }[]): Promise<{ cleared: number; epoch: string }> {
     assertId("user id", a);
-    const args: ScriptArg[] = [this.ttl()];
-    for (const w of written) args.push(w.to, w.version);
-    const r = replyArray("clearPending", await this.scripts.run("clearPending", [this.keys.pending(a), this.keys.meta(a)], args));
+    const r = await this.runClearPending([[a, written]]);
     return { cleared: replyInt("clearPending", r[0]), epoch: replyString("clearPending", r[1]) };
+  }
+
+  /**
+   * {@link clearPending} of many users' entries (`from` owns each) in a few
+   * script calls instead of one per user: the persister's, after a chunk
+   * committed. Returns how many entries went.
+   */
+  async clearPendingMany(written: readonly { from: number; to: number; version: number }[]): Promise<number> {
+    for (const w of written) assertId("user id", w.from);
+    const calls = perCall(
+      this.redis,
+      written.map((w) => w.from),
+      (a) => this.keys.pending(a),
+    );
+    const replies = await Promise.all(calls.map((call) => this.runClearPending([...call].map(([a, indexes]) => [a, indexes.map((i) => written[i]!)]))));
+    let cleared = 0;
+    for (const r of replies) for (let i = 0; i < r.length; i += 2) cleared += replyInt("clearPending", r[i]);
+    return cleared;
+  }
+
+  /** One clear-pending call over the users' keys (one slot on a cluster); the reply is {cleared, epoch} per user, flat. */
+  private async runClearPending(users: readonly (readonly [number, readonly { to: number; version: number }[]])[]): Promise<unknown[]> {
+    const keys: string[] = [];
+    const args: ScriptArg[] = [];
+    for (const [a, entries] of users) {
+      keys.push(this.keys.pending(a), this.keys.meta(a));
+      args.push(this.ttl(), entries.length);
+      for (const w of entries) args.push(w.to, w.version);
+    }
+    const r = replyArray("clearPending", await this.scripts.run("clearPending", keys, args));
+    if (r.length !== 2 * users.length) throw new UnexpectedReplyError("clearPending", r);
+    return r;
   }
 
   /** Notes that Kafka acknowledged A→to's pending transition `version` (see mark-published.lua). */

@@ -4,9 +4,11 @@
  * `fans-common.lua` for the fans scripts), defined with `@rs/redis`'s
  * `defineScript` like every script of the suite: run by EVALSHA, EVAL after
  * NOSCRIPT (restart, failover, SCRIPT FLUSH), the key count checked on every call.
+ * The persister's post-commit steps (`clearPending`, `fansApply`) take the keys
+ * of any number of users: see {@link perCall}.
  */
 import { readFileSync } from "node:fs";
-import { defineScript, type RedisClient, type RedisScript } from "@rs/redis";
+import { ANY_KEY_COUNT, defineScript, keySlot, type RedisClient, type RedisScript } from "@rs/redis";
 
 type Prelude = "common" | "fans";
 
@@ -16,7 +18,7 @@ const SPECS = {
   applyTransition: { file: "apply-transition", keys: 4, prelude: "common" },
   undoTransition: { file: "undo-transition", keys: 5, prelude: "common" },
   isFollowing: { file: "is-following", keys: 2, prelude: "common" },
-  clearPending: { file: "clear-pending", keys: 2, prelude: "common" },
+  clearPending: { file: "clear-pending", keys: ANY_KEY_COUNT, prelude: "common" },
   markPublished: { file: "mark-published", keys: 2, prelude: "common" },
   followingPage: { file: "following-page", keys: 1, prelude: "common" },
   followingCount: { file: "following-count", keys: 1, prelude: "common" },
@@ -25,11 +27,11 @@ const SPECS = {
   pendingClaim: { file: "pending-claim", keys: 1, prelude: "common" },
   pendingSettle: { file: "pending-settle", keys: 1, prelude: "common" },
   redisRunMark: { file: "redis-run-mark", keys: 1, prelude: "common" },
-  fansApply: { file: "fans-apply", keys: 2, prelude: "fans" },
+  fansApply: { file: "fans-apply", keys: ANY_KEY_COUNT, prelude: "fans" },
   fansLoad: { file: "fans-load", keys: 2, prelude: "fans" },
   fansPage: { file: "fans-page", keys: 2, prelude: "fans" },
   friendCandidates: { file: "friend-candidates", keys: 3, prelude: "fans" },
-} as const satisfies Record<string, { file: string; keys: number; prelude: Prelude }>;
+} as const satisfies Record<string, { file: string; keys: number | typeof ANY_KEY_COUNT; prelude: Prelude }>;
 
 export type ScriptName = keyof typeof SPECS;
 export type ScriptArg = string | number;
@@ -70,4 +72,55 @@ export class RelationScripts {
   run(name: ScriptName, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<ScriptReply> {
     return this.scripts[name](keys, args);
   }
+}
+
+/**
+ * Entries per call of a script over many users' keys: enough that a chunk of the
+ * persister takes a few calls instead of one per edge, few enough that no call
+ * holds Redis for long (a fans step is a handful of commands).
+ */
+export const MAX_ENTRIES_PER_CALL = 200;
+
+/**
+ * Splits entries owned by users into script calls: per call the users in
+ * order, each with the indexes of its entries (in their order in `owners`),
+ * at most `max` entries in all. On a Redis Cluster a call's users share one
+ * hash slot (its keys must; `slotKey` names a key of the user); on a single
+ * Redis any users share a call. A user with more entries than fit is split
+ * over calls.
+ */
+export function perCall(redis: RedisClient, owners: readonly number[], slotKey: (user: number) => string, max = MAX_ENTRIES_PER_CALL): Map<number, number[]>[] {
+  const byUser = new Map<number, number[]>();
+  owners.forEach((user, i) => {
+    const list = byUser.get(user);
+    if (list) list.push(i);
+    else byUser.set(user, [i]);
+  });
+  const groups = new Map<number, [number, number[]][]>();
+  for (const entry of byUser) {
+    const slot = redis.isCluster ? keySlot(slotKey(entry[0])) : 0;
+    const group = groups.get(slot);
+    if (group) group.push(entry);
+    else groups.set(slot, [entry]);
+  }
+  const calls: Map<number, number[]>[] = [];
+  for (const group of groups.values()) {
+    let call = new Map<number, number[]>();
+    let size = 0;
+    for (const [user, indexes] of group) {
+      for (let from = 0; from < indexes.length;) {
+        if (size === max) {
+          calls.push(call);
+          call = new Map();
+          size = 0;
+        }
+        const take = indexes.slice(from, from + max - size);
+        call.set(user, take);
+        size += take.length;
+        from += take.length;
+      }
+    }
+    if (size > 0) calls.push(call);
+  }
+  return calls;
 }
