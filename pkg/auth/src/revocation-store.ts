@@ -36,14 +36,15 @@ export class RevocationStore implements RevocationChecker {
     this.now = options.now ?? Date.now;
   }
 
-  private key(jti: string): string {
+  /** The Redis key of the mark of `jti` (a gateway checks it inside its own script). */
+  keyOf(jti: string): string {
     if (jti.length === 0 || jti.length > MAX_JTI_LENGTH) throw new RangeError("jti must be 1-128 characters");
     return this.prefix + jti;
   }
 
   /** Revokes token `jti` until its expiry `expUnix` (seconds) plus the grace. */
   async revoke(jti: string, expUnix: number): Promise<void> {
-    const key = this.key(jti);
+    const key = this.keyOf(jti);
     const until = Math.ceil(expUnix) + this.grace;
     // A token past its expiry (and grace) is refused anyway; EXAT in the past would
     // only write and delete the key.
@@ -53,6 +54,6 @@ export class RevocationStore implements RevocationChecker {
 
   /** True when `jti` was revoked and the mark has not expired. */
   async isRevoked(jti: string): Promise<boolean> {
-    return (await this.redis.exists(this.key(jti))) === 1;
+    return (await this.redis.exists(this.keyOf(jti))) === 1;
   }
 }

@@ -1,5 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
+import { LRUCache } from "lru-cache";
 import { hmacKey, rsaPublicKey, verificationKeyFromConfig, type JwtAlgorithm, type JwtConfig, type VerificationKey } from "./jwt-keys.js";
 import { isUserIdString } from "./token-issuer.js";
 import { TokenError, type TokenErrorReason } from "./token-error.js";
@@ -24,6 +25,14 @@ export interface TokenVerifierOptions {
   readonly clockToleranceSeconds?: number;
   /** Consulted after the signature and claims hold; omit to skip revocation. */
   readonly revocations?: RevocationChecker;
+  /**
+   * Tokens whose signature and claims were verified, kept (token string →
+   * claims) so a token presented again skips the signature and JSON work; at
+   * most this many, least recently used first out; 0 (the default) keeps none.
+   * A kept token is still refused once expired (checked on every use) and still
+   * checked for revocation on every {@link TokenVerifier.verify}. See ADR 0020.
+   */
+  readonly cacheSize?: number;
   /** Clock in milliseconds; tests move it. */
   readonly now?: () => number;
 }
@@ -70,6 +79,7 @@ export class TokenVerifier {
   private readonly key: KeyObject;
   private readonly tolerance: number;
   private readonly now: () => number;
+  private readonly verified: LRUCache<string, VerifiedToken> | undefined;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.algorithm = options.key.algorithm;
@@ -77,10 +87,13 @@ export class TokenVerifier {
     this.tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
     if (!Number.isInteger(this.tolerance) || this.tolerance < 0) throw new RangeError("clockToleranceSeconds must be an integer >= 0");
     this.now = options.now ?? Date.now;
+    const cacheSize = options.cacheSize ?? 0;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new RangeError("cacheSize must be an integer >= 0");
+    this.verified = cacheSize > 0 ? new LRUCache({ max: cacheSize }) : undefined;
   }
 
   /** A verifier for the settings of `@rs/config`'s `jwtSettings`. */
-  static fromConfig(cfg: JwtConfig, extra: { revocations?: RevocationChecker; now?: () => number } = {}): TokenVerifier {
+  static fromConfig(cfg: JwtConfig, extra: { revocations?: RevocationChecker; cacheSize?: number; now?: () => number } = {}): TokenVerifier {
     return new TokenVerifier({
       key: verificationKeyFromConfig(cfg),
       issuer: cfg.JWT_ISSUER,
@@ -100,6 +113,25 @@ export class TokenVerifier {
   /** Everything {@link verify} checks except revocation (no I/O). */
   verifyStateless(token: unknown): VerifiedToken {
     if (typeof token !== "string" || token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new TokenError("malformed");
+    if (this.verified === undefined) return this.check(token);
+    const nowSeconds = Math.floor(this.now() / MS_PER_SECOND);
+    const kept = this.verified.get(token);
+    if (kept !== undefined) {
+      // jsonwebtoken's rule: expired once now >= exp + tolerance. Nothing else a
+      // verified token was checked for changes with time going forward.
+      if (nowSeconds < kept.expiresAt + this.tolerance) return kept;
+      this.verified.delete(token);
+      throw new TokenError("expired");
+    }
+    const claims = this.check(token);
+    // An entry never outlives its token: the TTL ends where the check above would refuse it.
+    const ttlMs = (claims.expiresAt + this.tolerance - nowSeconds) * MS_PER_SECOND;
+    if (ttlMs > 0) this.verified.set(token, claims, { ttl: ttlMs });
+    return claims;
+  }
+
+  /** The signature and claims of `token`, from scratch. */
+  private check(token: string): VerifiedToken {
     // Decide the algorithm from our configuration, never from the token: a header
     // naming anything else (`none`, the other family) is refused before any key is used.
     let decoded: jwt.Jwt | null;
