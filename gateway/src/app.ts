@@ -10,6 +10,7 @@ import { accessLog } from "./http/access-log.js";
 import { errorHandler } from "./http/error-handler.js";
 import type { LimiterFactory } from "./http/limits.js";
 import { requestId } from "./http/request-id.js";
+import type { SignedInChecks } from "./http/signed-in.js";
 
 /** What the HTTP API is built from; the process wires the real ones, tests may pass their own. */
 export interface AppDeps {
@@ -18,6 +19,8 @@ export interface AppDeps {
   readonly clients: GatewayClients;
   readonly verifier: TokenVerifier;
   readonly limiter: LimiterFactory;
+  /** Redis and the revocation marks: signed-in `/api` requests check both buckets and the mark in one script. */
+  readonly signedInChecks?: SignedInChecks;
 }
 
 /** How long browsers may cache a CORS preflight answer. */

@@ -45,6 +45,8 @@ export const GATEWAY_DEFAULTS = {
   listWalkDeadlineMs: 3_000,
   /** Neither list depth setting may go past this: each walk is at most this / 100 full calls. */
   listDepthLimit: 5_000,
+  /** Verified tokens kept per process (about 1 kB each): a busy process's signed-in users of the last minutes. */
+  jwtCacheSize: 10_000,
 } as const;
 
 /** The gateway's settings; each key is the environment variable it comes from. */
@@ -58,6 +60,12 @@ export const gatewayConfigSchema = withJwtKeyRules(
       .string()
       .default(REVOCATION_KEY_PREFIX)
       .describe("Redis key prefix of revoked token ids; the same as the user service's, which writes them"),
+    JWT_CACHE_SIZE: env
+      .nonNegativeInt()
+      .default(GATEWAY_DEFAULTS.jwtCacheSize)
+      .describe(
+        "Verified tokens kept per process so a token's signature is checked once, not per request (each still refused once expired, revocation still checked per request; ADR 0020); 0 = none",
+      ),
     HTTP_PORT: env.port().describe(`Port of the public HTTP API (the local stack uses ${GATEWAY_DEFAULTS.httpPort}; 0 picks a free one)`),
     HTTP_HOST: env.string("a bind address").default("0.0.0.0").describe("Address the HTTP API binds"),
     HTTP_REUSE_PORT: env

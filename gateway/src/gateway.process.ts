@@ -58,10 +58,10 @@ export async function startGateway(config: GatewayConfig, opts: { logger?: Logge
     const clients = createGatewayClients(config, etcd, logger);
     lifecycle.add("close service clients", () => clients.close());
 
-    const verifier = TokenVerifier.fromConfig(config, {
-      revocations: new RevocationStore(redis, { keyPrefix: config.TOKEN_REVOCATION_PREFIX, graceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS }),
-    });
-    const app = createApp({ config, logger, clients, verifier, limiter: redisLimiterFactory(redis, config, logger) });
+    const revocations = new RevocationStore(redis, { keyPrefix: config.TOKEN_REVOCATION_PREFIX, graceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS });
+    const verifier = TokenVerifier.fromConfig(config, { cacheSize: config.JWT_CACHE_SIZE, revocations });
+    const limiter = redisLimiterFactory(redis, config, logger);
+    const app = createApp({ config, logger, clients, verifier, limiter, signedInChecks: { redis, revocations } });
     const server = http.createServer({ requestTimeout: REQUEST_TIMEOUT_MS }, app);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

@@ -6,6 +6,7 @@ import type { Logger } from "@rs/logger";
 import type { GatewayClients } from "../clients/service-clients.js";
 import { bearerAuth } from "../http/auth.js";
 import { errorHandler } from "../http/error-handler.js";
+import { signedInStage, type SignedInChecks } from "../http/signed-in.js";
 import { familyLimiters, type LimiterFactory, type LimitSettings } from "../http/limits.js";
 import { DOUYIN_PREFIX } from "../douyin/douyin-openapi.js";
 import { API_PREFIX, DOCS_PATH, OPENAPI_PATH, buildOpenApiDocument } from "./openapi.js";
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly limiter: LimiterFactory;
   readonly config: LimitSettings & PageRouteSettings & { readonly HTTP_BODY_LIMIT: string };
   readonly logger: Logger;
+  /** Redis and the revocation marks for the one-round-trip signed-in stage; absent: separate steps. */
+  readonly signedInChecks?: SignedInChecks;
 }
 
 /** Every /api route declaration, in matching order. */
@@ -44,9 +47,23 @@ export function apiRouter(deps: ApiDeps): Router {
   const document = buildOpenApiDocument(routes, API_VERSION);
   const limits = familyLimiters(deps.limiter, deps.config, "api", tooManyRequests);
 
-  router.use(limits.ip);
-  // Parsed here, after the address limit, so a body error is answered in this family's shape.
-  router.use(express.json({ limit: deps.config.HTTP_BODY_LIMIT }), express.urlencoded({ extended: false, limit: deps.config.HTTP_BODY_LIMIT }));
+  const body = [express.json({ limit: deps.config.HTTP_BODY_LIMIT }), express.urlencoded({ extended: false, limit: deps.config.HTTP_BODY_LIMIT })];
+  const bearer = bearerAuth(deps.verifier, deps.logger);
+  const signedIn = signedInStage({
+    checks: deps.signedInChecks,
+    verifier: deps.verifier,
+    cfg: deps.config,
+    family: "api",
+    onLimited: tooManyRequests,
+    logger: deps.logger,
+    separate: { ip: limits.ip, bearer, user: limits.user },
+  });
+  // Each route takes from the address bucket itself (a signed-in one in the same
+  // Redis round trip as its token and user checks); body parsing comes after it,
+  // so a malformed body is answered in this family's shape.
+  mountRoutes(router, routes, { address: limits.ip, signedIn, body, credentialsLimit: limits.auth });
+  // Everything else: the address bucket, the body, then the documents or a 404.
+  router.use(limits.ip, ...body);
   router.get(OPENAPI_PATH, (_req, res) => void res.json(document));
   // Swagger UI from the swagger-ui-dist package (served locally, nothing from a CDN), with
   // both documents selectable in its top bar (/api first); validatorUrl null keeps the
@@ -56,7 +73,6 @@ export function apiRouter(deps: ApiDeps): Router {
     swaggerUi.serve,
     swaggerUi.setup(undefined, { customSiteTitle: "relation-suite API", explorer: true, swaggerOptions: { urls: DOCS_DOCUMENTS, validatorUrl: null } }),
   );
-  mountRoutes(router, routes, { bearer: bearerAuth(deps.verifier, deps.logger), userLimit: limits.user, credentialsLimit: limits.auth });
 
   router.use((_req, res) => {
     res.status(404).json({ error: "no such route", code: "NOT_FOUND", requestId: res.locals.requestId as string | undefined });

@@ -6,7 +6,7 @@
  */
 import type { Request, RequestHandler, Response, Router } from "express";
 import { z } from "zod";
-import { requirePrincipal, type Principal } from "../http/auth.js";
+import { raiseHeldRefusal, requirePrincipal, type Principal } from "../http/auth.js";
 import { parseInput } from "../http/validate.js";
 
 export type HttpMethod = "get" | "post";
@@ -54,17 +54,20 @@ const NO_QUERY = z.strictObject({});
 
 /** The middlewares a route may need, made once per app. */
 export interface RouteGuards {
-  readonly bearer: RequestHandler;
-  readonly userLimit: RequestHandler;
+  /** A public route's first step: the address bucket. */
+  readonly address: RequestHandler;
+  /** A signed-in route's first step: address bucket, token and user bucket; a refused token is held until after the body. */
+  readonly signedIn: RequestHandler;
+  /** Body parsing: after the address bucket, so a client over its limit costs no parsing. */
+  readonly body: readonly RequestHandler[];
   readonly credentialsLimit: RequestHandler;
 }
 
 /** Adds each route to `router` with its guards, input validation and JSON answer. */
 export function mountRoutes(router: Router, routes: readonly ApiRoute[], guards: RouteGuards): void {
   for (const route of routes) {
-    const chain: RequestHandler[] = [];
+    const chain: RequestHandler[] = route.auth === "bearer" ? [guards.signedIn, ...guards.body, raiseHeldRefusal] : [guards.address, ...guards.body];
     if (route.limit === "credentials") chain.push(guards.credentialsLimit);
-    if (route.auth === "bearer") chain.push(guards.bearer, guards.userLimit);
     chain.push(async (req, res) => {
       const params = route.params ? parseInput(route.params, { ...req.params }) : undefined;
       const query = parseInput(route.query ?? NO_QUERY, { ...(req.query as object) });

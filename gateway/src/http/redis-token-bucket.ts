@@ -30,45 +30,57 @@ export const RATE_LIMIT_DEFAULTS = {
 
 const MS_PER_SECOND = 1000;
 /** A bucket left alone this long past full refill is deleted by Redis (a missing bucket is a full one). */
-const BUCKET_IDLE_MARGIN_MS = 1000;
+export const BUCKET_IDLE_MARGIN_MS = 1000;
 /** IPv6 clients are limited per /64: one subscriber usually holds a whole /64. */
 const IPV6_PREFIX_GROUPS = 4;
 
 /**
- * Refills the bucket by the time elapsed since its last use (Redis's own clock,
- * so gateway clocks do not matter), then takes `n` tokens if it holds them.
+ * Lua functions of the bucket scripts. `take` refills the bucket at `key` by the
+ * time elapsed since its last use (Redis's own clock, `now_ms`, so gateway
+ * clocks do not matter), then takes `n` tokens if it holds them. Returns
+ * allowed 0/1, tokens left, ms until a request of `n` would pass.
+ */
+export const TOKEN_BUCKET_LUA_FUNCTIONS = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function take(key, capacity, per_second, n, idle_margin_ms, now)
+  local per_ms = per_second / 1000
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1])
+  local ts = tonumber(state[2])
+  if tokens == nil or ts == nil then
+    tokens = capacity
+    ts = now
+  end
+  -- A Redis clock that stepped back refills nothing rather than going negative.
+  if now > ts then
+    tokens = math.min(capacity, tokens + (now - ts) * per_ms)
+    ts = now
+  end
+  local allowed = 0
+  if tokens >= n then
+    tokens = tokens - n
+    allowed = 1
+  end
+  local wait_ms = 0
+  if tokens < n then
+    wait_ms = math.ceil((n - tokens) / per_ms)
+  end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', tostring(ts))
+  redis.call('PEXPIRE', key, math.ceil(capacity / per_ms) + idle_margin_ms)
+  return allowed, tokens, wait_ms
+end
+`;
+
+/**
+ * One bucket: ARGV capacity, refill per second, n, idle margin ms.
  * Returns {allowed 0/1, whole tokens left, ms until a request of `n` would pass}.
  * One key per call: works unchanged on Redis Cluster.
  */
-const TOKEN_BUCKET_LUA = `
-local capacity = tonumber(ARGV[1])
-local per_ms = tonumber(ARGV[2]) / 1000
-local n = tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1])
-local ts = tonumber(state[2])
-if tokens == nil or ts == nil then
-  tokens = capacity
-  ts = now
-end
--- A Redis clock that stepped back refills nothing rather than going negative.
-if now > ts then
-  tokens = math.min(capacity, tokens + (now - ts) * per_ms)
-  ts = now
-end
-local allowed = 0
-if tokens >= n then
-  tokens = tokens - n
-  allowed = 1
-end
-local wait_ms = 0
-if tokens < n then
-  wait_ms = math.ceil((n - tokens) / per_ms)
-end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(ts))
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / per_ms) + tonumber(ARGV[4]))
+const TOKEN_BUCKET_LUA = `${TOKEN_BUCKET_LUA_FUNCTIONS}
+local allowed, tokens, wait_ms = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), now_ms())
 return { allowed, math.floor(tokens), wait_ms }
 `;
 /** The script's command name on a client (`@rs/redis` defineScript: EVALSHA, EVAL after NOSCRIPT). */
@@ -177,7 +189,7 @@ export type RateLimitOutcome = "allowed" | "limited" | "error" | "failed_closed"
 
 const METRIC = "gateway_rate_limit_decisions_total";
 
-function decisionCounter(registry: Registry): Counter<"limiter" | "outcome"> {
+export function decisionCounter(registry: Registry): Counter<"limiter" | "outcome"> {
   const existing = registry.getSingleMetric(METRIC);
   if (existing) return existing as Counter<"limiter" | "outcome">;
   return new Counter({
@@ -194,7 +206,10 @@ class TimeoutError extends Error {
   }
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+/** The Retry-After of a limited request: whole seconds, at least 1. */
+export const retryAfterSeconds = (waitMs: number): number => Math.max(1, Math.ceil(waitMs / MS_PER_SECOND));
+
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(ms)), ms)))]);
@@ -246,7 +261,7 @@ export function rateLimit(options: RateLimitOptions): RequestHandler {
             return;
           }
           count("limited");
-          options.onLimited(req, res, Math.max(1, Math.ceil(result.retryAfterMs / MS_PER_SECOND)));
+          options.onLimited(req, res, retryAfterSeconds(result.retryAfterMs));
         },
         (err: unknown) => {
           logFailure(err);

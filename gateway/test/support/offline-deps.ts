@@ -15,14 +15,19 @@ export const unusedClients = (): GatewayClients => {
   return { user: unused("user"), relation: unused("relation"), count: unused("count") } as unknown as GatewayClients;
 };
 
-export function offlineDeps(over: Partial<AppDeps> = {}): AppDeps {
-  const config = loadGatewayConfig({
+/** The gateway's settings with nothing reachable behind them, plus `env`. */
+export const offlineConfig = (env: Record<string, string> = {}) =>
+  loadGatewayConfig({
     JWT_SECRET: OFFLINE_SECRET,
     REDIS_URL: "redis://127.0.0.1:1",
     ETCD_ENDPOINTS: "http://127.0.0.1:1",
     HTTP_PORT: "0",
     LOG_LEVEL: "silent",
+    ...env,
   });
+
+export function offlineDeps(over: Partial<AppDeps> = {}): AppDeps {
+  const config = offlineConfig();
   const pass: RequestHandler = (_req, _res, next) => next();
   return {
     config,
