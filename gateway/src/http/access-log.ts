@@ -27,8 +27,19 @@ export function routeLabel(req: Request): string {
   return typeof pattern === "string" ? req.baseUrl + pattern : "unmatched";
 }
 
-/** The request's logger: every line it writes carries the request id. */
-export const logOf = (res: Response, fallback: Logger): Logger => (res.locals.log as Logger | undefined) ?? fallback;
+/**
+ * The request's logger: every line it writes carries the request id. Made on
+ * first use: most requests write no line at the usual levels, and a child
+ * logger per request is measurable work.
+ */
+export function logOf(res: Response, base: Logger): Logger {
+  let log = res.locals.log as Logger | undefined;
+  if (log === undefined) {
+    log = base.child({ requestId: res.locals.requestId as string | undefined });
+    res.locals.log = log;
+  }
+  return log;
+}
 
 /**
  * One log line and one histogram sample per request, with the request id. The
@@ -38,16 +49,15 @@ export function accessLog(logger: Logger, registry: Registry = metricsRegistry):
   const latency = histogram(registry);
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    const log = logger.child({ requestId: res.locals.requestId as string });
-    res.locals.log = log;
     res.once("finish", () => {
       const seconds = Number(process.hrtime.bigint() - started) / NS_PER_SECOND;
       const status = res.statusCode;
       // A handler that answered did not call next(), so the router left baseUrl and route as matched.
       const route = routeLabel(req);
-      const path = (req.originalUrl.split("?")[0] ?? "").slice(0, MAX_PATH_LOGGED);
       latency.observe({ method: req.method, route, status_code: String(status) }, seconds);
-      log.info({ method: req.method, route, path, status, ms: Math.round(seconds * MS_PER_SECOND * 10) / 10 }, "request");
+      if (!logger.isLevelEnabled("info")) return;
+      const path = (req.originalUrl.split("?")[0] ?? "").slice(0, MAX_PATH_LOGGED);
+      logOf(res, logger).info({ method: req.method, route, path, status, ms: Math.round(seconds * MS_PER_SECOND * 10) / 10 }, "request");
     });
     next();
   };
