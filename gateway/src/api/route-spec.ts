@@ -7,6 +7,7 @@
 import type { Request, RequestHandler, Response, Router } from "express";
 import { z } from "zod";
 import { raiseHeldRefusal, requirePrincipal, type Principal } from "../http/auth.js";
+import { sendJson } from "../http/send-json.js";
 import { parseInput } from "../http/validate.js";
 
 export type HttpMethod = "get" | "post";
@@ -73,7 +74,7 @@ export function mountRoutes(router: Router, routes: readonly ApiRoute[], guards:
       const query = parseInput(route.query ?? NO_QUERY, { ...(req.query as object) });
       const body = route.body ? parseInput(route.body, req.body ?? {}) : undefined;
       const out = await route.handle({ params, query, body, req, res, me: () => requirePrincipal(res) });
-      res.status(route.status ?? 200).json(out);
+      sendJson(res, route.status ?? 200, out);
     });
     router[route.method](route.path, ...chain);
   }

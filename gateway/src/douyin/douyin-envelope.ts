@@ -8,6 +8,7 @@
 import type { ErrorRequestHandler, Request, Response } from "express";
 import type { Logger } from "@rs/logger";
 import { failureOf } from "../http/error-handler.js";
+import { sendJson } from "../http/send-json.js";
 
 export const DOUYIN_OK = 0;
 const OK_MESSAGE = "ok";
@@ -32,12 +33,12 @@ export function emptyOf(path: string): Readonly<Record<string, unknown>> {
 
 /** Answers success with the route's keys. */
 export function douyinOk(res: Response, body: Record<string, unknown>): void {
-  res.status(200).json({ status_code: DOUYIN_OK, status_msg: OK_MESSAGE, ...body });
+  sendJson(res, 200, { status_code: DOUYIN_OK, status_msg: OK_MESSAGE, ...body });
 }
 
 /** Answers a failure with the route's keys at their empty values. */
 export function douyinFail(req: Request, res: Response, statusCode: number, message: string): void {
-  res.status(200).json({ status_code: statusCode, status_msg: message, ...emptyOf(req.path) });
+  sendJson(res, 200, { status_code: statusCode, status_msg: message, ...emptyOf(req.path) });
 }
 
 /** The rate limiters' answer on /douyin. */
