@@ -1,11 +1,13 @@
 /**
  * An in-process cache of only the hottest keys: a sliding-window top-K decides
- * which keys are hot, an LRU (lru-cache) with a short TTL holds their values.
+ * which keys are hot, a map with a short TTL per entry holds their values. The
+ * top-K already decides what stays (a key that cools down is dropped when the
+ * hot set is recomputed), so the map needs no LRU order of its own: a lookup
+ * is one map read and a clock compare.
  * Cold keys always go to `load` (Redis behind it), so the process holds little
  * and serves the few keys that take most of the traffic without a network hop.
  * The short TTL bounds how stale a hot value may be across instances.
  */
-import { LRUCache } from "lru-cache";
 import { Singleflight } from "./singleflight.js";
 import { SlidingWindowTopK } from "./sliding-window-top-k.js";
 
@@ -57,9 +59,17 @@ export function hotKeyCache<V extends NonNullable<unknown>, K extends string | n
   return new HotKeyCache<V, K>({ maxEntries: settings.size, ttlMs: settings.ttlMs, minHits: settings.minHits, now: settings.now });
 }
 
+interface Held<V> {
+  readonly value: V;
+  readonly expiresAt: number;
+}
+
 /** `K`: string keys, or numbers (ids) so a lookup builds no string. */
 export class HotKeyCache<V extends NonNullable<unknown>, K extends string | number = string> {
-  private readonly lru: LRUCache<K, V>;
+  private readonly held = new Map<K, Held<V>>();
+  private readonly maxEntries: number;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
   private readonly tracker: SlidingWindowTopK<K>;
   private readonly loads = new Singleflight<K, V>();
   readonly stats: HotKeyCacheStats = { hits: 0, misses: 0 };
@@ -67,9 +77,9 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
   constructor(options: HotKeyCacheOptions = {}) {
     const o = { ...HOT_KEY_DEFAULTS, ...options };
     const now = options.now ?? Date.now;
-    // ttlResolution 0: read the clock on each get instead of caching it behind a
-    // timer; one clock read is cheap next to the TTLs of a second used here.
-    this.lru = new LRUCache<K, V>({ max: o.maxEntries, ttl: o.ttlMs, ttlResolution: 0, perf: { now } });
+    this.maxEntries = o.maxEntries;
+    this.ttlMs = o.ttlMs;
+    this.now = now;
     this.tracker = new SlidingWindowTopK<K>({
       windowMs: o.windowMs,
       buckets: o.buckets,
@@ -77,9 +87,10 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
       minHits: o.minHits,
       maxKeysPerBucket: options.maxKeysPerBucket,
       now,
-      // A key that cooled down leaves the process at once, not when its TTL ends.
+      // A key that cooled down leaves the process at once, not when its TTL ends; so does an expired one.
       onRecompute: (hot) => {
-        for (const key of [...this.lru.keys()]) if (!hot.has(key)) this.lru.delete(key);
+        const t = now();
+        for (const [key, h] of this.held) if (!hot.has(key) || h.expiresAt <= t) this.held.delete(key);
       },
     });
   }
@@ -104,7 +115,7 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
    */
   lookup(key: K): V | undefined {
     this.tracker.record(key);
-    const cached = this.lru.get(key);
+    const cached = this.fresh(key);
     if (cached !== undefined) this.stats.hits++;
     else this.stats.misses++;
     return cached;
@@ -112,22 +123,33 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
 
   /** Keeps a freshly loaded `value` of `key` in process if the key is hot. */
   offer(key: K, value: V): void {
-    if (this.tracker.isHot(key)) this.lru.set(key, value);
+    if (!this.tracker.isHot(key)) return;
+    // Keys admitted between two recomputes may outnumber maxEntries for a moment: the oldest entry makes room.
+    if (this.held.size >= this.maxEntries && !this.held.has(key)) this.held.delete(this.held.keys().next().value as K);
+    this.held.set(key, { value, expiresAt: this.now() + this.ttlMs });
   }
 
   /** Drops `key` from process memory (call on a local write to the key). */
   invalidate(key: K): void {
-    this.lru.delete(key);
+    this.held.delete(key);
   }
 
   /** True when `key` is held in process right now. */
   holds(key: K): boolean {
-    return this.lru.has(key);
+    return this.fresh(key) !== undefined;
   }
 
   /** Keys held in process. */
   get size(): number {
-    return this.lru.size;
+    return this.held.size;
+  }
+
+  private fresh(key: K): V | undefined {
+    const h = this.held.get(key);
+    if (h === undefined) return undefined;
+    if (h.expiresAt > this.now()) return h.value;
+    this.held.delete(key);
+    return undefined;
   }
 
   /** The hot keys of the window with their hit counts, hottest first. */

@@ -3,6 +3,10 @@
  * (the window slides one bucket at a time), and the top K recomputed when a
  * bucket closes. Between recomputations a key whose count reaches the last K-th
  * count is admitted at once, so a key that turns hot need not wait a bucket.
+ *
+ * A hit touches only the open bucket and reads the closed buckets' sum (three
+ * map operations); the sum is updated once per key when its bucket closes, not
+ * on every hit (this runs for every profile of every hydrated page).
  */
 
 /** Distinct keys counted per bucket; beyond it new keys are not counted until the next bucket. */
@@ -32,7 +36,9 @@ export interface SlidingWindowTopKOptions<K = string> {
 export class SlidingWindowTopK<K extends string | number = string> {
   private readonly bucketMs: number;
   private readonly ring: Map<K, number>[];
-  private readonly totals = new Map<K, number>();
+  /** Hits per key in the window's closed buckets (the open one is `ring[currentBucket % buckets]`). */
+  private readonly closed = new Map<K, number>();
+  private open: Map<K, number>;
   private readonly maxKeys: number;
   private readonly now: () => number;
   private currentBucket: number;
@@ -49,26 +55,27 @@ export class SlidingWindowTopK<K extends string | number = string> {
     this.maxKeys = options.maxKeysPerBucket ?? DEFAULT_MAX_KEYS_PER_BUCKET;
     this.now = options.now ?? Date.now;
     this.currentBucket = Math.floor(this.now() / this.bucketMs);
+    this.open = this.ring[this.currentBucket % buckets]!;
     this.admitAt = minHits;
   }
 
   /** Counts `hits` for `key` now; returns its count over the window. */
   record(key: K, hits = 1): number {
     this.advance();
-    const bucket = this.ring[this.currentBucket % this.ring.length]!;
-    const inBucket = bucket.get(key);
-    if (inBucket === undefined && bucket.size >= this.maxKeys) return this.totals.get(key) ?? 0;
-    bucket.set(key, (inBucket ?? 0) + hits);
-    const total = (this.totals.get(key) ?? 0) + hits;
-    this.totals.set(key, total);
-    if (total >= this.admitAt) this.hot.add(key);
+    const inBucket = this.open.get(key);
+    if (inBucket === undefined && this.open.size >= this.maxKeys) return this.closed.get(key) ?? 0;
+    const n = (inBucket ?? 0) + hits;
+    this.open.set(key, n);
+    const total = (this.closed.get(key) ?? 0) + n;
+    // Between recomputes the hot set holds every key at or above admitAt, so only a crossing adds one.
+    if (total >= this.admitAt && total - hits < this.admitAt) this.hot.add(key);
     return total;
   }
 
   /** Hits of `key` over the window. */
   count(key: K): number {
     this.advance();
-    return this.totals.get(key) ?? 0;
+    return (this.closed.get(key) ?? 0) + (this.open.get(key) ?? 0);
   }
 
   /** True when `key` is among the hot keys of the window. */
@@ -80,30 +87,34 @@ export class SlidingWindowTopK<K extends string | number = string> {
   /** The hot keys with their counts, hottest first. */
   top(): Array<[K, number]> {
     this.advance();
-    return [...this.hot].map((key): [K, number] => [key, this.totals.get(key) ?? 0]).sort((a, b) => b[1] - a[1]);
+    return [...this.hot].map((key): [K, number] => [key, this.count(key)]).sort((a, b) => b[1] - a[1]);
   }
 
   /** Closes the buckets that time has left behind, then recomputes the hot set. */
   private advance(): void {
     const bucketNow = Math.floor(this.now() / this.bucketMs);
     if (bucketNow <= this.currentBucket) return;
+    // The open bucket closes: its hits join the closed sum.
+    for (const [key, n] of this.open) this.closed.set(key, (this.closed.get(key) ?? 0) + n);
     const steps = Math.min(bucketNow - this.currentBucket, this.ring.length);
     for (let s = 1; s <= steps; s++) {
       const bucket = this.ring[(this.currentBucket + s) % this.ring.length]!;
       for (const [key, n] of bucket) {
-        const left = (this.totals.get(key) ?? 0) - n;
-        if (left > 0) this.totals.set(key, left);
-        else this.totals.delete(key);
+        const left = (this.closed.get(key) ?? 0) - n;
+        if (left > 0) this.closed.set(key, left);
+        else this.closed.delete(key);
       }
       bucket.clear();
     }
     this.currentBucket = bucketNow;
+    this.open = this.ring[bucketNow % this.ring.length]!;
     this.recompute();
   }
 
   private recompute(): void {
     const { k, minHits } = this.options;
-    const ranked = [...this.totals]
+    // The open bucket was just cleared, so the closed sum is the whole window.
+    const ranked = [...this.closed]
       .filter(([, n]) => n >= minHits)
       .sort((a, b) => b[1] - a[1])
       .slice(0, k);

@@ -95,3 +95,37 @@ describe("SlidingWindowTopK", () => {
     expect(tk.top()).toEqual([]);
   });
 });
+
+describe("SlidingWindowTopK against a plain model of the window", () => {
+  it("counts and the hot set agree with recounting every hit of the window, over a random run", () => {
+    const c = clock();
+    const windowMs = 1_000;
+    const buckets = 10;
+    const k = 4;
+    const minHits = 3;
+    const tk = new SlidingWindowTopK<number>({ windowMs, buckets, k, minHits, now: c.now });
+    const hits: { bucket: number; key: number; n: number }[] = [];
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const inWindow = (key: number) => {
+      const now = Math.floor(c.now() / (windowMs / buckets));
+      return hits.filter((h) => h.key === key && h.bucket > now - buckets).reduce((s, h) => s + h.n, 0);
+    };
+    for (let step = 0; step < 3_000; step++) {
+      c.advance(rand(4) === 0 ? rand(400) : 0);
+      const key = rand(3) === 0 ? rand(3) : rand(40);
+      const n = 1 + rand(2);
+      hits.push({ bucket: Math.floor(c.now() / (windowMs / buckets)), key, n });
+      expect(tk.record(key, n)).toBe(inWindow(key));
+      if (step % 50 === 0) {
+        for (let key2 = 0; key2 < 40; key2++) expect(tk.count(key2)).toBe(inWindow(key2));
+        // Every hot key has at least minHits in the window, and at most K keys were hot at the last recompute plus those admitted since.
+        for (const [key2, n2] of tk.top()) expect(n2).toBe(inWindow(key2));
+        for (const [, n2] of tk.top()) expect(n2).toBeGreaterThanOrEqual(minHits);
+      }
+    }
+  });
+});

@@ -93,6 +93,10 @@ export const relationConfigSchema = z.object({
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.PROFILE_HOT_CACHE_SIZE)
     .describe("Profiles of hot users kept in process for list hydration (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
+  PROFILE_COALESCE: env
+    .bool()
+    .default(true)
+    .describe("Pages hydrated in the same turn of the event loop share one BatchGetUsers call (up to its 100 ids); false: one call per page"),
   FANS_HOT_PAGES: env
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.FANS_HOT_PAGES)

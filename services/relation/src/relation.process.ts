@@ -86,6 +86,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
         hotProfiles: { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
+        coalesce: config.PROFILE_COALESCE,
       });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
 

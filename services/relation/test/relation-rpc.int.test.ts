@@ -200,6 +200,32 @@ describe("lists", () => {
     expect((await serverCalls("user.v1.UserService/BatchGetUsers")) - before).toBe(1);
   });
 
+  it("pages asked for at the same time share BatchGetUsers calls, and each is hydrated with its own users", async () => {
+    // hot profiles off: every page needs the user service
+    const plain = await w.relation({ PROFILE_HOT_CACHE_SIZE: "0" });
+    try {
+      const list = (userId: number) => plain.client.listFollowing({ userId, cursor: "", limit: 10, viewerId: 0 });
+      const owners = [star, ...u.slice(0, 5), u[9]!];
+      const alone = [];
+      for (const x of owners) alone.push(await list(x));
+      const before = await serverCalls("user.v1.UserService/BatchGetUsers");
+      const pages = await Promise.all(owners.map(list));
+      const calls = (await serverCalls("user.v1.UserService/BatchGetUsers")) - before;
+      expect(calls).toBeGreaterThanOrEqual(1);
+      expect(calls).toBeLessThan(pages.filter((p) => p.users.length > 0).length);
+      for (const [i, page] of pages.entries()) {
+        expect(
+          page.users.map((x) => [x.id, x.name]),
+          `page of ${owners[i]}`,
+        ).toEqual(alone[i]!.users.map((x) => [x.id, x.name]));
+        for (const user of page.users) expect(user.name).toMatch(/^u/);
+      }
+      expect(pages[0]!.users.map((x) => x.id)).toEqual([u[1], u[0]]);
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it("decides follow-backs of users whose cache is cold from the fans shard with their pending transitions laid over", async () => {
     const target = u[4]!;
     const [viewer, f1, f2, f3] = [9_300_000_001, 9_300_000_002, 9_300_000_003, 9_300_000_004];

@@ -75,3 +75,29 @@ describe("the user service seen from relation", () => {
     expect(svc.asked(1)).toBe(3);
   });
 });
+
+describe("profile loads shared by pages", () => {
+  const options = { existsCacheSize: 10, existsCacheTtlMs: 1_000, hotProfiles: { size: 0, ttlMs: 500, minHits: 1 } };
+
+  it("pages hydrated at the same time share one BatchGetUsers, and each gets its own profiles", async () => {
+    const svc = countingUserService();
+    let calls = 0;
+    const client = {
+      batchGetUsers: (req: { userIds: number[] }) => (calls++, svc.client.batchGetUsers(req)),
+    } as unknown as ServiceClient<userV1.UserServiceClient>;
+    const d = new UserServiceDirectory(client, options);
+    const pages = await Promise.all([d.profiles([1, 2]), d.profiles([3]), d.profiles([2, 4])]);
+    expect(calls).toBe(1);
+    expect(d.profileLoads).toBe(1);
+    expect(pages.map((p) => [...p.keys()])).toEqual([[1, 2], [3], [2, 4]]);
+    expect(pages[2]!.get(4)?.name).toBe("u4");
+  });
+
+  it("with coalescing off, every page is a call of its own", async () => {
+    const svc = countingUserService();
+    const d = new UserServiceDirectory(svc.client, { ...options, coalesce: false });
+    await Promise.all([d.profiles([1, 2]), d.profiles([2, 3])]);
+    expect(d.profileLoads).toBe(2);
+    expect(svc.asked(2)).toBe(2);
+  });
+});

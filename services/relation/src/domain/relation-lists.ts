@@ -2,8 +2,9 @@
  * The relation lists, newest first with an opaque keyset cursor (docs/design.md §6):
  * following (from following:{A}), fans (fans:{B} window, then the fans shard),
  * friends (A's follows ∩ A's fans) and common following (the viewer's follows
- * who follow a target). Each page is hydrated with ONE BatchGetUsers call and
- * ONE batch is-following of the viewer, in parallel.
+ * who follow a target). Each page is hydrated with one profile lookup (at most
+ * one BatchGetUsers, shared with the pages hydrated at the same moment: ADR 22)
+ * and ONE batch is-following of the viewer, in parallel.
  */
 import type { CursorPosition } from "./cursor.js";
 import type { FansWindow, ListPage } from "./fans-window.js";
@@ -13,6 +14,7 @@ import { pageNewestFirst } from "./keyset-page.js";
 import type { FollowingReads, RelationStore, UserDirectory, UserProfile } from "./ports.js";
 import type { PendingEntry } from "./relation-transition.js";
 import type { RelationQueries } from "./relation-queries.js";
+import { profileOf } from "./user-profile.js";
 
 /** One listed user: the profile, whether the viewer follows them, and when the listed edge began. */
 export interface ListedUser extends UserProfile {
@@ -22,7 +24,7 @@ export interface ListedUser extends UserProfile {
 
 /** A page of listed users. */
 export interface UserListPage {
-  readonly users: readonly ListedUser[];
+  readonly users: ListedUser[];
   readonly next: CursorPosition | undefined;
   readonly total: number;
 }
@@ -105,9 +107,10 @@ export class RelationLists {
       this.d.users.profiles(ids),
       viewer === 0 || viewerFollowsAll ? undefined : this.d.queries.batchIsFollowing(viewer, ids),
     ]);
+    // Exactly the fields of a listed user, built once: the reply encodes these objects as they are.
     const users = page.items.map((item, i): ListedUser => {
       const p = profiles.get(item.id) ?? { id: item.id, ...NO_PROFILE };
-      return { ...p, isFollow: viewerFollowsAll || (follows?.[i] ?? false), followedAtMs: item.timeMs };
+      return { ...profileOf(p), isFollow: viewerFollowsAll || (follows?.[i] ?? false), followedAtMs: item.timeMs };
     });
     return { users, next: page.next, total: page.total };
   }

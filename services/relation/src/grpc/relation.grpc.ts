@@ -9,7 +9,6 @@ import { encodeCursor } from "../domain/cursor.js";
 import type { RelationLists, UserListPage } from "../domain/relation-lists.js";
 import type { RelationQueries } from "../domain/relation-queries.js";
 import type { RelationWriter } from "../domain/relation-writer.js";
-import { profileOf } from "../domain/user-profile.js";
 import { cursor, listLimit, pageRequest, targetIds, userId } from "./request-validation.js";
 
 export interface RelationUseCases {
@@ -20,7 +19,8 @@ export interface RelationUseCases {
 
 function encodePage(page: UserListPage): relationV1.ListFollowingResponse {
   return {
-    users: page.users.map((u) => ({ ...profileOf(u), isFollow: u.isFollow, followedAtMs: u.followedAtMs })),
+    // hydrate built each listed user with exactly the reply's fields
+    users: page.users,
     nextCursor: page.next ? encodeCursor(page.next) : "",
     totalCount: page.total,
   };

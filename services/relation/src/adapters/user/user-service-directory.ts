@@ -1,7 +1,8 @@
 /**
  * The user service seen from the relation service: existence checks (UserExists,
  * which has the user service's Bloom filter in front) and profile hydration
- * (one BatchGetUsers per page). Users are never deleted, so an id once known to
+ * (BatchGetUsers; the pages hydrated in one turn of the event loop share one
+ * call, docs/adr/0022). Users are never deleted, so an id once known to
  * exist is remembered in process for a while: most follows then cost no call.
  * Unknown ids are not remembered here (a user may register a moment later); the
  * user service's Bloom filter makes asking about them cheap.
@@ -16,10 +17,11 @@
  */
 import { status } from "@grpc/grpc-js";
 import { LRUCache } from "lru-cache";
-import { hotKeyCache, type HotKeyCache, type HotKeySettings } from "@rs/cache";
+import { BatchCoalescer, hotKeyCache, type HotKeyCache, type HotKeySettings } from "@rs/cache";
 import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
-import type { userV1 } from "@rs/idl";
+import { BATCH_GET_USERS_MAX, type userV1 } from "@rs/idl";
+import { callTimeLeftMs } from "@rs/logger";
 import type { UserDirectory, UserProfile } from "../../domain/ports.js";
 import { profileOf } from "../../domain/user-profile.js";
 import { relationMetrics } from "../../relation.metrics.js";
@@ -34,6 +36,8 @@ export interface UserDirectoryOptions {
   readonly existsCacheTtlMs: number;
   /** Hot users' profiles kept in process (size 0: none). */
   readonly hotProfiles: HotKeySettings;
+  /** Pages hydrated in one turn of the event loop share one BatchGetUsers (default true). */
+  readonly coalesce?: boolean;
 }
 
 /**
@@ -53,6 +57,8 @@ async function answered<T>(call: Promise<T>): Promise<T> {
 export class UserServiceDirectory implements UserDirectory {
   private readonly known: LRUCache<number, true>;
   private readonly hot: HotKeyCache<UserProfile, number> | undefined;
+  /** The pages hydrated in one turn of the event loop share one BatchGetUsers. */
+  private readonly batches: BatchCoalescer<number, UserProfile>;
 
   constructor(
     private readonly client: ServiceClient<userV1.UserServiceClient>,
@@ -60,6 +66,19 @@ export class UserServiceDirectory implements UserDirectory {
   ) {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
     this.hot = hotKeyCache<UserProfile, number>(opts.hotProfiles);
+    this.batches = new BatchCoalescer((ids) => this.fetch(ids), {
+      // one key per load when off: every page is a call of its own
+      maxKeys: opts.coalesce === false ? 1 : BATCH_GET_USERS_MAX,
+      deadlineOf: () => {
+        const left = callTimeLeftMs();
+        return left === undefined ? undefined : Date.now() + left;
+      },
+    });
+  }
+
+  /** BatchGetUsers calls made for profiles (several pages' worth each, under load). */
+  get profileLoads(): number {
+    return this.batches.loads;
   }
 
   /** Hits and misses of the hot-profile cache since start (zero when it is off). */
@@ -79,23 +98,33 @@ export class UserServiceDirectory implements UserDirectory {
     const ask: number[] = [];
     for (const id of ids) {
       const kept = this.hot?.lookup(id);
-      if (kept) {
-        out.set(id, kept);
-        hotHit.inc();
-      } else {
-        ask.push(id);
-        if (this.hot) hotMiss.inc();
-      }
+      if (kept) out.set(id, kept);
+      else ask.push(id);
+    }
+    if (this.hot) {
+      // one increment per page, not per profile
+      if (out.size > 0) hotHit.inc(out.size);
+      if (ask.length > 0) hotMiss.inc(ask.length);
     }
     if (ask.length === 0) return out;
-    const { users } = await answered(this.client.batchGetUsers({ userIds: ask }));
+    const found = await this.batches.get(ask);
+    for (const id of ask) {
+      const p = found.get(id);
+      if (p) out.set(id, p);
+    }
+    return out;
+  }
+
+  private async fetch(ids: number[]): Promise<Map<number, UserProfile>> {
+    const { users } = await answered(this.client.batchGetUsers({ userIds: ids }));
+    const found = new Map<number, UserProfile>();
     for (const u of users) {
       this.known.set(u.id, true);
       const p = profileOf(u);
-      out.set(u.id, p);
+      found.set(u.id, p);
       this.hot?.offer(u.id, p);
     }
-    return out;
+    return found;
   }
 
   forget(ids: readonly number[]): void {
