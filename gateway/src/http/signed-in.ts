@@ -69,7 +69,8 @@ export function sequence(handlers: readonly RequestHandler[]): RequestHandler {
   return (req, res, next) => {
     let i = 0;
     const step: NextFunction = (err?: unknown) => {
-      if (err !== undefined) return next(err);
+      // next() and next(null) go on; an error, 'route' or 'router' leaves the sequence.
+      if (err !== undefined && err !== null) return next(err);
       const handler = handlers[i++];
       if (handler === undefined) return next();
       try {
