@@ -92,7 +92,8 @@ export class FansCache implements FanSteps, FansWindowCache {
 
   /** The fans step of one transition (from = the fan, to = the followed user B). */
   async applyFanTransition(t: RelationTransition): Promise<FanStepResult> {
-    return (await this.applyFanTransitions([t]))[0]!;
+    this.check(t);
+    return (await this.runSteps([[t.to, [t]]]))[0]!;
   }
 
   /**
@@ -102,10 +103,7 @@ export class FansCache implements FanSteps, FansWindowCache {
    * the results come in the order of `ts`.
    */
   async applyFanTransitions(ts: readonly RelationTransition[]): Promise<FanStepResult[]> {
-    for (const t of ts) {
-      if (!isUserId(t.from)) throw new RangeError(`from must be a positive safe integer, got ${t.from}`);
-      if (!isUserId(t.to)) throw new RangeError(`user id must be a positive safe integer, got ${t.to}`);
-    }
+    for (const t of ts) this.check(t);
     const results: FanStepResult[] = new Array<FanStepResult>(ts.length);
     const calls = perCall(
       this.redis,
@@ -114,28 +112,38 @@ export class FansCache implements FanSteps, FansWindowCache {
     );
     await Promise.all(
       calls.map(async (call) => {
-        const keys: string[] = [];
-        const args: ScriptArg[] = [this.windowSize, this.tombstoneLimit];
-        const order: number[] = [];
-        for (const [b, indexes] of call) {
-          keys.push(this.keys.fans(b), this.keys.fansVersions(b));
-          args.push(jitteredTtlMs(this.ttlMs, this.ttlJitterMs), indexes.length);
-          for (const i of indexes) {
-            const t = ts[i]!;
-            args.push(t.from, actionCode(t.action), t.version, t.occurredAtMs);
-            order.push(i);
-          }
-        }
-        const r = replyArray("fansApply", await this.scripts.run("fansApply", keys, args));
-        if (r.length !== order.length) throw new UnexpectedReplyError("fansApply", r);
-        order.forEach((i, n) => {
-          const step = STEP_RESULTS[replyString("fansApply", r[n])];
-          if (!step) throw new UnexpectedReplyError("fansApply", r[n]);
-          results[i] = step;
-        });
+        const byB = [...call].map(([b, indexes]) => [b, indexes.map((i) => ts[i]!)] as const);
+        const r = await this.runSteps(byB);
+        let n = 0;
+        for (const indexes of call.values()) for (const i of indexes) results[i] = r[n++]!;
       }),
     );
     return results;
+  }
+
+  private check(t: RelationTransition): void {
+    if (!isUserId(t.from)) throw new RangeError(`from must be a positive safe integer, got ${t.from}`);
+    if (!isUserId(t.to)) throw new RangeError(`user id must be a positive safe integer, got ${t.to}`);
+  }
+
+  /** One fans-apply call over the users B (one slot on a cluster), each with its steps in order; the results in the same order. */
+  private async runSteps(byB: readonly (readonly [number, readonly RelationTransition[]])[]): Promise<FanStepResult[]> {
+    const keys: string[] = [];
+    const args: ScriptArg[] = [this.windowSize, this.tombstoneLimit];
+    let steps = 0;
+    for (const [b, ts] of byB) {
+      keys.push(this.keys.fans(b), this.keys.fansVersions(b));
+      args.push(jitteredTtlMs(this.ttlMs, this.ttlJitterMs), ts.length);
+      for (const t of ts) args.push(t.from, actionCode(t.action), t.version, t.occurredAtMs);
+      steps += ts.length;
+    }
+    const r = replyArray("fansApply", await this.scripts.run("fansApply", keys, args));
+    if (r.length !== steps) throw new UnexpectedReplyError("fansApply", r);
+    return r.map((v) => {
+      const step = STEP_RESULTS[replyString("fansApply", v)];
+      if (!step) throw new UnexpectedReplyError("fansApply", v);
+      return step;
+    });
   }
 
   /**
