@@ -149,7 +149,7 @@ async function seedRelationState(edges: readonly EdgeEvent[]): Promise<void> {
         encodePending({ action: e.action, version: e.version, timeMs: e.occurredAtMs, source: e.source, prevTimeMs: 0 }),
       );
     await pipeline.exec();
-    await Promise.all(part.map((e) => fansCache.applyFanTransition(e)));
+    await fansCache.applyFanTransitions(part);
   }
 }
 
