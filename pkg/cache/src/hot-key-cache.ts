@@ -30,8 +30,16 @@ export interface HotKeyCacheOptions {
   readonly buckets?: number;
   readonly minHits?: number;
   readonly maxKeysPerBucket?: number;
+  /**
+   * Count one lookup in this many, chosen at random, as this many hits (default
+   * 1: every lookup). A hot key is looked up often, so sampling finds it all the
+   * same (like Redis's probabilistic LFU counter), for a fraction of the counting.
+   */
+  readonly sampleEvery?: number;
   /** Clock in ms for both the window and the TTL; tests move it. */
   readonly now?: () => number;
+  /** Random numbers in [0, 1) for the sampling; tests fix them. */
+  readonly random?: () => number;
 }
 
 export interface HotKeyCacheStats {
@@ -49,6 +57,8 @@ export interface HotKeySettings {
   readonly size: number;
   readonly ttlMs: number;
   readonly minHits: number;
+  /** Count one lookup in this many (default 1, every lookup); see {@link HotKeyCacheOptions.sampleEvery}. */
+  readonly sampleEvery?: number;
   /** Clock in ms (tests move it). */
   readonly now?: () => number;
 }
@@ -56,7 +66,13 @@ export interface HotKeySettings {
 /** The hot-key cache of `settings`, or undefined when its size is 0 (off). */
 export function hotKeyCache<V extends NonNullable<unknown>, K extends string | number = string>(settings: HotKeySettings): HotKeyCache<V, K> | undefined {
   if (settings.size <= 0) return undefined;
-  return new HotKeyCache<V, K>({ maxEntries: settings.size, ttlMs: settings.ttlMs, minHits: settings.minHits, now: settings.now });
+  return new HotKeyCache<V, K>({
+    maxEntries: settings.size,
+    ttlMs: settings.ttlMs,
+    minHits: settings.minHits,
+    sampleEvery: settings.sampleEvery,
+    now: settings.now,
+  });
 }
 
 interface Held<V> {
@@ -70,6 +86,8 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly sampleEvery: number;
+  private readonly random: () => number;
   private readonly tracker: SlidingWindowTopK<K>;
   private readonly loads = new Singleflight<K, V>();
   readonly stats: HotKeyCacheStats = { hits: 0, misses: 0 };
@@ -80,6 +98,9 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     this.maxEntries = o.maxEntries;
     this.ttlMs = o.ttlMs;
     this.now = now;
+    this.sampleEvery = options.sampleEvery ?? 1;
+    if (!Number.isInteger(this.sampleEvery) || this.sampleEvery < 1) throw new RangeError("sampleEvery must be an integer >= 1");
+    this.random = options.random ?? Math.random;
     this.tracker = new SlidingWindowTopK<K>({
       windowMs: o.windowMs,
       buckets: o.buckets,
@@ -114,7 +135,8 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
    * and hands it to {@link offer}.
    */
   lookup(key: K): V | undefined {
-    this.tracker.record(key);
+    if (this.sampleEvery === 1) this.tracker.record(key);
+    else if (this.random() * this.sampleEvery < 1) this.tracker.record(key, this.sampleEvery);
     const cached = this.fresh(key);
     if (cached !== undefined) this.stats.hits++;
     else this.stats.misses++;

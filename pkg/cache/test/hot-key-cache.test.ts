@@ -112,4 +112,28 @@ describe("HotKeyCache", () => {
     expect(await cache.get("k", async (k) => (await l.load(k)).key)).toBe("k");
     expect(l.calls("k")).toBe(1);
   });
+
+  it("sampling: one lookup in sampleEvery is counted, as sampleEvery hits; a key asked for often is still found hot", () => {
+    const c = clock();
+    const draws = [0.9, 0.9, 0.9, 0.1]; // only the 4th lookup is sampled (0.1 × 4 < 1)
+    let i = 0;
+    const cache = new HotKeyCache<string>({ ...opts(c.now), minHits: 4, sampleEvery: 4, random: () => draws[i++ % draws.length]! });
+    for (let n = 0; n < 3; n++) cache.lookup("a");
+    cache.offer("a", "A");
+    expect(cache.holds("a")).toBe(false); // three lookups, none sampled: not counted
+    cache.lookup("a"); // sampled: counts 4 = minHits
+    cache.offer("a", "A");
+    expect(cache.holds("a")).toBe(true);
+    expect(cache.hotKeys()).toEqual([["a", 4]]);
+
+    // with real randomness, a key that takes a tenth of 2 000 lookups among 1 000 rare keys is hot, the rare ones are not
+    const real = new HotKeyCache<string>({ maxEntries: 10, ttlMs: 500, windowMs: 1_000, buckets: 10, minHits: 20, sampleEvery: 4, now: c.now });
+    for (let n = 0; n < 2_000; n++) {
+      const key = n % 10 === 0 ? "hot" : `rare${n % 1_000}`;
+      if (real.lookup(key) === undefined) real.offer(key, key);
+    }
+    expect(real.holds("hot")).toBe(true);
+    expect(real.hotKeys().map(([k]) => k)).toEqual(["hot"]);
+    expect(() => new HotKeyCache({ sampleEvery: 0 })).toThrow(RangeError);
+  });
 });

@@ -46,7 +46,16 @@ export const hotKeySettings = {
     .default(1_000)
     .describe("How long a hot key's value is served from process memory without asking Redis or another service: how stale it may be"),
   HOT_KEY_MIN_HITS: f.positiveInt().default(3).describe("Times within 10 s a key must be asked for before its value is kept in process"),
+  HOT_KEY_SAMPLE_EVERY: f
+    .positiveInt()
+    .default(4)
+    .describe("The hot-key counter counts one lookup in this many, at random, as this many hits (1: every lookup), so counting costs a fraction per lookup"),
 };
+
+/** One hot-key cache's settings: its `size` (the service's own setting) with the shared TTL, threshold and sampling. */
+export function hotKeysOf(config: { HOT_KEY_TTL_MS: number; HOT_KEY_MIN_HITS: number; HOT_KEY_SAMPLE_EVERY: number }, size: number) {
+  return { size, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS, sampleEvery: config.HOT_KEY_SAMPLE_EVERY };
+}
 
 export const etcdSettings = {
   ETCD_ENDPOINTS: f.urlList(["http:", "https:"]).describe("Comma-separated etcd client URLs"),

@@ -7,6 +7,7 @@ import { openRedis, openShardedMysql, startRpcProcess, type RunningProcess } fro
 import { withSafeDecoding } from "@rs/grpc";
 import { countV1, protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
+import { hotKeysOf } from "@rs/config";
 import { redisReadiness } from "@rs/redis";
 import { HotCounters } from "./adapters/memory/hot-counters.js";
 import { CountersRepository } from "./adapters/mysql/counters.repository.js";
@@ -63,11 +64,7 @@ export async function startCountService(
       await checkListpackLimit(cache, config.COUNT_CACHE_BUCKET_FIELDS, logger);
       const store = new CountersRepository(mysql, logger);
       const authority = new ShardCountsRepository(mysql, logger);
-      const hotCache = new HotCounters(
-        cache,
-        { size: config.COUNT_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
-        hotCounterMetrics,
-      );
+      const hotCache = new HotCounters(cache, hotKeysOf(config, config.COUNT_HOT_CACHE_SIZE), hotCounterMetrics);
       const reads = new CountReadsService({ store, cache: hotCache, logger, observer: countReadsMetrics, authority });
 
       return {

@@ -9,6 +9,7 @@ import { createServiceClient, withSafeDecoding } from "@rs/grpc";
 import { protoFiles, relationV1, userV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka } from "@rs/kafka";
 import type { Logger } from "@rs/logger";
+import { hotKeysOf } from "@rs/config";
 import { redisReadiness } from "@rs/redis";
 import { RelationReadsRepository } from "./adapters/mysql/relation-reads.repository.js";
 import { RelationEventsPublisher } from "./adapters/kafka/relation-events.publisher.js";
@@ -85,7 +86,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       const users = new UserServiceDirectory(userClient, {
         existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
-        hotProfiles: { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
+        hotProfiles: hotKeysOf(config, config.PROFILE_HOT_CACHE_SIZE),
         coalesce: config.PROFILE_COALESCE,
       });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
@@ -127,11 +128,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       lifecycle.add("stop backlog gauges", () => backlog.stop());
 
       const loader = new FollowingLoader(cache, store, config.LOAD_SHARD_READS);
-      const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS, {
-        size: config.FANS_HOT_PAGES,
-        ttlMs: config.HOT_KEY_TTL_MS,
-        minHits: config.HOT_KEY_MIN_HITS,
-      });
+      const fansWindow = new FansWindow(fans, store, config.LOAD_SHARD_READS, hotKeysOf(config, config.FANS_HOT_PAGES));
       const queries = new RelationQueries(cache, loader);
       const writer = new RelationWriter({
         cache,

@@ -7,6 +7,7 @@ import { hashPassword, RevocationStore, TokenIssuer, TokenVerifier } from "@rs/a
 import { openRedis, openShardedMysql, startRpcProcess, type RunningProcess } from "@rs/bootstrap";
 import { protoFiles } from "@rs/idl";
 import type { Logger } from "@rs/logger";
+import { hotKeysOf } from "@rs/config";
 import { redisReadiness } from "@rs/redis";
 import { LeasedIdSource } from "./adapters/ids/leased-id-source.js";
 import { HotProfiles } from "./adapters/memory/hot-profiles.js";
@@ -58,11 +59,7 @@ export async function startUserService(config: UserConfig, opts: { logger?: Logg
 
       const store = new UsersRepository(sharded);
       const redisCache = RedisProfileCache.fromSettings(redis, config);
-      const cache = new HotProfiles(
-        redisCache,
-        { size: config.PROFILE_HOT_CACHE_SIZE, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS },
-        hotProfileMetrics,
-      );
+      const cache = new HotProfiles(redisCache, hotKeysOf(config, config.PROFILE_HOT_CACHE_SIZE), hotProfileMetrics);
       const existence = new RedisUserExistenceFilter(redis, {
         keyPrefix: config.REDIS_KEY_PREFIX,
         expectedUsers: config.USER_BLOOM_EXPECTED_USERS,
