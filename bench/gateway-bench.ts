@@ -193,6 +193,8 @@ try {
   const [gwHttp, gwAdmin] = await Promise.all([freePort(), freePort()]);
   gateway = startGateway({
     ...common,
+    // PROFILE_COALESCE=false in the bench's environment turns the shared profile reads off in the gateway (the relation process inherits it too)
+    ...(process.env.PROFILE_COALESCE ? { PROFILE_COALESCE: process.env.PROFILE_COALESCE } : {}),
     SERVICE_HOST: "127.0.0.1",
     USER_SERVICE_NAME: fixture.serviceName,
     RELATION_SERVICE_NAME: relationName,

@@ -81,6 +81,10 @@ export const gatewayConfigSchema = withJwtKeyRules(
       .describe("Reverse proxies in front of the gateway whose X-Forwarded-For is trusted for the client address (0 = use the TCP peer)"),
     CORS_ORIGINS: originList().describe("Origins browsers may call the API from: comma-separated, * for any, empty for none"),
     GRPC_DEADLINE_MS: env.positiveInt().default(GATEWAY_DEFAULTS.deadlineMs).describe("Deadline of each call to a service, retries included"),
+    PROFILE_COALESCE: env
+      .bool()
+      .default(true)
+      .describe("GetUser calls made in the same turn of the event loop share one BatchGetUsers call (up to its 100 ids; ADR 0022); false: one call each"),
     USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service"),
     RELATION_SERVICE_NAME: env.string().default("relation").describe("etcd name of the relation service"),
     COUNT_SERVICE_NAME: env.string().default("count").describe("etcd name of the count service"),

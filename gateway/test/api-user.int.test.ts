@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { ApiUser, ApiUserWithFollow, Credentials, ErrorBody } from "../src/api/api-schemas.js";
+import { metricsRegistry } from "@rs/runtime";
+import { registrySamples, sampleSum } from "../../test/support/prometheus-text.js";
 import { api, uniqueName } from "./support/http.js";
 import { startLiveSuite, type LiveSuite } from "./support/live-suite.js";
 
@@ -80,5 +82,23 @@ describe("/api/user", () => {
     expect((await api(s.url, "POST", "/user/logout", { token: first.token })).body).toEqual({ success: true });
     expect((await api(s.url, "GET", "/user/me", { token: first.token })).status).toBe(401);
     expect((await api(s.url, "GET", "/user/me", { token: second.token })).status).toBe(200);
+  });
+
+  it("many /user/me at once: each caller gets their own profile, from fewer user-service calls than requests", async () => {
+    const users = await Promise.all(Array.from({ length: 12 }, () => api(s.url, "POST", "/user/register", { body: registerBody() })));
+    const creds = users.map((r) => Credentials.parse(r.body));
+    const calls = async () =>
+      sampleSum(await registrySamples(metricsRegistry), "grpc_server_handled_total", { grpc_service: "user.v1.UserService", grpc_method: "GetUser" }) +
+      sampleSum(await registrySamples(metricsRegistry), "grpc_server_handled_total", { grpc_service: "user.v1.UserService", grpc_method: "BatchGetUsers" });
+    const before = await calls();
+    const answers = await Promise.all(creds.map((c) => api(s.url, "GET", "/user/me", { token: c.token })));
+    const made = (await calls()) - before;
+    for (const [i, a] of answers.entries()) expect(ApiUser.strict().parse(a.body)).toMatchObject({ id: creds[i]!.userId });
+    expect(made).toBeGreaterThanOrEqual(1);
+    expect(made).toBeLessThan(creds.length);
+    // an unknown user still reads as 404 through the shared call
+    const ghost = await api(s.url, "GET", "/user/8999999999999995", { token: creds[0]!.token });
+    expect(ghost.status).toBe(404);
+    expect(ErrorBody.strict().parse(ghost.body)).toMatchObject({ code: "NOT_FOUND", error: "user 8999999999999995 not found" });
   });
 });

@@ -2,6 +2,7 @@ import { createServiceClient, type PromiseClient, type ServiceClient } from "@rs
 import type { Etcd3 } from "@rs/discovery";
 import { countV1, relationV1, userV1 } from "@rs/idl";
 import type { Logger } from "@rs/logger";
+import { coalescedGetUser } from "./coalesced-get-user.js";
 import { guardClient } from "./remote-error.js";
 
 export type UserClient = PromiseClient<userV1.UserServiceClient>;
@@ -20,6 +21,8 @@ export interface ClientSettings {
   readonly RELATION_SERVICE_NAME: string;
   readonly COUNT_SERVICE_NAME: string;
   readonly GRPC_DEADLINE_MS: number;
+  /** GetUser calls of one turn of the event loop share one BatchGetUsers (ADR 0022). */
+  readonly PROFILE_COALESCE: boolean;
 }
 
 /**
@@ -31,6 +34,8 @@ export interface ClientSettings {
  * a lost answer is never a second write. Each client has a breaker for reads
  * and one for writes (Logout counts as a write), so writes failing on a
  * service's own dependency (relation's Kafka) never cut the reads off (ADR 0013).
+ * GetUser calls made in the same turn of the event loop share one BatchGetUsers
+ * (`PROFILE_COALESCE`, ADR 0022).
  */
 export function createGatewayClients(cfg: ClientSettings, etcd: Etcd3, logger: Logger): GatewayClients & { close(): Promise<void> } {
   const common = { deadlineMs: cfg.GRPC_DEADLINE_MS, logger };
@@ -47,7 +52,7 @@ export function createGatewayClients(cfg: ClientSettings, etcd: Etcd3, logger: L
     target: { service: cfg.COUNT_SERVICE_NAME, etcd },
   });
   return {
-    user: guardClient(user, "user"),
+    user: guardClient(cfg.PROFILE_COALESCE ? { ...user, getUser: coalescedGetUser(user) } : user, "user"),
     relation: guardClient(relation, "relation"),
     count: guardClient(count, "count"),
     close: async () => {
