@@ -72,15 +72,19 @@ export class BatchCoalescer<K, V> {
     let first = waiting[0]!;
     for (const w of waiting) if (w.deadline < first.deadline) first = w;
     this.loads++;
-    first
-      .runInContext(() => this.load(keys))
-      .then(
-        (found) => {
-          for (const w of waiting) w.resolve(found);
-        },
-        (err: unknown) => {
-          for (const w of waiting) w.reject(err);
-        },
-      );
+    let loading: Promise<ReadonlyMap<K, V>>;
+    try {
+      loading = first.runInContext(() => this.load(keys));
+    } catch (err) {
+      loading = Promise.reject(err); // a load that throws before returning its promise fails its callers, not the process
+    }
+    loading.then(
+      (found) => {
+        for (const w of waiting) w.resolve(found);
+      },
+      (err: unknown) => {
+        for (const w of waiting) w.reject(err);
+      },
+    );
   }
 }

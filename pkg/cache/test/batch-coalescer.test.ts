@@ -68,6 +68,14 @@ describe("BatchCoalescer", () => {
       ),
     ).resolves.toEqual(["down", "down"]);
     await expect(c.get([3])).resolves.toEqual(new Map([[3, "ok"]]));
+    // a load that throws instead of returning a rejected promise fails its callers the same way
+    const throwing = new BatchCoalescer<number, string>(
+      () => {
+        throw new Error("sync");
+      },
+      { maxKeys: 10 },
+    );
+    await expect(Promise.all([throwing.get([1]), throwing.get([2])])).rejects.toThrow("sync");
   });
 
   it("runs the shared load in the context of the caller whose deadline is earliest", async () => {
