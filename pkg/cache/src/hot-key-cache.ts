@@ -31,9 +31,11 @@ export interface HotKeyCacheOptions {
   readonly minHits?: number;
   readonly maxKeysPerBucket?: number;
   /**
-   * Count one lookup in this many, chosen at random, as this many hits (default
-   * 1: every lookup). A hot key is looked up often, so sampling finds it all the
-   * same (like Redis's probabilistic LFU counter), for a fraction of the counting.
+   * Of the lookups of a key held in process, count one in this many, chosen at
+   * random, as this many hits (default 1: every lookup). A held key is looked
+   * up often, so sampling keeps it hot all the same (like Redis's probabilistic
+   * LFU counter) for a fraction of the counting; lookups of keys not held are
+   * always counted one by one, so what makes a key hot is unchanged.
    */
   readonly sampleEvery?: number;
   /** Clock in ms for both the window and the TTL; tests move it. */
@@ -135,9 +137,9 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
    * and hands it to {@link offer}.
    */
   lookup(key: K): V | undefined {
-    if (this.sampleEvery === 1) this.tracker.record(key);
-    else if (this.random() * this.sampleEvery < 1) this.tracker.record(key, this.sampleEvery);
     const cached = this.fresh(key);
+    if (cached === undefined || this.sampleEvery === 1) this.tracker.record(key);
+    else if (this.random() * this.sampleEvery < 1) this.tracker.record(key, this.sampleEvery);
     if (cached !== undefined) this.stats.hits++;
     else this.stats.misses++;
     return cached;

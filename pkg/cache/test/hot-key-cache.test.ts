@@ -113,20 +113,23 @@ describe("HotKeyCache", () => {
     expect(l.calls("k")).toBe(1);
   });
 
-  it("sampling: one lookup in sampleEvery is counted, as sampleEvery hits; a key asked for often is still found hot", () => {
+  it("sampling: a key not held is counted at every lookup; of a held key's lookups one in sampleEvery counts, as sampleEvery hits", () => {
     const c = clock();
-    const draws = [0.9, 0.9, 0.9, 0.1]; // only the 4th lookup is sampled (0.1 × 4 < 1)
+    const draws = [0.9, 0.9, 0.9, 0.1]; // of four draws only the 4th samples (0.1 × 4 < 1)
     let i = 0;
-    const cache = new HotKeyCache<string>({ ...opts(c.now), minHits: 4, sampleEvery: 4, random: () => draws[i++ % draws.length]! });
-    for (let n = 0; n < 3; n++) cache.lookup("a");
+    const cache = new HotKeyCache<string>({ ...opts(c.now), minHits: 3, sampleEvery: 4, random: () => draws[i++ % draws.length]! });
+    cache.lookup("a");
+    cache.lookup("a");
     cache.offer("a", "A");
-    expect(cache.holds("a")).toBe(false); // three lookups, none sampled: not counted
-    cache.lookup("a"); // sampled: counts 4 = minHits
+    expect(cache.holds("a")).toBe(false); // two lookups of 3: not hot, however the draws fall
+    expect(cache.lookup("a")).toBeUndefined(); // the third makes it hot
     cache.offer("a", "A");
-    expect(cache.holds("a")).toBe(true);
-    expect(cache.hotKeys()).toEqual([["a", 4]]);
+    expect(cache.hotKeys()).toEqual([["a", 3]]);
+    expect(i).toBe(0); // nothing was drawn for a key not held
+    for (let n = 0; n < 4; n++) expect(cache.lookup("a")).toBe("A");
+    expect(cache.hotKeys()).toEqual([["a", 7]]); // four lookups of a held key: one sampled, counted as 4
 
-    // with real randomness, a key that takes a tenth of 2 000 lookups among 1 000 rare keys is hot, the rare ones are not
+    // with real randomness, a key that takes a tenth of 2 000 lookups among 900 rare keys stays hot, the rare ones never are
     const real = new HotKeyCache<string>({ maxEntries: 10, ttlMs: 500, windowMs: 1_000, buckets: 10, minHits: 20, sampleEvery: 4, now: c.now });
     for (let n = 0; n < 2_000; n++) {
       const key = n % 10 === 0 ? "hot" : `rare${n % 1_000}`;

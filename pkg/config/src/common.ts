@@ -49,7 +49,9 @@ export const hotKeySettings = {
   HOT_KEY_SAMPLE_EVERY: f
     .positiveInt()
     .default(4)
-    .describe("The hot-key counter counts one lookup in this many, at random, as this many hits (1: every lookup), so counting costs a fraction per lookup"),
+    .describe(
+      "Of the lookups of a key held in process, the hot-key counter counts one in this many, at random, as this many hits (1: every lookup); keys not held are always counted one by one",
+    ),
 };
 
 /** One hot-key cache's settings: its `size` (the service's own setting) with the shared TTL, threshold and sampling. */
