@@ -11,13 +11,13 @@
 import { BatchCoalescer } from "@rs/cache";
 import { notFound } from "@rs/errors";
 import { BATCH_GET_USERS_MAX, type userV1 } from "@rs/idl";
-import { callTimeLeftMs } from "@rs/logger";
+import { callDeadline } from "@rs/logger";
 import type { UserClient } from "./service-clients.js";
 
-export type GetUser = UserClient["getUser"];
+type GetUser = UserClient["getUser"];
 
 /** `getUser` of `client`, coalesced into its `batchGetUsers`. */
-export function coalescedGetUser(client: Pick<UserClient, "getUser" | "batchGetUsers">): GetUser & { readonly loads: () => number } {
+export function coalescedGetUser(client: Pick<UserClient, "getUser" | "batchGetUsers">): GetUser {
   const batches = new BatchCoalescer<number, userV1.User>(
     async (ids) => {
       const { users } = await client.batchGetUsers({ userIds: ids });
@@ -25,13 +25,10 @@ export function coalescedGetUser(client: Pick<UserClient, "getUser" | "batchGetU
     },
     {
       maxKeys: BATCH_GET_USERS_MAX,
-      deadlineOf: () => {
-        const left = callTimeLeftMs();
-        return left === undefined ? undefined : Date.now() + left;
-      },
+      deadlineOf: callDeadline,
     },
   );
-  const getUser = async (req: userV1.GetUserRequest, opts?: Parameters<GetUser>[1]): Promise<userV1.GetUserResponse> => {
+  return async (req, opts) => {
     const id = req.userId;
     // Call options (a deadline, metadata of this request) belong to one call: such a call is not shared.
     if (opts !== undefined || !Number.isSafeInteger(id) || id <= 0) return client.getUser(req, opts);
@@ -39,5 +36,4 @@ export function coalescedGetUser(client: Pick<UserClient, "getUser" | "batchGetU
     if (!user) throw notFound(`user ${id} not found`);
     return { user };
   };
-  return Object.assign(getUser, { loads: () => batches.loads });
 }

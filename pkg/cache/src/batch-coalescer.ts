@@ -32,8 +32,6 @@ export class BatchCoalescer<K, V> {
   private waiting: Waiter<K, V>[] = [];
   private keys = new Set<K>();
   private scheduled = false;
-  /** Loads started (each one call of `load`). */
-  loads = 0;
 
   constructor(
     private readonly load: (keys: K[]) => Promise<ReadonlyMap<K, V>>,
@@ -71,7 +69,6 @@ export class BatchCoalescer<K, V> {
     this.keys = new Set();
     let first = waiting[0]!;
     for (const w of waiting) if (w.deadline < first.deadline) first = w;
-    this.loads++;
     let loading: Promise<ReadonlyMap<K, V>>;
     try {
       loading = first.runInContext(() => this.load(keys));

@@ -15,6 +15,11 @@ export function withCallDeadline<T>(deadlineMs: number | undefined, fn: () => T)
   return storage.run(deadlineMs, fn);
 }
 
+/** The current call's deadline (epoch ms); undefined outside a call with one. */
+export function callDeadline(): number | undefined {
+  return storage.getStore();
+}
+
 /** Milliseconds left until the current call's deadline (may be ≤ 0); undefined outside a call with one. */
 export function callTimeLeftMs(now: number = Date.now()): number | undefined {
   const d = storage.getStore();

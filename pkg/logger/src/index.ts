@@ -20,7 +20,7 @@ export {
   formatRequestIds,
   parseRequestIds,
 } from "./request-context.js";
-export { withCallDeadline, callTimeLeftMs, boundByCallDeadline } from "./call-deadline.js";
+export { withCallDeadline, callDeadline, callTimeLeftMs, boundByCallDeadline } from "./call-deadline.js";
 
 /** Creates the root logger of a process. Secrets are redacted by key name. `destination` defaults to stdout. */
 export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? "info", destination?: DestinationStream): Logger {

@@ -21,7 +21,7 @@ import { BatchCoalescer, hotKeyCache, type HotKeyCache, type HotKeySettings } fr
 import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
 import { BATCH_GET_USERS_MAX, type userV1 } from "@rs/idl";
-import { callTimeLeftMs } from "@rs/logger";
+import { callDeadline } from "@rs/logger";
 import type { UserDirectory, UserProfile } from "../../domain/ports.js";
 import { profileOf } from "../../domain/user-profile.js";
 import { relationMetrics } from "../../relation.metrics.js";
@@ -69,16 +69,8 @@ export class UserServiceDirectory implements UserDirectory {
     this.batches = new BatchCoalescer((ids) => this.fetch(ids), {
       // one key per load when off: every page is a call of its own
       maxKeys: opts.coalesce === false ? 1 : BATCH_GET_USERS_MAX,
-      deadlineOf: () => {
-        const left = callTimeLeftMs();
-        return left === undefined ? undefined : Date.now() + left;
-      },
+      deadlineOf: callDeadline,
     });
-  }
-
-  /** BatchGetUsers calls made for profiles (several pages' worth each, under load). */
-  get profileLoads(): number {
-    return this.batches.loads;
   }
 
   /** Hits and misses of the hot-profile cache since start (zero when it is off). */
