@@ -24,6 +24,10 @@ export interface BatchCoalescerOptions {
 interface Waiter<K, V> {
   readonly resolve: (found: ReadonlyMap<K, V>) => void;
   readonly reject: (err: unknown) => void;
+}
+
+/** The caller a load runs for: the earliest deadline so far, and that caller's async context. */
+interface Earliest {
   readonly deadline: number;
   readonly runInContext: <R>(fn: () => R) => R;
 }
@@ -31,6 +35,7 @@ interface Waiter<K, V> {
 export class BatchCoalescer<K, V> {
   private waiting: Waiter<K, V>[] = [];
   private keys = new Set<K>();
+  private earliest: Earliest | undefined;
   private scheduled = false;
 
   constructor(
@@ -49,7 +54,10 @@ export class BatchCoalescer<K, V> {
     for (const k of keys) if (!this.keys.has(k)) fresh++;
     if (this.keys.size + fresh > this.options.maxKeys && this.waiting.length > 0) this.flush();
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject, deadline: this.options.deadlineOf?.() ?? Infinity, runInContext: AsyncLocalStorage.snapshot() });
+      this.waiting.push({ resolve, reject });
+      // Only a caller that is due before every other so far needs its context kept.
+      const deadline = this.options.deadlineOf?.() ?? Infinity;
+      if (this.earliest === undefined || deadline < this.earliest.deadline) this.earliest = { deadline, runInContext: AsyncLocalStorage.snapshot() };
       for (const k of keys) this.keys.add(k);
       if (this.keys.size >= this.options.maxKeys) this.flush();
       else if (!this.scheduled) {
@@ -65,13 +73,13 @@ export class BatchCoalescer<K, V> {
   private flush(): void {
     const waiting = this.waiting;
     const keys = [...this.keys];
+    const earliest = this.earliest!;
     this.waiting = [];
     this.keys = new Set();
-    let first = waiting[0]!;
-    for (const w of waiting) if (w.deadline < first.deadline) first = w;
+    this.earliest = undefined;
     let loading: Promise<ReadonlyMap<K, V>>;
     try {
-      loading = first.runInContext(() => this.load(keys));
+      loading = earliest.runInContext(() => this.load(keys));
     } catch (err) {
       loading = Promise.reject(err); // a load that throws before returning its promise fails its callers, not the process
     }
