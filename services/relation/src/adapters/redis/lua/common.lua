@@ -70,6 +70,8 @@ local function next_version(meta, pending)
   return v
 end
 
+local function desc(a, b) return a > b end
+
 -- Ids of the members of `key` scored exactly `s`, as numbers, highest first.
 local function group_desc(key, s)
   local ms = redis.call('ZRANGEBYSCORE', key, s, s)
@@ -78,18 +80,23 @@ local function group_desc(key, s)
     local n = tonumber(ms[i])
     if n then ids[#ids + 1] = n end
   end
-  table.sort(ids, function(a, b) return a > b end)
+  table.sort(ids, desc)
   return ids
 end
 
 -- Newest-first keyset page of a relation sorted set: order (score desc, id desc,
 -- ids compared as numbers like the shards' ORDER BY, not as Redis's bytes),
 -- entries strictly after the cursor (cs, cid) when has_cursor, `want` at most,
--- never the sentinel. Returns a flat {id, score, id, score, ...} of strings.
--- A group of equal scores inside one range read is sorted in place; only the
--- group a read may have cut off at its LIMIT is read again whole.
-local function page_desc(key, has_cursor, cs, cid, want)
-  local out = {}
+-- never the sentinel. Appends a flat id, score, id, score, ... of strings to
+-- `out` (a new table when nil) and returns it.
+-- An entry whose score no neighbour shares (the common case: follows made in
+-- different milliseconds) is passed on as Redis read it; a group of equal scores
+-- is sorted by id. Each read asks for one entry more than it needs: when that
+-- entry's score differs from the last needed one's, no group was cut off at
+-- the LIMIT; when it is the same, that last group is read again whole. A read
+-- with no entry beyond the ones needed reached the end.
+local function page_desc(key, has_cursor, cs, cid, want, out)
+  out = out or {}
   local n = 0
   local max = '+inf'
   if has_cursor then
@@ -104,33 +111,44 @@ local function page_desc(key, has_cursor, cs, cid, want)
   end
   while n < want do
     local ask = want - n
-    local batch = redis.call('ZREVRANGEBYSCORE', key, max, '(0', 'WITHSCORES', 'LIMIT', 0, ask)
-    if #batch == 0 then break end
-    -- a full read may have stopped inside its last group; a short one reached the end
-    local full = #batch / 2 == ask
+    local batch = redis.call('ZREVRANGEBYSCORE', key, max, '(0', 'WITHSCORES', 'LIMIT', 0, ask + 1)
+    local len = #batch
+    if len == 0 then break end
+    local more = len / 2 > ask
+    local cut = false
+    if more then
+      if batch[len] == batch[len - 2] then cut = true else len = len - 2 end
+    end
     local i = 1
     local last
-    while i <= #batch and n < want do
+    while i <= len and n < want do
       local s = batch[i + 1]
-      local ids = {}
-      local j = i
-      while j <= #batch and batch[j + 1] == s do
-        local id = tonumber(batch[j])
-        if id then ids[#ids + 1] = id end
-        j = j + 2
-      end
-      if j > #batch and full then
-        ids = group_desc(key, s)
+      local j = i + 2
+      while j <= len and batch[j + 1] == s do j = j + 2 end
+      local whole = not (cut and j > len)
+      if j == i + 2 and whole then
+        out[#out + 1] = batch[i]; out[#out + 1] = s; n = n + 1
       else
-        table.sort(ids, function(a, b) return a > b end)
-      end
-      for k = 1, #ids do
-        if n >= want then break end
-        out[#out + 1] = num_str(ids[k]); out[#out + 1] = s; n = n + 1
+        local ids
+        if whole then
+          ids = {}
+          for k = i, j - 2, 2 do
+            local id = tonumber(batch[k])
+            if id then ids[#ids + 1] = id end
+          end
+          table.sort(ids, desc)
+        else
+          ids = group_desc(key, s)
+        end
+        for k = 1, #ids do
+          if n >= want then break end
+          out[#out + 1] = num_str(ids[k]); out[#out + 1] = s; n = n + 1
+        end
       end
       last = s
       i = j
     end
+    if not more then break end
     max = '(' .. last
   end
   return out

@@ -5,10 +5,6 @@
 -- window continues in the shard from the same cursor.
 local fans, fansv = KEYS[1], KEYS[2]
 if fans_state(fans, fansv) ~= '1' then return { 'NOT_LOADED' } end
-local out = page_desc(fans, ARGV[1] == '1', ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 local complete = 1
 if redis.call('HEXISTS', fansv, '#f') == 1 then complete = 0 end
-table.insert(out, 1, redis.call('ZCARD', fans) - 1)
-table.insert(out, 1, complete)
-table.insert(out, 1, 'OK')
-return out
+return page_desc(fans, ARGV[1] == '1', ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), { 'OK', complete, redis.call('ZCARD', fans) - 1 })
