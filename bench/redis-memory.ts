@@ -3,9 +3,10 @@
  * services' own cache code, on a private redis-server started with the local
  * stack's memory settings (deploy/stack/redis-memory.ts):
  *
- * - following:{A} loaded with 100 and with 5 000 (the following cap) follows:
- *   `MEMORY USAGE` of the list's keys (following:{A} and, for a list past 128
- *   follows, its index following-ix:{A}) divided by the edges;
+ * - following:{A} loaded with 20, 100, FOLLOWING_INDEX_MIN + 1 (the smallest
+ *   list with an index) and 5 000 (the following cap) follows: `MEMORY USAGE`
+ *   of the list's keys (following:{A} and, for a list past FOLLOWING_INDEX_MIN
+ *   (128) follows, its index following-ix:{A}) divided by the edges;
  * - a counter bucket of the count cache at its default layout (65 536 buckets),
  *   filled to 256 (typical) and 512 (full) counters: bytes per counter.
  *
@@ -24,6 +25,7 @@ import { closeRedis, createRedis, waitForRedisReady } from "@rs/redis";
 import { REDIS_MAXMEMORY_DEFAULT, redisMemoryArgs } from "../deploy/stack/redis-memory.js";
 import { COUNT_CACHE_DEFAULTS, CounterCache } from "../services/count/src/index.js";
 import { RelationCache } from "../services/relation/src/adapters/redis/relation-cache.js";
+import { FOLLOWING_INDEX_MIN } from "../services/relation/src/adapters/redis/relation-keys.js";
 import { privateRedis } from "../test/support/private-redis.js";
 import { writeResult } from "./lib/results.js";
 
@@ -102,7 +104,9 @@ async function main(): Promise<void> {
     const cache = new RelationCache(redis, { keyPrefix: "bench:rel:" });
     const lists: BenchList[] = [];
     for (const [user, follows] of [
+      [3, 20],
       [1, 100],
+      [4, FOLLOWING_INDEX_MIN + 1],
       [2, 5_000],
     ] as const) {
       const now = Date.now();

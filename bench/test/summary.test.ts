@@ -40,7 +40,20 @@ describe("summary against the targets", () => {
     expect(row("BatchIsFollowing").status).toBe("not met: 0.3 × echo (−50 % of ≥ 0.6 ×)");
     // ratio 0.2 of 0.4, and 400 + 150 + 50 = 600 µs of ≤ 300
     expect(row("ListFollowing").status).toBe("not met: 0.2 × echo (−50 % of ≥ 0.4 ×); CPU 600 µs (+100 % of ≤ 300 µs)");
-    expect(row("≤ 40 B").status).toBe("not met: B/edge 129 B (+223 % of ≤ 40 B)");
+    expect(row("≤ 40 B").status).toBe("not met: B/edge (list of 5 000) 129 B (+223 % of ≤ 40 B)");
+  });
+
+  it("judges Redis memory per edge by the worst list measured", () => {
+    const lists = (small: number) => ({
+      rows: [
+        { what: "following:{A}, 20 follows", entries: 20, perEntry: small },
+        { what: "following:{A} + index, 5000 follows", entries: 5_000, perEntry: 31.2 },
+      ],
+    });
+    const status = (small: number) => summaryRows({ "redis-memory": lists(small) }).find((r) => r.target.startsWith("≤ 40 B"))!;
+    expect(status(27.2).status).toBe("met");
+    expect(status(27.2).measured).toContain("B/edge (list of 5 000) 31.2 B");
+    expect(status(44).status).toBe("not met: B/edge (list of 20) 44 B (+10 % of ≤ 40 B)");
   });
 
   it("marks a target whose bench has no result file as not measured", () => {

@@ -1,6 +1,6 @@
 /**
- * Big following lists (docs/adr/0019-compact-following-lists.md): past 128
- * follows following:{A} stays a listpack (the stack's zset-max-listpack-entries
+ * Following lists past FOLLOWING_INDEX_MIN follows (docs/adr/0019-compact-following-lists.md):
+ * following:{A} stays a listpack (the stack's zset-max-listpack-entries
  * covers the cap) and gets a membership index beside it, following-ix:{A} (an
  * intset), which is-following reads instead of scanning the listpack. Checked:
  * reads, pages and writes on a big list, a list growing past the threshold,
@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RedisClient } from "@rs/redis";
 import { RelationCache, type FollowRow } from "../src/adapters/redis/relation-cache.js";
+import { FOLLOWING_INDEX_MIN } from "../src/adapters/redis/relation-keys.js";
 import type { CursorPosition } from "../src/domain/cursor.js";
 import { redisFixture, type RedisFixture } from "./redis-fixture.js";
 
@@ -81,7 +82,23 @@ async function pages(a: number, limit: number): Promise<CursorPosition[]> {
   }
 }
 
-describe("a list past 128 follows", () => {
+describe(`a list past ${FOLLOWING_INDEX_MIN} follows`, () => {
+  it("is loaded with its index exactly when it has more than the threshold, and answers batches from either", async () => {
+    for (const n of [1, FOLLOWING_INDEX_MIN, FOLLOWING_INDEX_MIN + 1, 60, 200]) {
+      const a = freshUser();
+      const rows = rowsOf(n);
+      await loadRows(a, rows);
+      const indexed = n > FOLLOWING_INDEX_MIN;
+      expect(await layout(a)).toMatchObject(
+        indexed ? { sentinel: "-1", encoding: "listpack", ixEncoding: "intset", ixSize: n + 1 } : { sentinel: "0", ixSize: 0 },
+      );
+      const targets = [...rows.map((r) => r.to), ...rows.map((r) => r.to + 2)].slice(0, 100);
+      const r = await cache.batchIsFollowing(a, targets);
+      if (r.status !== "ok") throw new Error(r.status);
+      expect(r.following).toEqual(targets.map((t) => rows.some((row) => row.to === t)));
+    }
+  });
+
   it("stays a listpack with an intset index, and reads, batches and pages answer as the rows say", async () => {
     const a = freshUser();
     const rows = rowsOf(300);
@@ -158,23 +175,23 @@ describe("a list past 128 follows", () => {
     expect(Math.abs(tf - ti)).toBeLessThan(1_000);
   });
 
-  it("gets its index when follows take it past 128, and keeps it when unfollows take it back", async () => {
+  it("has no index up to the threshold, gets it when follows take the list past it, and keeps it when unfollows take it back", async () => {
     const a = freshUser();
-    const rows = rowsOf(127);
+    const rows = rowsOf(FOLLOWING_INDEX_MIN - 1);
     await loadRows(a, rows);
     expect(await layout(a)).toMatchObject({ sentinel: "0", encoding: "listpack", ixSize: 0 });
     const now = Date.now();
     const added = [BASE + 11, BASE + 13];
     for (const [i, b] of added.entries()) expect((await cache.applyTransition(a, b, "follow", now + i, 0, CAP)).status).toBe("changed");
-    expect(await layout(a)).toEqual({ sentinel: "-1", encoding: "listpack", ixEncoding: "intset", ixSize: 130 });
+    expect(await layout(a)).toEqual({ sentinel: "-1", encoding: "listpack", ixEncoding: "intset", ixSize: FOLLOWING_INDEX_MIN + 2 });
     const [tf, ti] = await Promise.all([admin.pttl(cache.keys.following(a)), admin.pttl(cache.keys.followingIndex(a))]);
     expect(Math.abs(tf - ti)).toBeLessThan(1_000);
 
-    for (const b of [...added, rows[0]!.to, rows[126]!.to]) expect(await isFollowing(a, b)).toBe(true);
+    for (const b of [...added, rows[0]!.to, rows[FOLLOWING_INDEX_MIN - 2]!.to]) expect(await isFollowing(a, b)).toBe(true);
     expect(await isFollowing(a, BASE + 12)).toBe(false);
 
     for (const [i, b] of added.entries()) expect((await cache.applyTransition(a, b, "unfollow", now + 10 + i, 0, CAP)).status).toBe("changed");
-    expect(await layout(a)).toEqual({ sentinel: "-1", encoding: "listpack", ixEncoding: "intset", ixSize: 128 });
+    expect(await layout(a)).toEqual({ sentinel: "-1", encoding: "listpack", ixEncoding: "intset", ixSize: FOLLOWING_INDEX_MIN });
     expect(await isFollowing(a, added[0]!)).toBe(false);
     expect(await pages(a, 100)).toEqual(newestFirst(rows));
   });

@@ -3,14 +3,18 @@
  * tag `{<id>}`, so a script touching one user's keys stays in one slot and runs
  * unchanged on Redis Cluster. The prefix separates deployments and test runs.
  */
+/** Lists of more follows than this have following-ix:{A} beside them (INDEX_MIN in lua/common.lua). */
+export const FOLLOWING_INDEX_MIN = 128;
+
 export interface RelationKeys {
   readonly prefix: string;
   /** Sorted set: A's active follows (member followee id, score follow time ms) + sentinel. */
   following(userId: number): string;
   /**
-   * Set: the membership index of a big following:{A} (more than 128 follows,
-   * listpack-encoded): its followee ids plus the sentinel 0, an intset. Same
-   * lifetime as following:{A}; see lua/common.lua.
+   * Set: the membership index of a following:{A} of more than
+   * {@link FOLLOWING_INDEX_MIN} follows (listpack-encoded): its followee ids
+   * plus the sentinel 0, an intset. Same lifetime as following:{A}; see
+   * lua/common.lua.
    */
   followingIndex(userId: number): string;
   /** Sorted set: where the load script builds a big following:{A} before copying it (deleted in the same script). */

@@ -13,7 +13,14 @@ local SENTINEL = '#'
 -- listpack scans it. following:{A} says which: its sentinel's score is 0, or
 -- INDEXED. A list of an indexed sentinel whose index is gone (evicted alone) is
 -- not loaded: every script treats it as cold, and a load rebuilds both.
+-- Smaller lists have none: the second key would cost them ~50 % more memory
+-- (docs/adr/0019-compact-following-lists.md).
+-- Must match FOLLOWING_INDEX_MIN in relation-keys.ts.
 local INDEX_MIN = 128
+-- Past Redis's default zset-max-listpack-entries: a list this big is built as a
+-- skiplist and copied (load-following.lua), and a fans window this big is read
+-- whole rather than probed member by member (friend-candidates.lua).
+local BIG_LIST = 128
 local INDEXED = -1
 local IX_SENTINEL = '0'
 -- ZADD/SADD arguments per call: unpack() of thousands would overflow Lua's C stack.

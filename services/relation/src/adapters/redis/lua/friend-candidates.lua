@@ -13,7 +13,7 @@ local all = page_desc(following, false, '0', 0, redis.call('ZCARD', following))
 -- a big window is a listpack (zset-max-listpack-entries covers it), where each ZSCORE
 -- scans it: many followees are looked up in one read of the window instead
 local window
-if state ~= 'COLD' and #all > 16 and redis.call('ZCARD', fans) > INDEX_MIN then
+if state ~= 'COLD' and #all > 16 and redis.call('ZCARD', fans) > BIG_LIST then
   window = {}
   local members = redis.call('ZRANGE', fans, 0, -1)
   for i = 1, #members do window[members[i]] = true end

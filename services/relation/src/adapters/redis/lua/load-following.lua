@@ -1,7 +1,7 @@
 -- KEYS: following:{A}, meta:{A}, pending:{A}, following-ix:{A}, following-tmp:{A}
 -- ARGV: epochSeen, dbMaxVersion, ttlMs, then (to, timeMs, version) per active DB row
 -- Installs following:{A} from the rows plus the pending overlay, and its index
--- when the list is big (common.lua, INDEX_MIN).
+-- when the list has more than INDEX_MIN follows (common.lua).
 -- Returns {'ALREADY_LOADED'} | {'RETRY', epochNow} | {'LOADED', count}.
 local following, meta, pending, ix, tmp = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if following_state(following, ix) then return { 'ALREADY_LOADED' } end
@@ -40,7 +40,7 @@ for _ in pairs(rows) do count = count + 1 end
 -- which writes a listpack in one pass when the list fits zset-max-listpack-entries.
 local dest = following
 local filler = string.rep('~', 65)
-if count > INDEX_MIN then
+if count > BIG_LIST then
   dest = tmp
   redis.call('DEL', tmp)
   redis.call('ZADD', tmp, 0, filler)
@@ -58,8 +58,8 @@ if dest == tmp then
   redis.call('ZREM', tmp, filler)
   redis.call('ZUNIONSTORE', following, 1, tmp)
   redis.call('DEL', tmp)
-  if needs_index(following, count) then build_index(following, ix) end
 end
+if needs_index(following, count) then build_index(following, ix) end
 following_expire(following, ix, ARGV[3])
 
 -- the counter never falls below what the database or the overlay has seen
