@@ -46,14 +46,48 @@ describe("batchIsFollowing", () => {
       expect(sent).toEqual(["evalsha"]);
       const delta = new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)]));
       delta.set("info", (delta.get("info") ?? 0) - 1); // the first INFO counts itself
-      // the script: the sentinel's ZSCORE (loaded? indexed?), then one ZMSCORE of every target
+      // the script: the sentinel's ZSCORE (loaded? indexed?), the size (too big to read whole), then one ZMSCORE of every target
       expect(new Map([...delta].filter(([, v]) => v > 0))).toEqual(
         new Map([
           ["evalsha", 1],
           ["zscore", 1],
+          ["zcard", 1],
           ["zmscore", 1],
         ]),
       );
+    } finally {
+      await pfx.cleanup();
+      await server.destroy();
+    }
+  });
+
+  it("answers the same from a small list read whole as from ZMSCORE, for every list and batch size", async () => {
+    // a server of its own: commandstats counts every client's commands
+    const server = await privateRedis();
+    const pfx = redisFixture(server.url);
+    const c = new RelationCache(pfx.client(), { keyPrefix: pfx.prefix });
+    const observer = pfx.client();
+    const stats = async () => commandStats(observer);
+    try {
+      for (const size of [1, 5, 20, 100, 128]) {
+        const a = freshUser();
+        // ids of every length, followed or not, so a string set and ZMSCORE could only agree by being right
+        const rows = Array.from({ length: size }, (_, i) => ({ to: i % 3 === 0 ? i + 1 : 10 ** (4 + (i % 9)) + i, timeMs: 1_000 + i, version: i + 1 }));
+        await c.ensureLoaded(a, async () => ({ rows, maxVersion: size }));
+        const followed = new Set(rows.map((r) => r.to));
+        for (const n of [1, 3, 4, 5, 20, 100, 1_000]) {
+          const targets = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? rows[(i * 7) % size]!.to : rows[(i * 7) % size]!.to + 1));
+          const before = await stats();
+          const r = await c.batchIsFollowing(a, targets);
+          const after = await stats();
+          if (r.status !== "ok") throw new Error(r.status);
+          expect(r.following).toEqual(targets.map((t) => followed.has(t)));
+          // read whole: 4 ids or more, at most 5 follows per id, and at most 128 entries with the sentinel
+        const whole = n >= 4 && size <= n * 5 && size + 1 <= 128;
+          const delta = (cmd: string) => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
+          expect({ size, n, zrange: delta("zrange"), zmscore: delta("zmscore") }).toEqual({ size, n, zrange: whole ? 1 : 0, zmscore: whole ? 0 : 1 });
+        }
+      }
     } finally {
       await pfx.cleanup();
       await server.destroy();

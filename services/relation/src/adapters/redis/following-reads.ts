@@ -37,8 +37,8 @@ export async function batchIsFollowing(
 }
 
 /**
- * An entry of is-following.lua's reply: a score (plain list) or 1 (indexed) means
- * present; null or 0 absent. The first entry is the sentinel's (loaded?), then one per target.
+ * An entry of is-following.lua's reply: a score (plain list, ZMSCORE) or 1 (indexed,
+ * or a small plain list read whole) means present; null or 0 absent. The first entry is the sentinel's (loaded?), then one per target.
  */
 const present = (v: unknown) => v !== null && v !== undefined && v !== 0;
 
