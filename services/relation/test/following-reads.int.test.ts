@@ -83,7 +83,7 @@ describe("batchIsFollowing", () => {
           if (r.status !== "ok") throw new Error(r.status);
           expect(r.following).toEqual(targets.map((t) => followed.has(t)));
           // read whole: 4 ids or more, at most 5 follows per id, and at most 128 entries with the sentinel
-        const whole = n >= 4 && size <= n * 5 && size + 1 <= 128;
+          const whole = n >= 4 && size <= n * 5 && size + 1 <= 128;
           const delta = (cmd: string) => (after.get(cmd) ?? 0) - (before.get(cmd) ?? 0);
           expect({ size, n, zrange: delta("zrange"), zmscore: delta("zmscore") }).toEqual({ size, n, zrange: whole ? 1 : 0, zmscore: whole ? 0 : 1 });
         }
