@@ -106,6 +106,49 @@ describe("batchIsFollowing", () => {
   });
 });
 
+describe("followingPageFor", () => {
+  it("gives the page followingPage gives and, on one Redis, the viewer's follows batchIsFollowing gives", async () => {
+    const isCluster = admin.isCluster;
+    const a = freshUser();
+    const ownerRows = Array.from({ length: 30 }, (_, i) => ({ to: 500_000 + i, timeMs: 10_000 + (i % 20) * 10, version: i + 1 }));
+    await cache.ensureLoaded(a, async () => ({ rows: ownerRows, maxVersion: 30 }));
+    // viewers: a small plain list, a list past the index threshold, an empty list, one never loaded
+    const small = freshUser();
+    const big = freshUser();
+    const none = freshUser();
+    const cold = freshUser();
+    const pick = (every: number, extra: number) =>
+      ownerRows
+        .filter((_, i) => i % every === 0)
+        .map((r, i) => ({ to: r.to, timeMs: 20_000 + i, version: i + 1 }))
+        .concat(Array.from({ length: extra }, (_, i) => ({ to: 900_000 + i, timeMs: 30_000 + i, version: 1_000 + i })));
+    await cache.ensureLoaded(small, async () => ({ rows: pick(3, 2), maxVersion: 2_000 }));
+    await cache.ensureLoaded(big, async () => ({ rows: pick(2, 200), maxVersion: 2_000 }));
+    await cache.ensureLoaded(none, async () => ({ rows: [], maxVersion: 0 }));
+    for (const viewer of [small, big, none, cold]) {
+      let cursor: CursorPosition | undefined;
+      for (let guard = 0; guard < 10; guard++) {
+        const [alone, both] = await Promise.all([cache.followingPage(a, cursor, 7), cache.followingPageFor(a, viewer, cursor, 7)]);
+        if (alone.status !== "ok" || both.status !== "ok") throw new Error("not loaded");
+        const { viewerFollows, ...page } = both;
+        expect(page).toEqual(alone);
+        if (isCluster || viewer === cold) expect(viewerFollows).toBeUndefined();
+        else {
+          const separate = await cache.batchIsFollowing(
+            viewer,
+            alone.items.map((i) => i.id),
+          );
+          if (separate.status !== "ok") throw new Error("viewer not loaded");
+          expect(viewerFollows).toEqual(separate.following);
+        }
+        if (!alone.next) break;
+        cursor = alone.next;
+      }
+    }
+    expect(await cache.followingPageFor(freshUser(), small, undefined, 7)).toEqual({ status: "not_loaded" });
+  });
+});
+
 describe("followingPage", () => {
   it("orders ties by numeric id (like the shard), not Redis's byte order", async () => {
     const a = freshUser();

@@ -218,6 +218,17 @@ export class InMemoryFollowingReads implements FollowingReads {
     return mine ? { status: "ok", ...pageNewestFirst(mine, cursor, limit), total: mine.length } : { status: "not_loaded" };
   }
 
+  /** Like one Redis: the viewer's follows of the page when the viewer's list is loaded (`pageReadsViewer` false: never, like a Cluster). */
+  pageReadsViewer = true;
+
+  async followingPageFor(a: number, viewer: number, cursor: CursorPosition | undefined, limit: number) {
+    const page = await this.followingPage(a, cursor, limit);
+    if (page.status !== "ok" || !this.pageReadsViewer) return page;
+    this.log.push(`page ${a} for ${viewer}`);
+    const theirs = this.cache.user(viewer);
+    return theirs.loaded ? { ...page, viewerFollows: page.items.map((i) => theirs.following.has(i.id)) } : page;
+  }
+
   async allFollowing(a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded> {
     const mine = this.follows(a);
     return mine ? { status: "ok", items: pageNewestFirst(mine, undefined, mine.length + 1).items as CursorPosition[] } : { status: "not_loaded" };

@@ -46,7 +46,7 @@ function setup(edges: ShardEdge[], known: readonly number[] = [A, B, C, D, V]) {
   };
   const queries = new RelationQueries(reads, loader);
   const lists = new RelationLists({ cache: reads, loader, fansWindow: new FansWindow(fansCache, store, 3), queries, store, users });
-  return { log, cache, lists };
+  return { log, cache, reads, lists };
 }
 
 const ids = (p: UserListPage) => p.users.map((u) => u.id);
@@ -73,6 +73,23 @@ describe("RelationLists", () => {
     expect(follows(await s.lists.following(A, { cursor: undefined, limit: 10, viewer: 0 }))).toEqual([false, false, false]);
     expect(s.log).not.toContain(`read ${V}`);
     expect(follows(await s.lists.following(A, { cursor: undefined, limit: 10, viewer: V }))).toEqual([false, true, false]);
+  });
+
+  it("another viewer: the page's own read tells the viewer's follows once the viewer's list is loaded, else one batch lookup (which loads it)", async () => {
+    const s = setup([...aFollows, { from: V, to: C, timeMs: 50 }]);
+    const req = { cursor: undefined, limit: 10, viewer: V };
+    // V's list cold: the page comes without V's follows, the batch lookup loads the list
+    expect(follows(await s.lists.following(A, req))).toEqual([false, true, false]);
+    expect(s.log).toContain(`read ${V}`);
+    s.log.length = 0;
+    expect(follows(await s.lists.following(A, req))).toEqual([false, true, false]);
+    expect(s.log).toContain(`page ${A} for ${V}`);
+    expect(s.log).not.toContain(`read ${V}`);
+    // a store that cannot read both lists at once (a Redis Cluster): the batch lookup
+    s.reads.pageReadsViewer = false;
+    s.log.length = 0;
+    expect(follows(await s.lists.following(A, req))).toEqual([false, true, false]);
+    expect(s.log).toContain(`read ${V}`);
   });
 
   it("pages with the keyset cursor and hydrates each page with one profiles call", async () => {

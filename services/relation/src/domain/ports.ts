@@ -124,6 +124,18 @@ export interface FollowingReads {
   batchIsFollowing(a: number, targets: readonly number[]): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded>;
   /** A's follows newest first, strictly after `cursor`, with A's follow count. */
   followingPage(a: number, cursor: CursorPosition | undefined, limit: number): Promise<PageResult>;
+  /**
+   * The same page, with which of its items `viewer` follows when the store can
+   * tell in the same read (`viewerFollows`, in the items' order); without it
+   * (the viewer's list is cold, or the store cannot read both at once) ask
+   * {@link FollowingReads.batchIsFollowing}.
+   */
+  followingPageFor(
+    a: number,
+    viewer: number,
+    cursor: CursorPosition | undefined,
+    limit: number,
+  ): Promise<PageResult & { readonly viewerFollows?: readonly boolean[] }>;
   /** Every follow of A, newest first (bounded by the following cap). */
   allFollowing(a: number): Promise<{ readonly status: "ok"; readonly items: CursorPosition[] } | NotLoaded>;
   /** A's friends (mutual follows), newest follow of A first, with the follow-backs the cache could not decide. */

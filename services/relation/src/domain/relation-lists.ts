@@ -4,7 +4,8 @@
  * friends (A's follows ∩ A's fans) and common following (the viewer's follows
  * who follow a target). Each page is hydrated with one profile lookup (at most
  * one BatchGetUsers, shared with the pages hydrated at the same moment: ADR 22)
- * and ONE batch is-following of the viewer, in parallel.
+ * and ONE batch is-following of the viewer, in parallel; a following page
+ * learns the viewer's follows in its own read where the store can (one Redis).
  */
 import type { CursorPosition } from "./cursor.js";
 import type { FansWindow, ListPage } from "./fans-window.js";
@@ -52,9 +53,14 @@ export class RelationLists {
 
   /** The users `a` follows. */
   async following(a: number, req: PageRequest): Promise<UserListPage> {
-    const page = await this.d.loader.withLoaded(a, () => this.d.cache.followingPage(a, req.cursor, req.limit));
     // a user's own following list: every item is followed by the viewer, no lookup needed
-    return this.hydrate(page, req.viewer, req.viewer === a);
+    if (req.viewer === 0 || req.viewer === a) {
+      const page = await this.d.loader.withLoaded(a, () => this.d.cache.followingPage(a, req.cursor, req.limit));
+      return this.hydrate(page, req.viewer, req.viewer === a);
+    }
+    // another viewer: the page and the viewer's follows of it in one read where the store can
+    const page = await this.d.loader.withLoaded(a, () => this.d.cache.followingPageFor(a, req.viewer, req.cursor, req.limit));
+    return this.hydrate(page, req.viewer, false, page.viewerFollows);
   }
 
   /** The users who follow `b`. */
@@ -101,11 +107,12 @@ export class RelationLists {
     return unresolved.filter((u) => followsBack(edges.get(u.id), u.pending));
   }
 
-  private async hydrate(page: ListPage, viewer: number, viewerFollowsAll: boolean): Promise<UserListPage> {
+  /** `known`: which items the viewer follows, when the page's read already told. */
+  private async hydrate(page: ListPage, viewer: number, viewerFollowsAll: boolean, known?: readonly boolean[]): Promise<UserListPage> {
     const ids = page.items.map((i) => i.id);
     const [profiles, follows] = await Promise.all([
       this.d.users.profiles(ids),
-      viewer === 0 || viewerFollowsAll ? undefined : this.d.queries.batchIsFollowing(viewer, ids),
+      known ?? (viewer === 0 || viewerFollowsAll ? undefined : this.d.queries.batchIsFollowing(viewer, ids)),
     ]);
     // Exactly the fields of a listed user, built once: the reply encodes these objects as they are.
     const users = page.items.map((item, i): ListedUser => {

@@ -37,8 +37,8 @@ export async function batchIsFollowing(
 }
 
 /**
- * An entry of is-following.lua's reply: a score (plain list, ZMSCORE) or 1 (indexed,
- * or a small plain list read whole) means present; null or 0 absent. The first entry is the sentinel's (loaded?), then one per target.
+ * An entry of is-following.lua's reply: 1 present, 0 absent; the first entry
+ * says loaded (1) or not (null), then one per target.
  */
 const present = (v: unknown) => v !== null && v !== undefined && v !== 0;
 
@@ -56,6 +56,40 @@ export async function followingPage(
   if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
   if (r[0] !== "OK") throw new UnexpectedReplyError("followingPage", r);
   return toPage("followingPage", replyEntries("followingPage", r, 2), limit, replyInt("followingPage", r[1]));
+}
+
+/**
+ * A's page and, in the same round trip, which of its items `viewer` follows
+ * (`viewerFollows`, in the items' order). One script reads both users' lists,
+ * so this runs only on a single Redis: on a Cluster their keys are in two
+ * slots, and the page comes alone. `viewerFollows` is also left out when the
+ * viewer's list is cold; the caller then asks {@link batchIsFollowing}, which
+ * loads it.
+ */
+export async function followingPageFor(
+  redis: RedisClient,
+  scripts: RelationScripts,
+  keys: RelationKeys,
+  a: number,
+  viewer: number,
+  cursor: CursorPosition | undefined,
+  limit: number,
+): Promise<PageResult & { readonly viewerFollows?: readonly boolean[] }> {
+  if (redis.isCluster) return followingPage(scripts, keys, a, cursor, limit);
+  if (!isUserId(a) || !isUserId(viewer)) throw new RangeError(`user ids must be positive safe integers, got ${a} and ${viewer}`);
+  assertLimit(limit);
+  const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
+  const r = replyArray(
+    "followingPageFor",
+    await scripts.run("followingPageFor", [keys.following(a), keys.following(viewer), keys.followingIndex(viewer)], args),
+  );
+  if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
+  if (r[0] !== "OK") throw new UnexpectedReplyError("followingPageFor", r);
+  const page = toPage("followingPageFor", replyEntries("followingPageFor", r, 3), limit, replyInt("followingPageFor", r[1]));
+  if (page.status !== "ok" || r[2] === null) return page;
+  const flags = replyString("followingPageFor", r[2]);
+  if (flags.length !== (r.length - 3) / 2) throw new UnexpectedReplyError("followingPageFor", r);
+  return { ...page, viewerFollows: page.items.map((_, i) => flags[i] === "1") };
 }
 
 /** Cuts the `limit + 1` entries a script returned into a page and its next cursor. */

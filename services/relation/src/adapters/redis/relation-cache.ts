@@ -33,7 +33,7 @@ import {
   type RelationTransition,
 } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
-import { allFollowing, batchIsFollowing, followingCount, followingPage, followsTarget, friends } from "./following-reads.js";
+import { allFollowing, batchIsFollowing, followingCount, followingPage, followingPageFor, followsTarget, friends } from "./following-reads.js";
 import { perCall, RelationScripts, type ScriptArg } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { RelationOutbox } from "./relation-outbox.js";
@@ -334,6 +334,10 @@ export class RelationCache implements FollowingCache, FollowingReads {
   /** A's follows newest first, strictly after `cursor`, with A's follow count. */
   followingPage(a: number, cursor: CursorPosition | undefined, limit: number): Promise<PageResult> {
     return followingPage(this.scripts, this.keys, a, cursor, limit);
+  }
+
+  followingPageFor(a: number, viewer: number, cursor: CursorPosition | undefined, limit: number) {
+    return followingPageFor(this.redis, this.scripts, this.keys, a, viewer, cursor, limit);
   }
 
   /** How many users A follows (cap-bounded, exact while loaded). */

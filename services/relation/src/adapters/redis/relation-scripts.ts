@@ -21,6 +21,7 @@ const SPECS = {
   clearPending: { file: "clear-pending", keys: ANY_KEY_COUNT, prelude: "common" },
   markPublished: { file: "mark-published", keys: 2, prelude: "common" },
   followingPage: { file: "following-page", keys: 1, prelude: "common" },
+  followingPageFor: { file: "following-page-for", keys: 3, prelude: "common" },
   followingCount: { file: "following-count", keys: 1, prelude: "common" },
   ackOutbox: { file: "ack-outbox", keys: 1, prelude: "common" },
   releaseLock: { file: "release-lock", keys: 1, prelude: "common" },
