@@ -68,9 +68,12 @@ describe("reconciler", () => {
     const [stale] = await q<RowDataPacket>(a1, "SELECT to_user_id, version FROM follows WHERE from_user_id = ? AND to_user_id = ?", [a1, b1]);
     const pendingKey = (a: number) => `${w.redis.prefix}pending:{${a}}`;
     await w.admin.hset(pendingKey(a1), String(b1), encodePending({ action: "follow", version: Number(stale!.version), timeMs: 1, source: 1, prevTimeMs: 0 }));
-    // ... and one acknowledged ten minutes ago whose event never reached the persister.
+    // ... and one acknowledged ten minutes ago whose event never reached the persister
+    // (of another user than a1: each pending hash is counted below)
     const known = model.versions();
-    const [a3, b3] = model.users.flatMap((a) => model.users.filter((b) => b !== a && !known.has(`${a}:${b}`)).map((b) => [a, b] as const))[0]!;
+    const [a3, b3] = model.users
+      .filter((a) => a !== a1)
+      .flatMap((a) => model.users.filter((b) => b !== a && !known.has(`${a}:${b}`)).map((b) => [a, b] as const))[0]!;
     const lostVersion = (Date.now() - TEN_MINUTES_MS) * 1_000;
     const lostAction = "follow";
     await w.admin.hset(
