@@ -43,10 +43,8 @@ export function readInt64Slow(reader: BinaryReader): number {
 function readInt64Fast(reader: BinaryReader): number {
   const r = reader as unknown as ReaderInternals;
   r.varint64();
-  // hi is a signed 32-bit word: hi·2^32 + lo is the two's complement value, exact up to 2^53
-  const n = r.varint64Hi * TWO_POW_32 + (r.varint64Lo >>> 0);
-  if (!Number.isSafeInteger(n)) return checkedNumber(n < 0 ? -Infinity : Infinity);
-  return n;
+  // hi is a signed 32-bit word: hi·2^32 + lo is the two's complement value, exact up to 2^53 (and past it, beyond the bounds checked)
+  return checkedNumber(r.varint64Hi * TWO_POW_32 + (r.varint64Lo >>> 0));
 }
 
 function writeInt64Fast(writer: BinaryWriter, value: number): BinaryWriter {
@@ -65,7 +63,7 @@ function fastPathWorks(): boolean {
       lib.int64(v);
     }
     const bytes = lib.finish();
-    if (Buffer.compare(Buffer.from(fast.finish()), Buffer.from(bytes)) !== 0) return false;
+    if (Buffer.compare(fast.finish(), bytes) !== 0) return false;
     const reader = new BinaryReader(bytes);
     return SAMPLES.every((v) => readInt64Fast(reader) === v);
   } catch {

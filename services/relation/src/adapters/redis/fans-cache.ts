@@ -16,7 +16,7 @@ import type { CursorPosition } from "../../domain/cursor.js";
 import type { FanRow, FanSteps, FansLoadResult, FansPageResult, FansWindowCache } from "../../domain/ports.js";
 import { actionCode, isUserId, type RelationTransition } from "../../domain/relation-transition.js";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS, jitteredTtlMs, loadTtlMs } from "./cache-ttl.js";
-import { MAX_PAGE_LIMIT, toPage } from "./following-reads.js";
+import { pageArgs, toPage } from "./following-reads.js";
 import { perCall, RelationScripts, type ScriptArg } from "./relation-scripts.js";
 import { relationKeys, type RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
@@ -167,9 +167,7 @@ export class FansCache implements FanSteps, FansWindowCache {
 
   /** B's fans newest first, strictly after `cursor`, from the window. */
   async fansPage(b: number, cursor: CursorPosition | undefined, limit: number): Promise<FansPageResult> {
-    if (!Number.isInteger(limit) || limit <= 0 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be 1..${MAX_PAGE_LIMIT}, got ${limit}`);
-    const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
-    const r = replyArray("fansPage", await this.scripts.run("fansPage", this.slot(b), args));
+    const r = replyArray("fansPage", await this.scripts.run("fansPage", this.slot(b), pageArgs(cursor, limit)));
     if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
     if (r[0] !== "OK") throw new UnexpectedReplyError("fansPage", r);
     const cachedCount = replyInt("fansPage", r[2]);

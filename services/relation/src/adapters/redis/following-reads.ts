@@ -16,8 +16,14 @@ export const MAX_PAGE_LIMIT = 1_000;
 /** Must match SENTINEL in lua/common.lua. */
 export const SENTINEL = "#";
 
-function assertLimit(limit: number): void {
+/**
+ * The arguments every page script takes (following-page, following-page-for,
+ * fans-page): hasCursor, the cursor's time and id, and one entry more than the
+ * page, which tells whether there is a next one.
+ */
+export function pageArgs(cursor: CursorPosition | undefined, limit: number): number[] {
   if (!Number.isInteger(limit) || limit <= 0 || limit > MAX_PAGE_LIMIT) throw new RangeError(`limit must be 1..${MAX_PAGE_LIMIT}, got ${limit}`);
+  return cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
 }
 
 export async function batchIsFollowing(
@@ -50,9 +56,7 @@ export async function followingPage(
   limit: number,
 ): Promise<PageResult> {
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
-  assertLimit(limit);
-  const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
-  const r = replyArray("followingPage", await scripts.run("followingPage", [keys.following(a)], args));
+  const r = replyArray("followingPage", await scripts.run("followingPage", [keys.following(a)], pageArgs(cursor, limit)));
   if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
   if (r[0] !== "OK") throw new UnexpectedReplyError("followingPage", r);
   return toPage("followingPage", replyEntries("followingPage", r, 2), limit, replyInt("followingPage", r[1]));
@@ -77,12 +81,8 @@ export async function followingPageFor(
 ): Promise<PageResult & { readonly viewerFollows?: readonly boolean[] }> {
   if (redis.isCluster) return followingPage(scripts, keys, a, cursor, limit);
   if (!isUserId(a) || !isUserId(viewer)) throw new RangeError(`user ids must be positive safe integers, got ${a} and ${viewer}`);
-  assertLimit(limit);
-  const args = cursor ? [1, cursor.timeMs, cursor.id, limit + 1] : [0, 0, 0, limit + 1];
-  const r = replyArray(
-    "followingPageFor",
-    await scripts.run("followingPageFor", [keys.following(a), keys.following(viewer), keys.followingIndex(viewer)], args),
-  );
+  const keysOfBoth = [keys.following(a), keys.following(viewer), keys.followingIndex(viewer)];
+  const r = replyArray("followingPageFor", await scripts.run("followingPageFor", keysOfBoth, pageArgs(cursor, limit)));
   if (r[0] === "NOT_LOADED") return { status: "not_loaded" };
   if (r[0] !== "OK") throw new UnexpectedReplyError("followingPageFor", r);
   const page = toPage("followingPageFor", replyEntries("followingPageFor", r, 3), limit, replyInt("followingPageFor", r[1]));

@@ -132,20 +132,20 @@ local function page_desc(key, has_cursor, cs, cid, want, out)
       local s = batch[i + 1]
       local j = i + 2
       while j <= len and batch[j + 1] == s do j = j + 2 end
-      local whole = not (cut and j > len)
-      if j == i + 2 and whole then
+      -- a group of one is never the cut one: that has at least the read's last two entries
+      if j == i + 2 then
         out[#out + 1] = batch[i]; out[#out + 1] = s; n = n + 1
       else
         local ids
-        if whole then
+        if cut and j > len then
+          ids = group_desc(key, s)
+        else
           ids = {}
           for k = i, j - 2, 2 do
             local id = tonumber(batch[k])
             if id then ids[#ids + 1] = id end
           end
           table.sort(ids, desc)
-        else
-          ids = group_desc(key, s)
         end
         for k = 1, #ids do
           if n >= want then break end
