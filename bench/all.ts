@@ -5,6 +5,11 @@
  * that fails is reported and the others still run; the exit code says so.
  * big-account runs when bench/big-account.ts exists.
  *
+ * The targets are measured with tracing off (BENCH_TELEMETRY=0 unless the
+ * caller sets it), as the gateway bench always runs: the echo and the 404
+ * floor carry no instrumentation either, and what tracing adds per call and
+ * hop is measured on its own (bench/tracing-cost.ts).
+ *
  *   ./dev.sh bench            (or ./dev.sh bench all; hold the bench lock:
  *                              flock /tmp/bench.lock ./dev.sh bench)
  */
@@ -22,6 +27,7 @@ export const TARGET_BENCHES: readonly (readonly string[])[] = [
   ["big-account"],
 ];
 
+const benchEnv = { ...process.env, BENCH_TELEMETRY: process.env.BENCH_TELEMETRY ?? "0" };
 const failed: string[] = [];
 for (const [name, ...args] of TARGET_BENCHES) {
   const file = path.join(ROOT, "bench", `${name}.ts`);
@@ -31,7 +37,7 @@ for (const [name, ...args] of TARGET_BENCHES) {
   }
   process.stdout.write(`\n== ${name} ${args.join(" ")}\n`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, ["--import", "tsx", file, ...args], { cwd: ROOT, stdio: "inherit", env: process.env });
+  const r = spawnSync(process.execPath, ["--import", "tsx", file, ...args], { cwd: ROOT, stdio: "inherit", env: benchEnv });
   process.stdout.write(`== ${name}: ${r.status === 0 ? "done" : `failed (${r.status ?? r.signal})`} in ${Math.round((Date.now() - started) / 1_000)} s\n`);
   if (r.status !== 0) failed.push(name!);
 }

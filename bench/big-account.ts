@@ -21,13 +21,15 @@
  * 100 are asked of the relation service and the `next_cursor` of each page at
  * 900 000, 900 100, … is kept (checked against the row at that position).
  * `--walk` also pages from the first page down to 900 000 (9 000 calls of 100)
- * and checks it arrives at the same cursor. Then ghz, per concurrency: ListFans(20)
+ * and checks it arrives at the same cursor. Then ghz, per concurrency: the bare
+ * grpc-js echo (the machine's own latency at that concurrency), ListFans(20)
  * round-robin over those cursors (viewer: the big account), ListFans(20) first
  * page (the fans:{B} window, for comparison), and GetCounts of the big account;
  * CPU per call of each process on the path (relation, user, count, Redis,
  * MariaDB). Beside it the fans-shard query alone (RelationReadsRepository.fansAfter
  * at those cursors, sequential) with its EXPLAIN and ANALYZE. Prints a table
- * and writes bench/results/big-account.json (bench/lib/results.ts).
+ * and writes bench/results/big-account.json (bench/lib/results.ts). BENCH_NODE_ARGS
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -46,12 +48,13 @@ import { decodeCursor, encodeCursor, type CursorPosition } from "../services/rel
 import { freePort } from "../test/support/free-port.js";
 import { BIG_USER_ID, fanAtPosition, loadBigAccount, type LoadReport } from "./lib/big-account-data.js";
 import { removeBenchState } from "./lib/bench-cleanup.js";
-import { spawnReady, stopProcess } from "./lib/bench-processes.js";
+import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { redisProcessId } from "./lib/redis-info.js";
 import { duration, ProgressBar } from "./lib/progress-bar.js";
 import { writeResult } from "./lib/results.js";
+import { ECHO_AT_CONCURRENCY_ROW } from "./lib/summary.js";
 
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const [fansArg, secondsArg, concurrencyArg] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -168,7 +171,9 @@ const children: ChildProcess[] = [];
 /** Starts one service from its entry point on a free port; resolves with its address once it serves. */
 async function startService(name: string, entry: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; address: string }> {
   const port = await freePort();
-  const args = ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), path.join(ROOT, entry)];
+  // BENCH_NODE_ARGS (e.g. --cpu-prof --cpu-prof-dir=DIR) go to the relation process only
+  const extra = name === "relation" ? (process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []) : [];
+  const args = ["--import", "tsx", ...(withTelemetry ? ["--import", TELEMETRY_PRELOAD] : []), ...extra, path.join(ROOT, entry)];
   const child = await spawnReady(
     name,
     args,
@@ -330,9 +335,13 @@ try {
   const sql = await fansShardQuery(cursors.map(decodeCursor));
   const big = `"${BIG_USER_ID}"`;
   const deep = JSON.stringify(cursors.map((cursor) => ({ user_id: String(BIG_USER_ID), cursor, limit: PAGE, viewer_id: String(BIG_USER_ID) })));
+  // the bare grpc-js echo at the same concurrencies: the machine's own latency tail, the floor of every p99 here
+  const echo = await spawnEchoServer();
+  children.push(echo.child);
   const results: Result[] = [];
   for (const c of concurrencies) {
     results.push(
+      measure(ECHO_AT_CONCURRENCY_ROW, echo.address, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" }), c),
       measure(`ListFans(${PAGE}) at depth ${DEPTH}`, relation.address, "relation.v1.RelationService.ListFans", deep, c),
       measure(
         `ListFans(${PAGE}) first page`,

@@ -10,7 +10,8 @@
  * Needs ghz (`go install github.com/bojand/ghz/cmd/ghz@v0.121.0`) on PATH or in
  * $(go env GOPATH)/bin, and the local servers (`./dev.sh infra`). Seeds users and
  * their follows straight into two throwaway rs_test_* databases, creates a private
- * Kafka topic, starts the echo server, the user service and the relation service
+ * Kafka topic, starts the echo server, a second echo server that runs one trivial
+ * Lua script per call (the floor of a read answered from Redis), the user service and the relation service
  * as separate processes the way the stack does (with the telemetry preload unless
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
  * everything afterwards. BENCH_ZIPF=<s> makes the list owners Zipf-distributed
@@ -38,6 +39,7 @@ import { deleteKeysMatching } from "../test/support/redis-keys.js";
 import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
+import { REDIS_FLOOR_ROW } from "./lib/summary.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 
@@ -173,6 +175,7 @@ const kafka = createKafka({ brokers: infra.KAFKA_BROKERS!.split(","), clientId: 
 const admin = kafka.admin();
 await admin.connect();
 let echo: ChildProcess | undefined;
+let floor: ChildProcess | undefined;
 let user: ChildProcess | undefined;
 let relation: ChildProcess | undefined;
 try {
@@ -189,6 +192,9 @@ try {
 
   const echoServer = await spawnEchoServer();
   echo = echoServer.child;
+  // the floor of a read answered from Redis: the echo plus one script round trip per call
+  const floorServer = await spawnEchoServer({ ECHO_REDIS_URL: infra.REDIS_URL });
+  floor = floorServer.child;
   const userPort = await freePort();
   user = await spawnReady(
     "user",
@@ -223,6 +229,7 @@ try {
   );
 
   const echoAddr = echoServer.address;
+  const floorAddr = floorServer.address;
   const relAddr = `127.0.0.1:${relationPort}`;
   // Load every following:{A} once (the cached case), and the user service's profiles with it.
   const client = createServiceClient(relationV1.RelationServiceClient, { target: { address: relAddr }, logger, deadlineMs: 30_000 });
@@ -254,6 +261,7 @@ try {
         );
   const runs = {
     echo: [echoAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
+    floor: [floorAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
     isFollowing: [relAddr, "relation.v1.RelationService.IsFollowing", `{"from_user_id":${randomId},"to_user_id":${randomId}}`],
     batch: [relAddr, "relation.v1.RelationService.BatchIsFollowing", `{"from_user_id":${randomId},"to_user_ids":[${Array(BATCH).fill(randomId).join(",")}]}`],
     list: [relAddr, "relation.v1.RelationService.ListFollowing", listData],
@@ -263,7 +271,8 @@ try {
   const redisPid = await redisProcessId(infra.REDIS_URL!);
   const measure = async (name: string, [addr, call, data]: readonly [string, string, string]) => {
     ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency, reportErrors: true });
-    const pids = [addr === echoAddr ? echo?.pid : relation?.pid, user?.pid, redisPid];
+    const server = addr === echoAddr ? echo : addr === floorAddr ? floor : relation;
+    const pids = [server?.pid, user?.pid, redisPid];
     const before = pids.map((pid) => cpuSeconds(pid));
     const commandsBefore = await redisCommandsProcessed(infra.REDIS_URL!);
     const result: Result = ghz(name, addr, call, data, { seconds, concurrency, reportErrors: true });
@@ -276,18 +285,17 @@ try {
       return b === undefined || a === undefined || calls === 0 ? undefined : Math.round(((a - b) * MICROS_PER_SECOND) / calls);
     };
     result.serverCpuMicrosPerCall = perCall(0);
-    if (addr !== echoAddr) {
-      result.userCpuMicrosPerCall = perCall(1);
-      result.redisCpuMicrosPerCall = perCall(2);
-    }
+    if (addr !== echoAddr) result.redisCpuMicrosPerCall = perCall(2);
+    if (addr === relAddr) result.userCpuMicrosPerCall = perCall(1);
     return result;
   };
-  // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline always runs)
+  // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline and the Redis floor always run)
   const only = process.env.BENCH_ONLY?.split(",");
   const pick = async (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [await measure(name, runs[key])]);
   const echoResult = await measure("echo (bare grpc-js)", runs.echo);
   const results = [
     echoResult,
+    await measure(REDIS_FLOOR_ROW, runs.floor),
     ...(await pick("isFollowing", "IsFollowing (cached)")),
     ...(await pick("batch", `BatchIsFollowing(${BATCH}) (cached)`)),
     ...(await pick("list", `ListFollowing(${PAGE}) + profiles`)),
@@ -315,6 +323,7 @@ try {
   await stopProcess(relation);
   await stopProcess(user);
   await stopProcess(echo);
+  await stopProcess(floor);
   await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
   const redis = createRedis(infra.REDIS_URL!, { logger, name: "relation-bench-cleanup" });

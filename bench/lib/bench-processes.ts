@@ -38,13 +38,13 @@ export async function stopProcess(child: ChildProcess | undefined): Promise<void
   await exited;
 }
 
-/** The echo baseline (bench/echo-server.ts) as its own process on a free port. */
-export async function spawnEchoServer(): Promise<{ child: ChildProcess; address: string }> {
+/** The echo baseline (bench/echo-server.ts) as its own process on a free port; `env` adds settings (ECHO_REDIS_URL: the Redis floor). */
+export async function spawnEchoServer(env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; address: string }> {
   const port = await freePort();
   const child = await spawnReady(
     "echo-server",
     ["--import", "tsx", path.join(ROOT, "bench/echo-server.ts")],
-    { ...process.env, ECHO_PORT: String(port), LOG_LEVEL: "warn" },
+    { ...process.env, ECHO_PORT: String(port), LOG_LEVEL: "warn", ...env },
     (l) => l.includes('"event":"listening"'),
   );
   return { child, address: `127.0.0.1:${port}` };

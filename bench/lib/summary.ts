@@ -22,7 +22,14 @@ interface Target {
   readonly bench: string;
   /** Its checks, or undefined when the file lacks the numbers. */
   checks(r: Record<string, unknown>): Check[] | undefined;
+  /** What the machine itself allows in the same run (a baseline that does the least such a call must do), when measured. */
+  floor?(r: Record<string, unknown>): string | undefined;
 }
+
+/** relation-bench's row of the echo server that also runs one trivial Lua script per call: the floor of any read answered from Redis. */
+export const REDIS_FLOOR_ROW = "echo + 1 Redis script (floor)";
+/** big-account's rows of the bare echo at each concurrency: the machine's own p99 there. */
+export const ECHO_AT_CONCURRENCY_ROW = "echo (bare grpc-js)";
 
 export interface SummaryRow {
   readonly target: string;
@@ -43,6 +50,17 @@ const atMost = (label: string, value: number | undefined, bound: number, unit?: 
 /** All checks, or undefined if any number is missing. */
 const all = (...checks: (Check | undefined)[]) => (checks.every((c) => c !== undefined) ? (checks as Check[]) : undefined);
 
+/** "echo + 1 Redis script 0.62 × echo, echo p99 25 ms": what a call answered from Redis can reach on this machine, in the same run. */
+const redisFloor = (r: Record<string, unknown>) => {
+  const floor = num(byName(r, REDIS_FLOOR_ROW)?.ratioToEcho);
+  const echoP99 = num(byName(r, "echo (bare")?.p99Ms);
+  const parts = [
+    floor === undefined ? undefined : `echo + 1 Redis script ${fmt(floor)} × echo`,
+    echoP99 === undefined ? undefined : `echo p99 ${fmt(echoP99)} ms`,
+  ];
+  return parts.some((p) => p !== undefined) ? parts.filter((p) => p !== undefined).join(", ") : undefined;
+};
+
 /** A relation-bench call's ratio to the echo baseline. */
 const relationRatio = (prefix: string, bound: number) => (r: Record<string, unknown>) =>
   all(atLeast("× echo", num(byName(r, prefix)?.ratioToEcho), bound, "×"));
@@ -60,12 +78,14 @@ export const TARGETS: readonly Target[] = [
       const cpu = parts.every((p) => p !== undefined) ? parts.reduce((a, b) => a! + b!, 0) : undefined;
       return all(atLeast("× echo", num(row?.ratioToEcho), 0.4, "×"), atMost("CPU", cpu, 300, "µs"));
     },
+    floor: redisFloor,
   },
-  { target: "BatchIsFollowing(100) ≥ 0.6 × echo", bench: "relation-bench", checks: relationRatio("BatchIsFollowing", 0.6) },
+  { target: "BatchIsFollowing(100) ≥ 0.6 × echo", bench: "relation-bench", checks: relationRatio("BatchIsFollowing", 0.6), floor: redisFloor },
   {
     target: "IsFollowing ≥ 0.9 × echo, p99 ≤ 10 ms at c=50",
     bench: "relation-bench",
     checks: (r) => all(atLeast("× echo", num(byName(r, "IsFollowing")?.ratioToEcho), 0.9, "×"), atMost("p99", num(byName(r, "IsFollowing")?.p99Ms), 10, "ms")),
+    floor: redisFloor,
   },
   { target: "gateway `GET /api/user/me` ≥ 0.5 × its cheapest route (404)", bench: "gateway-bench", checks: gatewayRatio("me", 0.5) },
   {
@@ -106,6 +126,11 @@ export const TARGETS: readonly Target[] = [
         atMost("worst page p99", p99("ListFans(20) at depth"), 20, "ms"),
         atMost("worst count p99", p99("GetCounts"), 20, "ms"),
       );
+    },
+    floor: (r) => {
+      const echo = rowsOf(r).filter((x) => typeof x.name === "string" && x.name.startsWith(ECHO_AT_CONCURRENCY_ROW));
+      const shown = echo.map((x) => ({ c: num(x.concurrency), p99: num(x.p99Ms) })).filter((x) => x.c !== undefined && x.p99 !== undefined);
+      return shown.length > 0 ? `echo p99 ${shown.map((x) => `${fmt(x.p99!)} ms at c=${x.c}`).join(", ")}` : undefined;
     },
   },
   {
@@ -151,9 +176,10 @@ export function summaryRows(results: Results): SummaryRow[] {
     if (!checks) return { target: t.target, measured: `not measured (no numbers in bench/results/${t.bench}.json)`, status: "–" };
     const missed = checks.filter((c) => !met(c));
     const at = typeof file!.at === "string" ? `, ${file!.at.slice(0, 10)}` : "";
+    const floor = t.floor?.(file!);
     return {
       target: t.target,
-      measured: `${checks.map(show).join(", ")} (${t.bench}${at})`,
+      measured: `${checks.map(show).join(", ")} (${t.bench}${at})${floor ? `; machine floor in the same run: ${floor}` : ""}`,
       status: missed.length === 0 ? "met" : `not met: ${missed.map(describe).join("; ")}`,
     };
   });

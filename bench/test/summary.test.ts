@@ -32,7 +32,7 @@ describe("summary against the targets", () => {
 
   it("says met when every bound holds", () => {
     expect(row("IsFollowing").status).toBe("met");
-    expect(row("IsFollowing").measured).toBe("0.95 × echo, p99 9.5 ms (relation-bench, 2026-12-01)");
+    expect(row("IsFollowing").measured).toBe("0.95 × echo, p99 9.5 ms (relation-bench, 2026-12-01); machine floor in the same run: echo p99 8 ms");
     expect(row("≤ 12 B").status).toBe("met");
   });
 
@@ -54,6 +54,31 @@ describe("summary against the targets", () => {
     expect(status(27.2).status).toBe("met");
     expect(status(27.2).measured).toContain("B/edge (list of 5 000) 31.2 B");
     expect(status(44).status).toBe("not met: B/edge (list of 20) 44 B (+10 % of ≤ 40 B)");
+  });
+
+  it("shows the machine's floor measured in the same run beside the reads answered from Redis and the big account", () => {
+    const withFloor = { ...relation, results: [...relation.results, { name: "echo + 1 Redis script (floor)", rps: 6_200, p99Ms: 12, ratioToEcho: 0.62 }] };
+    const big = {
+      at: "2026-12-02T10:00:00.000Z",
+      depth: 900_000,
+      fans: 1_000_000,
+      results: [
+        { name: "echo (bare grpc-js), c=10", concurrency: 10, p99Ms: 3.1 },
+        { name: "ListFans(20) at depth 900000, c=10", concurrency: 10, p99Ms: 15 },
+        { name: "GetCounts (big account), c=10", concurrency: 10, p99Ms: 4 },
+        { name: "echo (bare grpc-js), c=50", concurrency: 50, p99Ms: 24.5 },
+        { name: "ListFans(20) at depth 900000, c=50", concurrency: 50, p99Ms: 60 },
+        { name: "GetCounts (big account), c=50", concurrency: 50, p99Ms: 26 },
+      ],
+    };
+    const got = summaryRows({ "relation-bench": withFloor, "big-account": big });
+    const floorOf = (start: string) => got.find((r) => r.target.startsWith(start))!.measured.split("; machine floor in the same run: ")[1];
+    for (const t of ["IsFollowing", "BatchIsFollowing", "ListFollowing"]) expect(floorOf(t)).toBe("echo + 1 Redis script 0.62 × echo, echo p99 8 ms");
+    expect(floorOf("big account")).toBe("echo p99 3.1 ms at c=10, 24.5 ms at c=50");
+    // the echo rows are the floor, not a page: the worst page p99 is still the pages'
+    expect(got.find((r) => r.target.startsWith("big account"))!.status).toBe(
+      "not met: worst page p99 60 ms (+200 % of ≤ 20 ms); worst count p99 26 ms (+30 % of ≤ 20 ms)",
+    );
   });
 
   it("marks a target whose bench has no result file as not measured", () => {
