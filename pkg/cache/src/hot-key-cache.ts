@@ -7,6 +7,15 @@
  * Cold keys always go to `load` (Redis behind it), so the process holds little
  * and serves the few keys that take most of the traffic without a network hop.
  * The short TTL bounds how stale a hot value may be across instances.
+ *
+ * Refresh ahead (`refreshAfterMs`): a held value that was looked up since it
+ * was loaded becomes due for a reload at that age (one first looked up later,
+ * at that lookup) and is reported by {@link HotKeyCache.takeDue}, while it is
+ * still served; the caller reloads
+ * such keys in batches off the request path and hands them to `offer`. So the
+ * keys in use never expire under their readers, who would each wait on a
+ * load of their own. The TTL stays the bound: a value whose reload has not
+ * arrived by then is not served.
  */
 import { Singleflight } from "./singleflight.js";
 import { SlidingWindowTopK } from "./sliding-window-top-k.js";
@@ -38,6 +47,12 @@ export interface HotKeyCacheOptions {
    * always counted one by one, so what makes a key hot is unchanged.
    */
   readonly sampleEvery?: number;
+  /**
+   * Age (ms, below `ttlMs`) at which a held value that was looked up since it
+   * was loaded is due for a reload ({@link HotKeyCache.takeDue}); undefined:
+   * never (a value is loaded again only after its TTL has ended).
+   */
+  readonly refreshAfterMs?: number;
   /** Clock in ms for both the window and the TTL; tests move it. */
   readonly now?: () => number;
   /** Random numbers in [0, 1) for the sampling; tests fix them. */
@@ -61,6 +76,8 @@ export interface HotKeySettings {
   readonly minHits: number;
   /** Count one lookup in this many (default 1, every lookup); see {@link HotKeyCacheOptions.sampleEvery}. */
   readonly sampleEvery?: number;
+  /** See {@link HotKeyCacheOptions.refreshAfterMs}. */
+  readonly refreshAfterMs?: number;
   /** Clock in ms (tests move it). */
   readonly now?: () => number;
 }
@@ -73,6 +90,7 @@ export function hotKeyCache<V extends NonNullable<unknown>, K extends string | n
     ttlMs: settings.ttlMs,
     minHits: settings.minHits,
     sampleEvery: settings.sampleEvery,
+    refreshAfterMs: settings.refreshAfterMs,
     now: settings.now,
   });
 }
@@ -80,6 +98,18 @@ export function hotKeyCache<V extends NonNullable<unknown>, K extends string | n
 interface Held<V> {
   readonly value: V;
   readonly expiresAt: number;
+  /** When it is due for a reload if it was looked up by then (Infinity: never). */
+  readonly refreshAt: number;
+  /** Looked up since it was loaded. */
+  used: boolean;
+  /** Past refreshAt without a lookup: the next lookup makes it due. */
+  idle: boolean;
+}
+
+/** A loaded value in load order, for refresh ahead. */
+interface Loaded<K, V> {
+  readonly key: K;
+  readonly held: Held<V>;
 }
 
 /** `K`: string keys, or numbers (ids) so a lookup builds no string. */
@@ -92,6 +122,12 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
   private readonly random: () => number;
   private readonly tracker: SlidingWindowTopK<K>;
   private readonly loads = new Singleflight<K, V>();
+  private readonly refreshAfterMs: number;
+  /** Values as they were loaded (refresh ahead only), oldest first from `loadedHead` on: their refreshAt is in that order too. */
+  private loaded: Loaded<K, V>[] = [];
+  private loadedHead = 0;
+  /** Idle values looked up again (due from that lookup), oldest first, with when they became due. */
+  private late: (Loaded<K, V> & { readonly since: number })[] = [];
   readonly stats: HotKeyCacheStats = { hits: 0, misses: 0 };
 
   constructor(options: HotKeyCacheOptions = {}) {
@@ -103,6 +139,8 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     this.sampleEvery = options.sampleEvery ?? 1;
     if (!Number.isInteger(this.sampleEvery) || this.sampleEvery < 1) throw new RangeError("sampleEvery must be an integer >= 1");
     this.random = options.random ?? Math.random;
+    this.refreshAfterMs = options.refreshAfterMs ?? Infinity;
+    if (!(this.refreshAfterMs > 0)) throw new RangeError("refreshAfterMs must be positive");
     this.tracker = new SlidingWindowTopK<K>({
       windowMs: o.windowMs,
       buckets: o.buckets,
@@ -150,7 +188,71 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     if (!this.tracker.isHot(key)) return;
     // Keys admitted between two recomputes may outnumber maxEntries for a moment: the oldest entry makes room.
     if (this.held.size >= this.maxEntries && !this.held.has(key)) this.held.delete(this.held.keys().next().value as K);
-    this.held.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    const t = this.now();
+    const held: Held<V> = { value, expiresAt: t + this.ttlMs, refreshAt: t + this.refreshAfterMs, used: false, idle: false };
+    this.held.set(key, held);
+    if (this.refreshAfterMs !== Infinity) {
+      // bounded even if nobody takes the due keys: what is older than the last maxEntries loads cannot be due any more
+      if (this.loaded.length - this.loadedHead >= 2 * this.maxEntries) this.loadedHead++;
+      this.loaded.push({ key, held });
+    }
+  }
+
+  /**
+   * How long (ms) the oldest due reload has been due, or undefined when none
+   * is: a caller gathers due keys for a while and then takes them together.
+   */
+  dueForMs(): number | undefined {
+    const t = this.now();
+    let since: number | undefined;
+    for (; this.loadedHead < this.loaded.length; this.loadedHead++) {
+      const e = this.loaded[this.loadedHead]!;
+      if (e.held.refreshAt > t) break;
+      if (this.isDue(e)) {
+        since = e.held.refreshAt;
+        break;
+      }
+      e.held.idle = true;
+    }
+    this.compact();
+    const late = this.late[0]?.since;
+    if (late !== undefined && (since === undefined || late < since)) since = late;
+    return since === undefined ? undefined : t - since;
+  }
+
+  /**
+   * The keys due for a reload, oldest first, at most `max` of them (the rest
+   * stay due): each held, looked up since it was loaded, and loaded at least
+   * `refreshAfterMs` ago. Each load of a key is reported once; the caller
+   * reloads them and hands the values to {@link offer}. A key whose reload
+   * fails is not reported again; it leaves when its TTL ends.
+   */
+  takeDue(max = Infinity): K[] {
+    const t = this.now();
+    const out: K[] = [];
+    let taken = 0;
+    for (; taken < this.late.length && out.length < max; taken++) if (this.isDue(this.late[taken]!)) out.push(this.late[taken]!.key);
+    this.late = this.late.slice(taken);
+    for (; this.loadedHead < this.loaded.length && out.length < max; this.loadedHead++) {
+      const e = this.loaded[this.loadedHead]!;
+      if (e.held.refreshAt > t) break;
+      if (this.isDue(e)) out.push(e.key);
+      else e.held.idle = true;
+    }
+    this.compact();
+    return out;
+  }
+
+  /** Still the held value of its key (not reloaded, dropped or expired), and looked up since it was loaded. */
+  private isDue(e: Loaded<K, V>): boolean {
+    return e.held.used && this.held.get(e.key) === e.held && e.held.expiresAt > this.now();
+  }
+
+  private compact(): void {
+    if (this.loadedHead > 1_024 && this.loadedHead * 2 > this.loaded.length) {
+      this.loaded = this.loaded.slice(this.loadedHead);
+      this.loadedHead = 0;
+    }
   }
 
   /** Drops `key` from process memory (call on a local write to the key). */
@@ -160,7 +262,7 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
 
   /** True when `key` is held in process right now. */
   holds(key: K): boolean {
-    return this.fresh(key) !== undefined;
+    return this.fresh(key, false) !== undefined;
   }
 
   /** Keys held in process. */
@@ -168,10 +270,19 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     return this.held.size;
   }
 
-  private fresh(key: K): V | undefined {
+  /** The held value of `key` while its TTL runs; `use`: a lookup (makes it due for a reload at its refresh age). */
+  private fresh(key: K, use = true): V | undefined {
     const h = this.held.get(key);
     if (h === undefined) return undefined;
-    if (h.expiresAt > this.now()) return h.value;
+    const t = this.now();
+    if (h.expiresAt > t) {
+      if (use && !h.used) {
+        h.used = true;
+        // passed its refresh age unused: due from now (bounded like `loaded`)
+        if (h.idle && this.late.length < this.maxEntries) this.late.push({ key, held: h, since: t });
+      }
+      return h.value;
+    }
     this.held.delete(key);
     return undefined;
   }

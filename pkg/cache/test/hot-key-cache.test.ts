@@ -103,6 +103,78 @@ describe("HotKeyCache", () => {
     expect(cache.lookup("a")).toBeUndefined();
   });
 
+  it("refresh ahead: a value looked up since it was loaded is due at refreshAfterMs, still served, and reported once; the TTL stays the bound", () => {
+    const c = clock();
+    const cache = new HotKeyCache<string>({ ...opts(c.now), maxEntries: 10, refreshAfterMs: 300 });
+    const heat = (k: string) => {
+      for (let i = 0; i < 3; i++) cache.lookup(k);
+      cache.offer(k, `${k}1`);
+    };
+    heat("a");
+    c.advance(10);
+    heat("b");
+    heat("idle");
+    expect(cache.lookup("a")).toBe("a1");
+    expect(cache.lookup("b")).toBe("b1");
+    expect(cache.holds("idle")).toBe(true); // holds() is not a lookup: "idle" stays unused
+    c.advance(289);
+    expect(cache.dueForMs()).toBeUndefined(); // a is 299 ms old: nothing due yet
+    expect(cache.takeDue()).toEqual([]);
+    c.advance(1);
+    expect(cache.dueForMs()).toBe(0);
+    c.advance(40);
+    expect(cache.dueForMs()).toBe(40); // a has been due for 40 ms
+    expect(cache.lookup("a")).toBe("a1"); // still served
+    expect(cache.takeDue()).toEqual(["a", "b"]); // oldest first; "idle" was never looked up
+    expect(cache.takeDue()).toEqual([]); // each load reported once
+    expect(cache.dueForMs()).toBeUndefined();
+
+    cache.offer("a", "a2"); // a's reload arrives: served, due again only after refreshAfterMs and a lookup
+    expect(cache.lookup("a")).toBe("a2");
+    // b's reload never came: it is not served past its TTL (500 ms after its load, at 10)
+    c.advance(169);
+    expect(cache.lookup("b")).toBe("b1");
+    c.advance(1);
+    expect(cache.lookup("b")).toBeUndefined();
+
+    // a value past its refresh age unused becomes due at its first lookup
+    const late = new HotKeyCache<string>({ ...opts(c.now), maxEntries: 10, refreshAfterMs: 300 });
+    for (let i = 0; i < 3; i++) late.lookup("x");
+    late.offer("x", "x1");
+    c.advance(350);
+    expect(late.takeDue()).toEqual([]);
+    c.advance(20);
+    expect(late.lookup("x")).toBe("x1");
+    c.advance(5);
+    expect(late.dueForMs()).toBe(5);
+    expect(late.takeDue(0)).toEqual([]); // at most max
+    expect(late.takeDue()).toEqual(["x"]);
+
+    // a key dropped before its reload is not reported
+    cache.lookup("a");
+    c.advance(300);
+    cache.invalidate("a");
+    expect(cache.takeDue()).toEqual([]);
+    expect(() => new HotKeyCache({ refreshAfterMs: 0 })).toThrow(RangeError);
+  });
+
+  it("refresh ahead: what is kept for it stays bounded when nobody takes the due keys", () => {
+    const c = clock();
+    const cache = new HotKeyCache<string>({ ...opts(c.now), maxEntries: 3, refreshAfterMs: 100 });
+    const internals = cache as unknown as { loaded: unknown[]; loadedHead: number };
+    for (const k of ["a", "b", "c"]) for (let i = 0; i < 3; i++) cache.lookup(k);
+    // keys loaded over and over (as get() does), never taken
+    for (let round = 0; round < 50; round++) {
+      c.advance(10);
+      for (const k of ["a", "b", "c"]) {
+        cache.lookup(k);
+        cache.offer(k, `${k}${round}`);
+      }
+    }
+    expect(internals.loaded.length - internals.loadedHead).toBeLessThanOrEqual(6);
+    expect(cache.takeDue().length).toBeLessThanOrEqual(3);
+  });
+
   it("hotKeyCache builds one from a service's settings, and none when its size is 0", async () => {
     const c = clock();
     expect(hotKeyCache({ size: 0, ttlMs: 500, minHits: 1 })).toBeUndefined();

@@ -97,6 +97,12 @@ export const relationConfigSchema = z.object({
     .bool()
     .default(true)
     .describe("Pages hydrated in the same turn of the event loop share one BatchGetUsers call (up to its 100 ids); false: one call per page"),
+  PROFILE_REFRESH_AHEAD: env
+    .bool()
+    .default(true)
+    .describe(
+      "Kept hot profiles asked for in the second half of their TTL are reloaded in the background, in BatchGetUsers of up to 100; false: reloaded only when a page finds them expired",
+    ),
   FANS_HOT_PAGES: env
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.FANS_HOT_PAGES)

@@ -88,6 +88,8 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
         hotProfiles: hotKeysOf(config, config.PROFILE_HOT_CACHE_SIZE),
         coalesce: config.PROFILE_COALESCE,
+        refreshAhead: config.PROFILE_REFRESH_AHEAD,
+        onRefreshError: (err) => logger.debug({ err }, "background reload of hot profiles failed; they expire at their TTL"),
       });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
 

@@ -1,8 +1,8 @@
 import { Metadata, status } from "@grpc/grpc-js";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ServiceClient } from "@rs/grpc";
 import type { userV1 } from "@rs/idl";
-import { UserServiceDirectory } from "../src/adapters/user/user-service-directory.js";
+import { REFRESH_AT_TTL_SHARE, REFRESH_GATHER_MS, UserServiceDirectory } from "../src/adapters/user/user-service-directory.js";
 
 const grpcError = (code: status) => Object.assign(new Error(status[code]), { code, details: status[code], metadata: new Metadata() });
 
@@ -64,6 +64,73 @@ describe("the user service seen from relation", () => {
     svc.setFollowers(8);
     d.forget([1]);
     expect((await d.profiles([1])).get(1)?.followerCount).toBe(8);
+  });
+
+  it("reloads the kept profiles in use before their TTL ends, in the background and in calls of up to 100, so no page waits", async () => {
+    let t = 1_000_000;
+    let followers = 0;
+    let failing = false;
+    const calls: number[][] = [];
+    let release: () => void = () => undefined;
+    let hold = false;
+    const client = {
+      batchGetUsers: async ({ userIds }: { userIds: number[] }) => {
+        if (failing) throw grpcError(status.UNAVAILABLE);
+        calls.push([...userIds]);
+        const answer = { users: userIds.map((id) => ({ id, name: `u${id}`, followCount: 0, followerCount: followers })) };
+        if (hold) await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+    } as unknown as ServiceClient<userV1.UserServiceClient>;
+    const errors: unknown[] = [];
+    const ttlMs = 1_000;
+    const d = new UserServiceDirectory(client, {
+      existsCacheSize: 10,
+      existsCacheTtlMs: 1_000,
+      hotProfiles: { size: 1_000, ttlMs, minHits: 2, now: () => t },
+      onRefreshError: (err) => errors.push(err),
+    });
+    const ids = Array.from({ length: 150 }, (_, i) => 1 + i);
+    const pages = async () => {
+      const all = new Map<number, number>();
+      for (let from = 0; from < 150; from += 20) for (const [id, p] of await d.profiles(ids.slice(from, from + 20))) all.set(id, p.followerCount);
+      return all;
+    };
+    // asked for twice (hot), then loaded once more: all 150 kept
+    await pages();
+    await pages();
+    const loads = calls.length;
+    await pages(); // looked up since their load: they will be reloaded
+    expect(d.profileCacheStats.misses).toBe(300);
+
+    // at 70 % of the TTL they are due; gathered for REFRESH_GATHER_MS, then reloaded off the pages' path, 100 per call
+    followers = 5;
+    hold = true;
+    t += ttlMs * REFRESH_AT_TTL_SHARE;
+    await pages();
+    expect(calls.length).toBe(loads); // gathering
+    t += REFRESH_GATHER_MS;
+    const served = await pages(); // the old values while the reload is under way: no page waits for it
+    expect([...served.values()].every((n) => n === 0)).toBe(true);
+    expect(calls.slice(loads)).toEqual([ids.slice(0, 100)]);
+    hold = false;
+    release();
+    await vi.waitFor(() => expect(calls.slice(loads)).toEqual([ids.slice(0, 100), ids.slice(100, 150)]));
+    await vi.waitFor(async () => expect([...(await pages()).values()].every((n) => n === 5)).toBe(true));
+    // the TTL passed for the first loads, not for the reloaded ones: nothing missed, nothing asked for by a page
+    t += ttlMs * (1 - REFRESH_AT_TTL_SHARE);
+    expect([...(await pages()).values()].every((n) => n === 5)).toBe(true);
+    expect(d.profileCacheStats.misses).toBe(300);
+    expect(calls.length).toBe(loads + 2);
+
+    // a failed reload is reported, and the profiles it was for leave at their TTL, then load as usual
+    failing = true;
+    // the reloads arrived at 70 % + REFRESH_GATHER_MS of the first TTL; it is now 100 % of it
+    t += ttlMs * REFRESH_AT_TTL_SHARE - ttlMs * (1 - REFRESH_AT_TTL_SHARE) + REFRESH_GATHER_MS;
+    await pages();
+    await vi.waitFor(() => expect(errors).toHaveLength(2));
+    t += ttlMs;
+    await expect(d.profiles([1])).rejects.toMatchObject({ code: status.UNAVAILABLE });
   });
 
   it("with the cache off, asks for every id every time", async () => {
