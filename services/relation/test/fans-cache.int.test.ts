@@ -3,7 +3,8 @@ import type { RedisClient } from "@rs/redis";
 import { FansCache } from "../src/adapters/redis/fans-cache.js";
 import { compareNewestFirst, type CursorPosition } from "../src/domain/cursor.js";
 import type { RelationTransition } from "../src/domain/relation-transition.js";
-import { redisFixture, type RedisFixture } from "./redis-fixture.js";
+import { privateRedis } from "../../../test/support/private-redis.js";
+import { commandStats, redisFixture, type RedisFixture } from "./redis-fixture.js";
 
 let fx: RedisFixture;
 let admin: RedisClient;
@@ -167,6 +168,43 @@ describe("fans:{B} steps", () => {
     expect(await c.applyFanTransition({ from: 998, to: b, action: "follow", version: 5, occurredAtMs: 5_000, source: 0 })).toBe("applied");
     const after = await readAll(c, b);
     expect(after.items).toEqual([{ id: 998, timeMs: 5_000 }, ...seen.slice(0, n - 1)]);
+  });
+
+  it("answer a page whose cursor is at or below the window's floor from the floor alone, with no range read", async () => {
+    // a server of its own: commandstats counts every client's commands
+    const server = await privateRedis();
+    const pfx = redisFixture(server.url);
+    const c = new FansCache(pfx.client(), { keyPrefix: pfx.prefix, windowSize: 5 });
+    const observer = pfx.client();
+    try {
+      const b = freshUser();
+      const newest = Array.from({ length: 12 }, (_, i) => ({ from: 100 + i, timeMs: 1_000 + Math.floor(i / 3), version: 1 }))
+        .map((r) => ({ ...r, pos: { id: r.from, timeMs: r.timeMs } }))
+        .sort((x, y) => compareNewestFirst(x.pos, y.pos));
+      await c.load(
+        b,
+        newest.slice(0, 6).map(({ from, timeMs, version }) => ({ from, timeMs, version })),
+      );
+      const floor = newest[5]!.pos; // the window keeps the newest 5; its floor is the 6th, the first it does not know
+      const ranges = async (cursor: CursorPosition) => {
+        const before = await commandStats(observer);
+        const page = await c.fansPage(b, cursor, 3);
+        const after = await commandStats(observer);
+        return { page, ranges: (after.get("zrevrangebyscore") ?? 0) - (before.get("zrevrangebyscore") ?? 0) };
+      };
+      // the floor and beyond: nothing of the window comes after them, and no range is read
+      for (const cursor of [floor, newest[8]!.pos, newest[11]!.pos, { id: 1, timeMs: 1 }]) {
+        expect(await ranges(cursor)).toEqual({ page: { status: "ok", items: [], next: undefined, complete: false, cachedCount: 5 }, ranges: 0 });
+      }
+      // above the floor the window still answers from its range, up to its last entry
+      const above = await ranges(newest[2]!.pos);
+      expect(above.page).toMatchObject({ status: "ok", items: [newest[3]!.pos, newest[4]!.pos], complete: false });
+      expect(above.ranges).toBeGreaterThan(0);
+      expect((await ranges(newest[4]!.pos)).page).toMatchObject({ status: "ok", items: [], complete: false });
+    } finally {
+      await pfx.cleanup();
+      await server.destroy();
+    }
   });
 
   it("drop the window when a follow may be the late twin of a pruned tombstone", async () => {

@@ -121,3 +121,49 @@ describe("FansWindow: a hot user's first page", () => {
     expect(reads).toHaveLength(6);
   });
 });
+
+describe("FansWindow: a hot user's deeper pages", () => {
+  it("total their list with the persisted count kept for at most the TTL once hot; the pages themselves are always read", async () => {
+    let t = 1_000_000;
+    const sorted = [...list(40)].sort(compareNewestFirst);
+    const window = sorted.slice(0, 10);
+    let persisted = 40;
+    const counted: number[] = [];
+    const shardReads: number[] = [];
+    const hotWindow = new FansWindow(
+      {
+        windowSize: 10,
+        fansPage: async (_b: number, cursor: CursorPosition | undefined, limit: number) => {
+          const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
+          const items = after.slice(0, limit);
+          return { status: "ok", items, next: after.length > limit ? items[items.length - 1] : undefined, complete: false, cachedCount: window.length };
+        },
+        load: async () => ({ status: "loaded", count: window.length, complete: false }),
+      } as unknown as FansWindowCache,
+      {
+        followerCount: async (b: number) => {
+          counted.push(b);
+          return persisted;
+        },
+        fansAfter: async (_b: number, cursor: CursorPosition, limit: number) => {
+          shardReads.push(limit);
+          return sorted.filter((x) => isAfterCursor(x, cursor)).slice(0, limit);
+        },
+      } as unknown as RelationStore,
+      2,
+      { size: 10, ttlMs: 500, minHits: 2, now: () => t },
+    );
+    const deep = sorted[19]!; // past the window: from the shard
+    for (let i = 0; i < 5; i++) expect(await hotWindow.page(7, deep, 5)).toMatchObject({ items: sorted.slice(20, 25), total: 40 });
+    expect(counted).toEqual([7, 7]); // read until hot (2 asks), then kept
+    expect(shardReads).toHaveLength(5); // every page read
+    persisted = 41;
+    expect((await hotWindow.page(7, deep, 5)).total).toBe(40); // within the TTL: the kept count
+    t += 501;
+    expect((await hotWindow.page(7, deep, 5)).total).toBe(41);
+    persisted = 42;
+    hotWindow.forget(7); // a follow of 7 through this process: read again at once
+    expect((await hotWindow.page(7, deep, 5)).total).toBe(42);
+    expect(counted).toHaveLength(4);
+  });
+});

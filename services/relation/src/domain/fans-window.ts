@@ -8,7 +8,10 @@
  * `minHits` times in 10 s) are kept in process for `ttlMs` (1 s), the
  * staleness bound; a follow or unfollow of B through this process drops B's
  * kept page at once ({@link forget}), one through another instance is seen when
- * the TTL ends (docs/adr/0018-hot-profiles-in-process.md).
+ * the TTL ends (docs/adr/0018-hot-profiles-in-process.md). The same goes for
+ * the persisted follower count that totals the list of a user with more fans
+ * than the window keeps: a big account's deeper pages all need it, and for a
+ * hot user it is kept for the same TTL instead of read from the shard per page.
  */
 import { hotKeyCache, Singleflight, type HotKeyCache, type HotKeySettings } from "@rs/cache";
 import { unavailable } from "@rs/errors";
@@ -33,6 +36,8 @@ export class FansWindow {
   private readonly flights = new Singleflight<number, void>();
   /** B → its first page at the page size it was last asked for. */
   private readonly hot: HotKeyCache<{ readonly limit: number; readonly page: ListPage }, number> | undefined;
+  /** B → its persisted follower count, for hot users whose list runs past the window. */
+  private readonly hotCounts: HotKeyCache<number, number> | undefined;
 
   constructor(
     private readonly fans: FansWindowCache,
@@ -41,11 +46,18 @@ export class FansWindow {
     hot?: HotKeySettings,
   ) {
     this.hot = hot && hotKeyCache<{ readonly limit: number; readonly page: ListPage }, number>(hot);
+    this.hotCounts = hot && hotKeyCache<number, number>(hot);
   }
 
-  /** Drops B's kept first page (B's fans just changed through this process). */
+  /** Drops B's kept first page and count (B's fans just changed through this process). */
   forget(b: number): void {
     this.hot?.invalidate(b);
+    this.hotCounts?.invalidate(b);
+  }
+
+  /** B's persisted follower count: kept in process while B is hot, else read from B's shard. */
+  private followerCount(b: number): Promise<number> {
+    return this.hotCounts ? this.hotCounts.get(b, (id) => this.store.followerCount(id)) : this.store.followerCount(b);
   }
 
   /** Loads fans:{B} from the shard unless loaded (concurrent callers for B share one load). */
@@ -80,13 +92,13 @@ export class FansWindow {
       }
       (attempt === 0 ? hit : miss).inc();
       if (r.complete) return { items: r.items, next: r.next, total: r.cachedCount };
-      if (r.next) return { items: r.items, next: r.next, total: Math.max(r.cachedCount, await this.store.followerCount(b)) };
+      if (r.next) return { items: r.items, next: r.next, total: Math.max(r.cachedCount, await this.followerCount(b)) };
       // The window ran out before the page was full (or exactly at its end): the
       // rest lies at or below the window's floor, in the shard, after the last
       // item; read with the count, both on B's shard, at once.
       const need = limit - r.items.length;
       const from = r.items[r.items.length - 1] ?? cursor;
-      const [count, more] = await Promise.all([this.store.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
+      const [count, more] = await Promise.all([this.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
       const total = Math.max(r.cachedCount, count);
       const items = [...r.items, ...more.slice(0, need)];
       const last = items[items.length - 1];

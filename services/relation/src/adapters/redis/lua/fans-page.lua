@@ -5,6 +5,11 @@
 -- window continues in the shard from the same cursor.
 local fans, fansv = KEYS[1], KEYS[2]
 if fans_state(fans, fansv) ~= '1' then return { 'NOT_LOADED' } end
-local complete = 1
-if redis.call('HEXISTS', fansv, '#f') == 1 then complete = 0 end
-return page_desc(fans, ARGV[1] == '1', ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), { 'OK', complete, redis.call('ZCARD', fans) - 1 })
+local fs, fid = fans_floor(fansv)
+local has_cursor = ARGV[1] == '1'
+local header = { 'OK', fs and 0 or 1, redis.call('ZCARD', fans) - 1 }
+-- A cursor at or below the floor (a page deep in a big account's list): every
+-- entry of the window is above it, so the page is the shard's alone, without
+-- a range read that would walk the whole window from its top.
+if has_cursor and fs and not above(tonumber(ARGV[2]), tonumber(ARGV[3]), fs, fid) then return header end
+return page_desc(fans, has_cursor, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), header)
