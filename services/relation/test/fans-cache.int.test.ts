@@ -194,11 +194,11 @@ describe("fans:{B} steps", () => {
       };
       // the floor and beyond: nothing of the window comes after them, and no range is read
       for (const cursor of [floor, newest[8]!.pos, newest[11]!.pos, { id: 1, timeMs: 1 }]) {
-        expect(await ranges(cursor)).toEqual({ page: { status: "ok", items: [], next: undefined, complete: false, cachedCount: 5 }, ranges: 0 });
+        expect(await ranges(cursor)).toEqual({ page: { status: "ok", items: [], next: undefined, complete: false, cachedCount: 5, floor }, ranges: 0 });
       }
       // above the floor the window still answers from its range, up to its last entry
       const above = await ranges(newest[2]!.pos);
-      expect(above.page).toMatchObject({ status: "ok", items: [newest[3]!.pos, newest[4]!.pos], complete: false });
+      expect(above.page).toMatchObject({ status: "ok", items: [newest[3]!.pos, newest[4]!.pos], complete: false, floor });
       expect(above.ranges).toBeGreaterThan(0);
       expect((await ranges(newest[4]!.pos)).page).toMatchObject({ status: "ok", items: [], complete: false });
     } finally {

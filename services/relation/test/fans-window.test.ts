@@ -167,3 +167,51 @@ describe("FansWindow: a hot user's deeper pages", () => {
     expect(counted).toHaveLength(4);
   });
 });
+
+describe("FansWindow: a hot user's window floor", () => {
+  it("sends a page whose cursor is at or below the kept floor to the shard without asking the window, for at most the TTL", async () => {
+    let t = 1_000_000;
+    const sorted = [...list(40)].sort(compareNewestFirst);
+    const window = sorted.slice(0, 10);
+    const floor = sorted[10]!;
+    const windowCalls: (CursorPosition | undefined)[] = [];
+    const shardReads: CursorPosition[] = [];
+    const hotWindow = new FansWindow(
+      {
+        windowSize: 10,
+        fansPage: async (_b: number, cursor: CursorPosition | undefined, limit: number) => {
+          windowCalls.push(cursor);
+          const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
+          const items = after.slice(0, limit);
+          return { status: "ok", items, next: after.length > limit ? items[items.length - 1] : undefined, complete: false, cachedCount: 10, floor };
+        },
+        load: async () => ({ status: "loaded", count: 10, complete: false }),
+      } as unknown as FansWindowCache,
+      {
+        followerCount: async () => 40,
+        fansAfter: async (_b: number, cursor: CursorPosition, limit: number) => {
+          shardReads.push(cursor);
+          return sorted.filter((x) => isAfterCursor(x, cursor)).slice(0, limit);
+        },
+      } as unknown as RelationStore,
+      2,
+      { size: 10, ttlMs: 500, minHits: 2, now: () => t },
+    );
+    const deep = sorted[19]!;
+    for (let i = 0; i < 4; i++) expect(await hotWindow.page(7, deep, 5)).toMatchObject({ items: sorted.slice(20, 25), total: 40 });
+    expect(windowCalls).toHaveLength(2); // asked until hot (2 asks), then the kept floor answers
+    expect(shardReads).toHaveLength(4); // the page itself always comes from the shard
+    // at the floor itself: the shard's too; above it the window is asked
+    expect((await hotWindow.page(7, floor, 5)).items).toEqual(sorted.slice(11, 16));
+    expect(windowCalls).toHaveLength(2);
+    expect((await hotWindow.page(7, sorted[7]!, 5)).items).toEqual(sorted.slice(8, 13));
+    expect(windowCalls).toHaveLength(3);
+    // kept for at most the TTL, and dropped by forget
+    t += 501;
+    await hotWindow.page(7, deep, 5);
+    expect(windowCalls).toHaveLength(4);
+    hotWindow.forget(7);
+    await hotWindow.page(7, deep, 5);
+    expect(windowCalls).toHaveLength(5);
+  });
+});

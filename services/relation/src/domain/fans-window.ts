@@ -9,14 +9,17 @@
  * staleness bound; a follow or unfollow of B through this process drops B's
  * kept page at once ({@link forget}), one through another instance is seen when
  * the TTL ends (docs/adr/0018-hot-profiles-in-process.md). The same goes for
- * the persisted follower count that totals the list of a user with more fans
- * than the window keeps: a big account's deeper pages all need it, and for a
- * hot user it is kept for the same TTL instead of read from the shard per page.
+ * what a big account's deeper pages need besides the page itself: the
+ * persisted follower count that totals the list, and the window's floor. A
+ * page whose cursor is at or below a kept floor is the shard's alone and goes
+ * there without asking the window (the floor only rises while the window
+ * lives; a window loaded again may start lower, and the entries between are
+ * then read from the shard, as persisted, for at most the TTL).
  */
 import { hotKeyCache, Singleflight, type HotKeyCache, type HotKeySettings } from "@rs/cache";
 import { unavailable } from "@rs/errors";
 import { relationMetrics } from "../relation.metrics.js";
-import type { CursorPosition } from "./cursor.js";
+import { compareNewestFirst, type CursorPosition } from "./cursor.js";
 import type { FansWindowCache, RelationStore } from "./ports.js";
 
 /** One page of a newest-first list, with the list's size. */
@@ -38,6 +41,8 @@ export class FansWindow {
   private readonly hot: HotKeyCache<{ readonly limit: number; readonly page: ListPage }, number> | undefined;
   /** B → its persisted follower count, for hot users whose list runs past the window. */
   private readonly hotCounts: HotKeyCache<number, number> | undefined;
+  /** B → its window's floor and size, for hot users whose list runs past the window. */
+  private readonly hotFloors: HotKeyCache<{ readonly floor: CursorPosition; readonly cachedCount: number }, number> | undefined;
 
   constructor(
     private readonly fans: FansWindowCache,
@@ -47,12 +52,14 @@ export class FansWindow {
   ) {
     this.hot = hot && hotKeyCache<{ readonly limit: number; readonly page: ListPage }, number>(hot);
     this.hotCounts = hot && hotKeyCache<number, number>(hot);
+    this.hotFloors = hot && hotKeyCache<{ readonly floor: CursorPosition; readonly cachedCount: number }, number>(hot);
   }
 
   /** Drops B's kept first page and count (B's fans just changed through this process). */
   forget(b: number): void {
     this.hot?.invalidate(b);
     this.hotCounts?.invalidate(b);
+    this.hotFloors?.invalidate(b);
   }
 
   /** B's persisted follower count: kept in process while B is hot, else read from B's shard. */
@@ -84,6 +91,11 @@ export class FansWindow {
   }
 
   private async read(b: number, cursor: CursorPosition | undefined, limit: number): Promise<ListPage> {
+    if (cursor && this.hotFloors) {
+      const kept = this.hotFloors.lookup(b);
+      // at or below the floor: nothing of the window comes after the cursor
+      if (kept && compareNewestFirst(cursor, kept.floor) >= 0) return this.fromShard(b, [], cursor, limit, kept.cachedCount);
+    }
     for (let attempt = 0; attempt <= this.attempts; attempt++) {
       const r = await this.fans.fansPage(b, cursor, limit);
       if (r.status === "not_loaded") {
@@ -92,18 +104,31 @@ export class FansWindow {
       }
       (attempt === 0 ? hit : miss).inc();
       if (r.complete) return { items: r.items, next: r.next, total: r.cachedCount };
+      if (r.floor) this.hotFloors?.offer(b, { floor: r.floor, cachedCount: r.cachedCount });
       if (r.next) return { items: r.items, next: r.next, total: Math.max(r.cachedCount, await this.followerCount(b)) };
-      // The window ran out before the page was full (or exactly at its end): the
-      // rest lies at or below the window's floor, in the shard, after the last
-      // item; read with the count, both on B's shard, at once.
-      const need = limit - r.items.length;
-      const from = r.items[r.items.length - 1] ?? cursor;
-      const [count, more] = await Promise.all([this.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
-      const total = Math.max(r.cachedCount, count);
-      const items = [...r.items, ...more.slice(0, need)];
-      const last = items[items.length - 1];
-      return { items, next: more.length > need && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };
+      return this.fromShard(b, r.items, cursor, limit, r.cachedCount);
     }
     throw unavailable(`the fans of user ${b} could not be loaded; retry`);
+  }
+
+  /**
+   * The window ran out before the page was full (or exactly at its end, or the
+   * cursor was at or below its floor): the rest lies at or below the floor, in
+   * the shard, after the last item; read with the count, both on B's shard, at once.
+   */
+  private async fromShard(
+    b: number,
+    items: readonly CursorPosition[],
+    cursor: CursorPosition | undefined,
+    limit: number,
+    cachedCount: number,
+  ): Promise<ListPage> {
+    const need = limit - items.length;
+    const from = items[items.length - 1] ?? cursor;
+    const [count, more] = await Promise.all([this.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
+    const total = Math.max(cachedCount, count);
+    const page = [...items, ...more.slice(0, need)];
+    const last = page[page.length - 1];
+    return { items: page, next: more.length > need && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };
   }
 }

@@ -172,6 +172,8 @@ export type FansPageResult =
       /** True when the window holds every fan of B (then `cachedCount` is B's fan count). */
       readonly complete: boolean;
       readonly cachedCount: number;
+      /** When not complete: the newest fan the window does not know (every entry it holds is above it). */
+      readonly floor?: CursorPosition;
     });
 
 /** The fans:{B} window: B's newest `windowSize` fans. */

@@ -173,6 +173,9 @@ export class FansCache implements FanSteps, FansWindowCache {
     const cachedCount = replyInt("fansPage", r[2]);
     const page = toPage("fansPage", replyEntries("fansPage", r, 3), limit, cachedCount);
     if (page.status !== "ok") throw new UnexpectedReplyError("fansPage", r);
-    return { status: "ok", items: page.items, next: page.next, complete: replyInt("fansPage", r[1]) === 1, cachedCount };
+    if (r[1] === 1) return { status: "ok", items: page.items, next: page.next, complete: true, cachedCount };
+    const floor = typeof r[1] === "string" ? /^(\d+):(\d+)$/.exec(r[1]) : null;
+    if (!floor) throw new UnexpectedReplyError("fansPage", r);
+    return { status: "ok", items: page.items, next: page.next, complete: false, cachedCount, floor: { timeMs: Number(floor[1]), id: Number(floor[2]) } };
   }
 }
