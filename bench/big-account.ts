@@ -54,7 +54,7 @@ import { ghz, type GhzResult } from "./lib/ghz.js";
 import { redisProcessId } from "./lib/redis-info.js";
 import { duration, ProgressBar } from "./lib/progress-bar.js";
 import { writeResult } from "./lib/results.js";
-import { ECHO_AT_CONCURRENCY_ROW } from "./lib/summary.js";
+import { ECHO_ROW } from "./lib/summary.js";
 
 const flags = new Set(process.argv.slice(2).filter((a) => a.startsWith("--")));
 const [fansArg, secondsArg, concurrencyArg] = process.argv.slice(2).filter((a) => !a.startsWith("--"));
@@ -341,7 +341,7 @@ try {
   const results: Result[] = [];
   for (const c of concurrencies) {
     results.push(
-      measure(ECHO_AT_CONCURRENCY_ROW, echo.address, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" }), c),
+      measure(ECHO_ROW, echo.address, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" }), c),
       measure(`ListFans(${PAGE}) at depth ${DEPTH}`, relation.address, "relation.v1.RelationService.ListFans", deep, c),
       measure(
         `ListFans(${PAGE}) first page`,

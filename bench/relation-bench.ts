@@ -39,7 +39,7 @@ import { deleteKeysMatching } from "../test/support/redis-keys.js";
 import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.js";
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
-import { REDIS_FLOOR_ROW } from "./lib/summary.js";
+import { ECHO_ROW, REDIS_FLOOR_ROW } from "./lib/summary.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 
@@ -292,7 +292,7 @@ try {
   // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline and the Redis floor always run)
   const only = process.env.BENCH_ONLY?.split(",");
   const pick = async (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [await measure(name, runs[key])]);
-  const echoResult = await measure("echo (bare grpc-js)", runs.echo);
+  const echoResult = await measure(ECHO_ROW, runs.echo);
   const results = [
     echoResult,
     await measure(REDIS_FLOOR_ROW, runs.floor),

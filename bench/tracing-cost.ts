@@ -22,6 +22,7 @@ import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 import { createUserFixture, FIRST_USER_ID } from "./lib/user-fixture.js";
+import { ECHO_ROW } from "./lib/summary.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -59,7 +60,7 @@ try {
     const perCall = cpu0 !== undefined && cpu1 !== undefined && calls > 0 ? Math.round(((cpu1 - cpu0) * MICROS_PER_SECOND) / calls) : undefined;
     return { ...result, setting, ...(perCall !== undefined ? { serverCpuMicrosPerCall: perCall } : {}) };
   };
-  const rows: Row[] = [measure("echo (bare grpc-js)", echo.address, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" }), echo.child.pid)];
+  const rows: Row[] = [measure(ECHO_ROW, echo.address, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" }), echo.child.pid)];
   const randomId = `"{{randomInt ${FIRST_USER_ID} ${FIRST_USER_ID + users}}}"`;
   for (const s of settings) {
     const user = await fixture.start({ telemetry: s.telemetry, env: s.env });

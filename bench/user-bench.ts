@@ -20,6 +20,7 @@ import { cpuSeconds } from "./lib/cpu-time.js";
 import { ghz, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 import { createUserFixture, FIRST_USER_ID as FIRST_ID, USER_PASSWORD as PASSWORD } from "./lib/user-fixture.js";
+import { ECHO_ROW } from "./lib/summary.js";
 
 const seconds = Number(process.argv[2] ?? 10);
 const concurrency = Number(process.argv[3] ?? 50);
@@ -73,7 +74,7 @@ try {
     result.clientCpuMicrosPerCall = perCall(cli0, cli1);
     return result;
   };
-  const echoResult = measure("echo (bare grpc-js)", runs.echo);
+  const echoResult = measure(ECHO_ROW, runs.echo);
   const results = [echoResult, measure("GetUser (cached)", runs.getUser), measure(`BatchGetUsers(${BATCH}) (cached)`, runs.batch100)];
   const login = measure(`Login (bcrypt cost ${bcryptCost})`, runs.login, LOGIN_CONCURRENCY);
 

@@ -28,8 +28,8 @@ interface Target {
 
 /** relation-bench's row of the echo server that also runs one trivial Lua script per call: the floor of any read answered from Redis. */
 export const REDIS_FLOOR_ROW = "echo + 1 Redis script (floor)";
-/** big-account's rows of the bare echo at each concurrency: the machine's own p99 there. */
-export const ECHO_AT_CONCURRENCY_ROW = "echo (bare grpc-js)";
+/** The bare echo's row in every gRPC bench (big-account adds ", c=N"): the baseline of the ratios, and the machine's own p99. */
+export const ECHO_ROW = "echo (bare grpc-js)";
 
 export interface SummaryRow {
   readonly target: string;
@@ -53,7 +53,7 @@ const all = (...checks: (Check | undefined)[]) => (checks.every((c) => c !== und
 /** "echo + 1 Redis script 0.62 × echo, echo p99 25 ms": what a call answered from Redis can reach on this machine, in the same run. */
 const redisFloor = (r: Record<string, unknown>) => {
   const floor = num(byName(r, REDIS_FLOOR_ROW)?.ratioToEcho);
-  const echoP99 = num(byName(r, "echo (bare")?.p99Ms);
+  const echoP99 = num(byName(r, ECHO_ROW)?.p99Ms);
   const parts = [
     floor === undefined ? undefined : `echo + 1 Redis script ${fmt(floor)} × echo`,
     echoP99 === undefined ? undefined : `echo p99 ${fmt(echoP99)} ms`,
@@ -128,7 +128,7 @@ export const TARGETS: readonly Target[] = [
       );
     },
     floor: (r) => {
-      const echo = rowsOf(r).filter((x) => typeof x.name === "string" && x.name.startsWith(ECHO_AT_CONCURRENCY_ROW));
+      const echo = rowsOf(r).filter((x) => typeof x.name === "string" && x.name.startsWith(ECHO_ROW));
       const shown = echo.map((x) => ({ c: num(x.concurrency), p99: num(x.p99Ms) })).filter((x) => x.c !== undefined && x.p99 !== undefined);
       return shown.length > 0 ? `echo p99 ${shown.map((x) => `${fmt(x.p99!)} ms at c=${x.c}`).join(", ")}` : undefined;
     },

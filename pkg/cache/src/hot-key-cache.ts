@@ -204,19 +204,9 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
    */
   dueForMs(): number | undefined {
     const t = this.now();
-    let since: number | undefined;
-    for (; this.loadedHead < this.loaded.length; this.loadedHead++) {
-      const e = this.loaded[this.loadedHead]!;
-      if (e.held.refreshAt > t) break;
-      if (this.isDue(e)) {
-        since = e.held.refreshAt;
-        break;
-      }
-      e.held.idle = true;
-    }
-    this.compact();
+    const next = this.nextDue(t)?.held.refreshAt;
     const late = this.late[0]?.since;
-    if (late !== undefined && (since === undefined || late < since)) since = late;
+    const since = next === undefined ? late : late === undefined ? next : Math.min(next, late);
     return since === undefined ? undefined : t - since;
   }
 
@@ -233,26 +223,39 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     let taken = 0;
     for (; taken < this.late.length && out.length < max; taken++) if (this.isDue(this.late[taken]!)) out.push(this.late[taken]!.key);
     this.late = this.late.slice(taken);
-    for (; this.loadedHead < this.loaded.length && out.length < max; this.loadedHead++) {
+    for (let e = this.nextDue(t); e && out.length < max; e = this.nextDue(t)) {
+      out.push(e.key);
+      this.loadedHead++;
+    }
+    return out;
+  }
+
+  /**
+   * The oldest load that is due at `t`, left at the head of `loaded`; the
+   * loads before it that reached their refresh age unused become idle (their
+   * next lookup makes them due) and leave the list, as do those no longer held.
+   */
+  private nextDue(t: number): Loaded<K, V> | undefined {
+    let due: Loaded<K, V> | undefined;
+    for (; this.loadedHead < this.loaded.length; this.loadedHead++) {
       const e = this.loaded[this.loadedHead]!;
       if (e.held.refreshAt > t) break;
-      if (this.isDue(e)) out.push(e.key);
-      else e.held.idle = true;
+      if (this.isDue(e)) {
+        due = e;
+        break;
+      }
+      e.held.idle = true;
     }
-    this.compact();
-    return out;
+    if (this.loadedHead > 1_024 && this.loadedHead * 2 > this.loaded.length) {
+      this.loaded = this.loaded.slice(this.loadedHead);
+      this.loadedHead = 0;
+    }
+    return due;
   }
 
   /** Still the held value of its key (not reloaded, dropped or expired), and looked up since it was loaded. */
   private isDue(e: Loaded<K, V>): boolean {
     return e.held.used && this.held.get(e.key) === e.held && e.held.expiresAt > this.now();
-  }
-
-  private compact(): void {
-    if (this.loadedHead > 1_024 && this.loadedHead * 2 > this.loaded.length) {
-      this.loaded = this.loaded.slice(this.loadedHead);
-      this.loadedHead = 0;
-    }
   }
 
   /** Drops `key` from process memory (call on a local write to the key). */

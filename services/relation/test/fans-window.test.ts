@@ -20,7 +20,8 @@ function fixture(all: CursorPosition[], windowSize: number, opts: { persistedCou
       const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
       const items = after.slice(0, limit);
       const last = items[items.length - 1];
-      return { status: "ok", items, next: after.length > limit && last ? last : undefined, complete, cachedCount: window.length };
+      const state = complete ? { complete: true as const } : { complete: false as const, floor: sorted[windowSize]! };
+      return { status: "ok", items, next: after.length > limit && last ? last : undefined, cachedCount: window.length, ...state };
     },
     async load() {
       loaded = true;
@@ -122,46 +123,55 @@ describe("FansWindow: a hot user's first page", () => {
   });
 });
 
+/** A hot user's list past its window: 40 fans, the newest 10 in the window (floor: the 11th), the rest in the shard; counts each call. */
+function pastWindowFixture(now: () => number) {
+  const sorted = [...list(40)].sort(compareNewestFirst);
+  const window = sorted.slice(0, 10);
+  const floor = sorted[10]!;
+  const calls = { window: [] as (CursorPosition | undefined)[], shard: [] as CursorPosition[], counted: [] as number[] };
+  let persisted = 40;
+  const hotWindow = new FansWindow(
+    {
+      windowSize: 10,
+      fansPage: async (_b: number, cursor: CursorPosition | undefined, limit: number) => {
+        calls.window.push(cursor);
+        const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
+        const items = after.slice(0, limit);
+        return { status: "ok", items, next: after.length > limit ? items[items.length - 1] : undefined, complete: false, cachedCount: window.length, floor };
+      },
+      load: async () => ({ status: "loaded", count: window.length, complete: false }),
+    } as unknown as FansWindowCache,
+    {
+      followerCount: async (b: number) => {
+        calls.counted.push(b);
+        return persisted;
+      },
+      fansAfter: async (_b: number, cursor: CursorPosition, limit: number) => {
+        calls.shard.push(cursor);
+        return sorted.filter((x) => isAfterCursor(x, cursor)).slice(0, limit);
+      },
+    } as unknown as RelationStore,
+    2,
+    { size: 10, ttlMs: 500, minHits: 2, now },
+  );
+  return { hotWindow, sorted, floor, calls, setPersisted: (n: number) => void (persisted = n) };
+}
+
 describe("FansWindow: a hot user's deeper pages", () => {
   it("total their list with the persisted count kept for at most the TTL once hot; the pages themselves are always read", async () => {
     let t = 1_000_000;
-    const sorted = [...list(40)].sort(compareNewestFirst);
-    const window = sorted.slice(0, 10);
-    let persisted = 40;
-    const counted: number[] = [];
-    const shardReads: number[] = [];
-    const hotWindow = new FansWindow(
-      {
-        windowSize: 10,
-        fansPage: async (_b: number, cursor: CursorPosition | undefined, limit: number) => {
-          const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
-          const items = after.slice(0, limit);
-          return { status: "ok", items, next: after.length > limit ? items[items.length - 1] : undefined, complete: false, cachedCount: window.length };
-        },
-        load: async () => ({ status: "loaded", count: window.length, complete: false }),
-      } as unknown as FansWindowCache,
-      {
-        followerCount: async (b: number) => {
-          counted.push(b);
-          return persisted;
-        },
-        fansAfter: async (_b: number, cursor: CursorPosition, limit: number) => {
-          shardReads.push(limit);
-          return sorted.filter((x) => isAfterCursor(x, cursor)).slice(0, limit);
-        },
-      } as unknown as RelationStore,
-      2,
-      { size: 10, ttlMs: 500, minHits: 2, now: () => t },
-    );
+    const { hotWindow, sorted, calls, setPersisted } = pastWindowFixture(() => t);
+    const counted = calls.counted;
+    const shardReads = calls.shard;
     const deep = sorted[19]!; // past the window: from the shard
     for (let i = 0; i < 5; i++) expect(await hotWindow.page(7, deep, 5)).toMatchObject({ items: sorted.slice(20, 25), total: 40 });
     expect(counted).toEqual([7, 7]); // read until hot (2 asks), then kept
     expect(shardReads).toHaveLength(5); // every page read
-    persisted = 41;
+    setPersisted(41);
     expect((await hotWindow.page(7, deep, 5)).total).toBe(40); // within the TTL: the kept count
     t += 501;
     expect((await hotWindow.page(7, deep, 5)).total).toBe(41);
-    persisted = 42;
+    setPersisted(42);
     hotWindow.forget(7); // a follow of 7 through this process: read again at once
     expect((await hotWindow.page(7, deep, 5)).total).toBe(42);
     expect(counted).toHaveLength(4);
@@ -171,32 +181,9 @@ describe("FansWindow: a hot user's deeper pages", () => {
 describe("FansWindow: a hot user's window floor", () => {
   it("sends a page whose cursor is at or below the kept floor to the shard without asking the window, for at most the TTL", async () => {
     let t = 1_000_000;
-    const sorted = [...list(40)].sort(compareNewestFirst);
-    const window = sorted.slice(0, 10);
-    const floor = sorted[10]!;
-    const windowCalls: (CursorPosition | undefined)[] = [];
-    const shardReads: CursorPosition[] = [];
-    const hotWindow = new FansWindow(
-      {
-        windowSize: 10,
-        fansPage: async (_b: number, cursor: CursorPosition | undefined, limit: number) => {
-          windowCalls.push(cursor);
-          const after = cursor ? window.filter((x) => isAfterCursor(x, cursor)) : window;
-          const items = after.slice(0, limit);
-          return { status: "ok", items, next: after.length > limit ? items[items.length - 1] : undefined, complete: false, cachedCount: 10, floor };
-        },
-        load: async () => ({ status: "loaded", count: 10, complete: false }),
-      } as unknown as FansWindowCache,
-      {
-        followerCount: async () => 40,
-        fansAfter: async (_b: number, cursor: CursorPosition, limit: number) => {
-          shardReads.push(cursor);
-          return sorted.filter((x) => isAfterCursor(x, cursor)).slice(0, limit);
-        },
-      } as unknown as RelationStore,
-      2,
-      { size: 10, ttlMs: 500, minHits: 2, now: () => t },
-    );
+    const { hotWindow, sorted, floor, calls } = pastWindowFixture(() => t);
+    const windowCalls = calls.window;
+    const shardReads = calls.shard;
     const deep = sorted[19]!;
     for (let i = 0; i < 4; i++) expect(await hotWindow.page(7, deep, 5)).toMatchObject({ items: sorted.slice(20, 25), total: 40 });
     expect(windowCalls).toHaveLength(2); // asked until hot (2 asks), then the kept floor answers

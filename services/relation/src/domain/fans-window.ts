@@ -22,6 +22,16 @@ import { relationMetrics } from "../relation.metrics.js";
 import { compareNewestFirst, type CursorPosition } from "./cursor.js";
 import type { FansWindowCache, RelationStore } from "./ports.js";
 
+/** What the pages of a list past its window need besides the page itself, kept for a hot user. */
+interface PastWindow {
+  /** The newest fan the window does not know. */
+  readonly floor: CursorPosition;
+  /** How many fans the window held. */
+  readonly cachedCount: number;
+  /** B's persisted follower count. */
+  readonly count: number;
+}
+
 /** One page of a newest-first list, with the list's size. */
 export interface ListPage {
   readonly items: readonly CursorPosition[];
@@ -39,10 +49,8 @@ export class FansWindow {
   private readonly flights = new Singleflight<number, void>();
   /** B → its first page at the page size it was last asked for. */
   private readonly hot: HotKeyCache<{ readonly limit: number; readonly page: ListPage }, number> | undefined;
-  /** B → its persisted follower count, for hot users whose list runs past the window. */
-  private readonly hotCounts: HotKeyCache<number, number> | undefined;
-  /** B → its window's floor and size, for hot users whose list runs past the window. */
-  private readonly hotFloors: HotKeyCache<{ readonly floor: CursorPosition; readonly cachedCount: number }, number> | undefined;
+  /** B → what the pages of a hot user's list past its window need besides the page: floor, window size and persisted count. */
+  private readonly hotPast: HotKeyCache<PastWindow, number> | undefined;
 
   constructor(
     private readonly fans: FansWindowCache,
@@ -51,20 +59,13 @@ export class FansWindow {
     hot?: HotKeySettings,
   ) {
     this.hot = hot && hotKeyCache<{ readonly limit: number; readonly page: ListPage }, number>(hot);
-    this.hotCounts = hot && hotKeyCache<number, number>(hot);
-    this.hotFloors = hot && hotKeyCache<{ readonly floor: CursorPosition; readonly cachedCount: number }, number>(hot);
+    this.hotPast = hot && hotKeyCache<PastWindow, number>(hot);
   }
 
-  /** Drops B's kept first page and count (B's fans just changed through this process). */
+  /** Drops B's kept first page, floor and count (B's fans just changed through this process). */
   forget(b: number): void {
     this.hot?.invalidate(b);
-    this.hotCounts?.invalidate(b);
-    this.hotFloors?.invalidate(b);
-  }
-
-  /** B's persisted follower count: kept in process while B is hot, else read from B's shard. */
-  private followerCount(b: number): Promise<number> {
-    return this.hotCounts ? this.hotCounts.get(b, (id) => this.store.followerCount(id)) : this.store.followerCount(b);
+    this.hotPast?.invalidate(b);
   }
 
   /** Loads fans:{B} from the shard unless loaded (concurrent callers for B share one load). */
@@ -91,11 +92,9 @@ export class FansWindow {
   }
 
   private async read(b: number, cursor: CursorPosition | undefined, limit: number): Promise<ListPage> {
-    if (cursor && this.hotFloors) {
-      const kept = this.hotFloors.lookup(b);
-      // at or below the floor: nothing of the window comes after the cursor
-      if (kept && compareNewestFirst(cursor, kept.floor) >= 0) return this.fromShard(b, [], cursor, limit, kept.cachedCount);
-    }
+    const kept = cursor && this.hotPast?.lookup(b);
+    // at or below the floor: nothing of the window comes after the cursor
+    if (kept && compareNewestFirst(cursor, kept.floor) >= 0) return this.fromShard(b, [], cursor, limit, kept.cachedCount, kept.count);
     for (let attempt = 0; attempt <= this.attempts; attempt++) {
       const r = await this.fans.fansPage(b, cursor, limit);
       if (r.status === "not_loaded") {
@@ -104,9 +103,15 @@ export class FansWindow {
       }
       (attempt === 0 ? hit : miss).inc();
       if (r.complete) return { items: r.items, next: r.next, total: r.cachedCount };
-      if (r.floor) this.hotFloors?.offer(b, { floor: r.floor, cachedCount: r.cachedCount });
-      if (r.next) return { items: r.items, next: r.next, total: Math.max(r.cachedCount, await this.followerCount(b)) };
-      return this.fromShard(b, r.items, cursor, limit, r.cachedCount);
+      const { floor, cachedCount } = r;
+      const count =
+        kept?.count ??
+        this.store.followerCount(b).then((n) => {
+          this.hotPast?.offer(b, { floor, cachedCount, count: n });
+          return n;
+        });
+      if (r.next) return { items: r.items, next: r.next, total: Math.max(cachedCount, await count) };
+      return this.fromShard(b, r.items, cursor, limit, cachedCount, count);
     }
     throw unavailable(`the fans of user ${b} could not be loaded; retry`);
   }
@@ -122,11 +127,12 @@ export class FansWindow {
     cursor: CursorPosition | undefined,
     limit: number,
     cachedCount: number,
+    count: number | Promise<number>,
   ): Promise<ListPage> {
     const need = limit - items.length;
     const from = items[items.length - 1] ?? cursor;
-    const [count, more] = await Promise.all([this.followerCount(b), this.store.fansAfter(b, from, need + 1)]);
-    const total = Math.max(cachedCount, count);
+    const [persisted, more] = await Promise.all([count, this.store.fansAfter(b, from, need + 1)]);
+    const total = Math.max(cachedCount, persisted);
     const page = [...items, ...more.slice(0, need)];
     const last = page[page.length - 1];
     return { items: page, next: more.length > need && last ? { timeMs: last.timeMs, id: last.id } : undefined, total };

@@ -169,12 +169,18 @@ export type FansLoadResult = { readonly status: "loaded"; readonly count: number
 export type FansPageResult =
   | NotLoaded
   | (CachedSlice & {
-      /** True when the window holds every fan of B (then `cachedCount` is B's fan count). */
-      readonly complete: boolean;
       readonly cachedCount: number;
-      /** When not complete: the newest fan the window does not know (every entry it holds is above it). */
-      readonly floor?: CursorPosition;
-    });
+    } & (
+        | {
+            /** The window holds every fan of B (`cachedCount` is B's fan count). */
+            readonly complete: true;
+          }
+        | {
+            readonly complete: false;
+            /** The newest fan the window does not know (every entry it holds is above it). */
+            readonly floor: CursorPosition;
+          }
+      ));
 
 /** The fans:{B} window: B's newest `windowSize` fans. */
 export interface FansWindowCache {

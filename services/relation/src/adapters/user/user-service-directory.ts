@@ -53,8 +53,6 @@ export interface UserDirectoryOptions {
   readonly coalesce?: boolean;
   /** Kept profiles are reloaded in the background before their TTL ends (default true). */
   readonly refreshAhead?: boolean;
-  /** Share of the TTL at which a kept profile asked for is due for its reload (default {@link REFRESH_AT_TTL_SHARE}). */
-  readonly refreshAtShare?: number;
   /** A background reload failed (it is not retried: the profiles leave when their TTL ends). */
   readonly onRefreshError?: (err: unknown) => void;
 }
@@ -88,8 +86,7 @@ export class UserServiceDirectory implements UserDirectory {
     private readonly opts: UserDirectoryOptions,
   ) {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
-    const refreshAfterMs =
-      opts.refreshAhead === false ? undefined : Math.max(1, Math.floor(opts.hotProfiles.ttlMs * (opts.refreshAtShare ?? REFRESH_AT_TTL_SHARE)));
+    const refreshAfterMs = opts.refreshAhead === false ? undefined : Math.max(1, Math.floor(opts.hotProfiles.ttlMs * REFRESH_AT_TTL_SHARE));
     this.hot = hotKeyCache<UserProfile, number>({ ...opts.hotProfiles, refreshAfterMs });
     this.batches = new BatchCoalescer((ids) => this.fetch(ids), {
       // one key per load when off: every page is a call of its own

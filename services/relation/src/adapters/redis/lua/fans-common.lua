@@ -15,11 +15,12 @@ local function fans_state(fans, fansv)
   return nil
 end
 
+-- The floor as stored ('score:id', or false when the window is complete) and parsed.
 local function fans_floor(fansv)
   local f = redis.call('HGET', fansv, '#f')
-  if not f then return nil, nil end
+  if not f then return nil, nil, f end
   local s, id = string.match(f, '^(%d+):(%d+)$')
-  return tonumber(s), tonumber(id)
+  return tonumber(s), tonumber(id), f
 end
 
 -- (s, id) > (fs, fid) in list order
