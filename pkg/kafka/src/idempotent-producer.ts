@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Context, type Span } from "@opentelemetry/api";
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
+import { type Kafka, type Message, type Producer, type TopicMessages } from "kafkajs";
+import { javaCompatiblePartitioner } from "./murmur2-partitioner.js";
 import { injectTraceContext } from "./trace-headers.js";
 import { messagingAttributes, messagingSpanName } from "./batch-tracing.js";
 
@@ -123,8 +124,8 @@ export async function createIdempotentProducer(kafka: Kafka, opts: IdempotentPro
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // Kafka's Java murmur2 partitioner for keyed records (test/murmur2-partitioner.ts checks it).
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // Kafka's Java murmur2 partitioner for keyed records, without KafkaJS's emulated 64-bit arithmetic.
+      createPartitioner: javaCompatiblePartitioner,
       retry: {
         retries: opts.retries ?? DEFAULT_PRODUCER_RETRIES,
         initialRetryTime: opts.initialRetryTimeMs ?? DEFAULT_PRODUCER_INITIAL_RETRY_MS,

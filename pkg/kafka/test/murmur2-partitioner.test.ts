@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { Partitioners, type PartitionerArgs } from "kafkajs";
 import { describe, expect, it } from "vitest";
-import { murmur2, partitionForKey, toPositive } from "./murmur2-partitioner.js";
+import { javaCompatiblePartitioner, murmur2, partitionForKey, toPositive } from "../src/murmur2-partitioner.js";
 
 /**
  * Test vectors produced by Kafka's own Java implementation, not by this code:
@@ -65,5 +67,47 @@ describe("murmur2 / partitionForKey (Kafka's Java default partitioner)", () => {
   it("refuses a partition count that is not a positive integer", () => {
     expect(() => partitionForKey("a", 0)).toThrow(RangeError);
     expect(() => partitionForKey("a", 2.5)).toThrow(RangeError);
+  });
+});
+
+const metadata = (count: number, leaderless: readonly number[] = []): PartitionerArgs["partitionMetadata"] =>
+  Array.from({ length: count }, (_, partitionId) => ({
+    partitionId,
+    partitionErrorCode: 0,
+    leader: leaderless.includes(partitionId) ? -1 : 0,
+    replicas: [0],
+    isr: [0],
+  }));
+
+describe("javaCompatiblePartitioner (the producers' partitioner)", () => {
+  it("places every keyed record where KafkaJS's DefaultPartitioner does", () => {
+    const ours = javaCompatiblePartitioner();
+    const theirs = Partitioners.DefaultPartitioner();
+    const keys: (string | Buffer)[] = [];
+    for (let i = 0; i < 2_000; i++) keys.push(String(1 + Math.floor(Math.random() * 2 ** 53)));
+    for (let n = 0; n <= 300; n += 7) keys.push("é".repeat(n), "x".repeat(n)); // around the scratch buffer's size
+    for (let i = 0; i < 200; i++) keys.push(randomBytes(i % 40));
+    for (const count of [1, 3, 8, 64]) {
+      for (const key of keys) {
+        const args = { topic: "t", partitionMetadata: metadata(count), message: { key, value: "v" } };
+        expect(ours(args)).toBe(theirs(args));
+      }
+    }
+  });
+
+  it("keeps a partition the message names", () => {
+    const ours = javaCompatiblePartitioner();
+    expect(ours({ topic: "t", partitionMetadata: metadata(8), message: { key: "1", value: "v", partition: 5 } })).toBe(5);
+  });
+
+  it("spreads keyless records round-robin over the partitions that have a leader", () => {
+    const ours = javaCompatiblePartitioner();
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 300; i++) {
+      const p = ours({ topic: "t", partitionMetadata: metadata(4, [2]), message: { value: "v" } });
+      seen.set(p, (seen.get(p) ?? 0) + 1);
+    }
+    expect([...seen.keys()].sort()).toEqual([0, 1, 3]);
+    expect([...seen.values()]).toEqual([100, 100, 100]);
   });
 });

@@ -4,7 +4,7 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metricsRegistry } from "@rs/runtime";
 import { createIdempotentProducer, extractTraceContext, runBatchConsumer, type IdempotentProducer } from "../src/index.js";
-import { partitionForKey } from "./murmur2-partitioner.js";
+import { partitionForKey } from "../src/murmur2-partitioner.js";
 import { TEST_PARTITIONS, kafkaTestKit, logger, sleep, waitFor, type KafkaTestKit } from "./kafka-test-kit.js";
 
 const KEYS = 40;
