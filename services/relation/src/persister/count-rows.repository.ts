@@ -7,7 +7,7 @@
 import type { RowDataPacket } from "@rs/mysql";
 import type { CountValues, StoredCount } from "./count-arithmetic.js";
 import type { EdgeSide } from "./edge-side.js";
-import { chunks, sqlIntegerRows, sqlIntegers, type Queryable } from "./sql-chunks.js";
+import { chunks, type Queryable } from "./sql-chunks.js";
 
 interface CountDbRow extends RowDataPacket {
   user_id: number;
@@ -21,7 +21,8 @@ export async function readCounts(db: Queryable, side: EdgeSide, users: readonly 
   const sorted = [...users].sort((a, b) => a - b);
   for (const part of chunks(sorted)) {
     const [rows] = await db.query<CountDbRow[]>(
-      `SELECT user_id, ${side.countColumn} AS value, version FROM ${side.countTable} WHERE user_id IN (${sqlIntegers(part)}) ORDER BY user_id${forUpdate ? " FOR UPDATE" : ""}`,
+      `SELECT user_id, ${side.countColumn} AS value, version FROM ${side.countTable} WHERE user_id IN (?) ORDER BY user_id${forUpdate ? " FOR UPDATE" : ""}`,
+      [part],
     );
     for (const r of rows) stored.set(Number(r.user_id), { value: Number(r.value), version: Number(r.version) });
   }
@@ -37,9 +38,10 @@ export async function writeCountRows(conn: Queryable, side: EdgeSide, existing: 
   const cols = `(user_id, ${side.countColumn}, version, updated_at)`;
   for (const part of chunks(existing)) {
     await conn.query(
-      `INSERT INTO ${side.countTable} ${cols} VALUES ${sqlIntegerRows(part)}
+      `INSERT INTO ${side.countTable} ${cols} VALUES ?
        ON DUPLICATE KEY UPDATE ${side.countColumn} = VALUES(${side.countColumn}), updated_at = VALUES(updated_at), version = VALUES(version)`,
+      [part],
     );
   }
-  for (const part of chunks(created)) await conn.query(`INSERT INTO ${side.countTable} ${cols} VALUES ${sqlIntegerRows(part)}`);
+  for (const part of chunks(created)) await conn.query(`INSERT INTO ${side.countTable} ${cols} VALUES ?`, [part]);
 }

@@ -7,7 +7,7 @@
 import type { RowDataPacket } from "@rs/mysql";
 import { ACTIVE, type EdgeStatus, type KeyedEdgeRow } from "./edge-fold.js";
 import { edgeKey, type EdgeSide } from "./edge-side.js";
-import { chunks, sqlIntegerRows, sqlIntegers, type Queryable } from "./sql-chunks.js";
+import { chunks, type Queryable } from "./sql-chunks.js";
 
 interface EdgeDbRow extends RowDataPacket {
   owner: number;
@@ -50,8 +50,9 @@ export async function readEdgeRows(
     const [found] = await db.query<EdgeDbRow[]>(
       `SELECT ${EDGE_COLUMNS(side)}
          FROM ${side.table} FORCE INDEX (PRIMARY)
-        WHERE (${side.ownerColumn}, ${side.otherColumn}) IN (${sqlIntegerRows(part)})
+        WHERE (${side.ownerColumn}, ${side.otherColumn}) IN (?)
         ORDER BY ${side.ownerColumn}, ${side.otherColumn}${forUpdate ? " FOR UPDATE" : ""}`,
+      [part],
     );
     for (const r of found) rows.set(edgeKey(Number(r.owner), Number(r.other)), toEdgeRow(r));
   }
@@ -85,17 +86,18 @@ export async function writeEdgeRows(db: Queryable, side: EdgeSide, existing: rea
     // reconciler settling a conflict). version last: MySQL evaluates the
     // assignments left to right.
     await db.query(
-      `INSERT INTO ${side.table} ${cols} VALUES ${sqlIntegerRows(part)}
+      `INSERT INTO ${side.table} ${cols} VALUES ?
        ON DUPLICATE KEY UPDATE
          source     = IF(VALUES(version) >= version, VALUES(source), source),
          status     = IF(VALUES(version) >= version, VALUES(status), status),
          created_at = IF(VALUES(version) >= version, VALUES(created_at), created_at),
          updated_at = IF(VALUES(version) >= version, VALUES(updated_at), updated_at),
          version    = GREATEST(version, VALUES(version))`,
+      [part],
     );
   }
   // Plain INSERT: a duplicate means someone else wrote the row after we read it.
-  for (const part of chunks(created.map(rowValues))) await db.query(`INSERT INTO ${side.table} ${cols} VALUES ${sqlIntegerRows(part)}`);
+  for (const part of chunks(created.map(rowValues))) await db.query(`INSERT INTO ${side.table} ${cols} VALUES ?`, [part]);
 }
 
 /** Active rows per owner among `owners` (owners without any are missing from the map). */
@@ -103,8 +105,8 @@ export async function countActive(db: Queryable, side: EdgeSide, owners: readonl
   const out = new Map<number, number>();
   for (const part of chunks(owners)) {
     const [rows] = await db.query<(RowDataPacket & { owner: number; n: number })[]>(
-      `SELECT ${side.ownerColumn} AS owner, COUNT(*) AS n FROM ${side.table} WHERE ${side.ownerColumn} IN (${sqlIntegers(part)}) AND status = ? GROUP BY ${side.ownerColumn}`,
-      [ACTIVE],
+      `SELECT ${side.ownerColumn} AS owner, COUNT(*) AS n FROM ${side.table} WHERE ${side.ownerColumn} IN (?) AND status = ? GROUP BY ${side.ownerColumn}`,
+      [part, ACTIVE],
     );
     for (const r of rows) out.set(Number(r.owner), Number(r.n));
   }
