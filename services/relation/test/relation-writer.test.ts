@@ -23,7 +23,7 @@ import {
 const [A, B] = [11, 22];
 const SWEEP_AFTER_MS = 10_000;
 
-function setup(opts: { followingCap?: number } = {}) {
+function setup(opts: { followingCap?: number; admit?: () => Promise<void> } = {}) {
   const log: CallLog = [];
   const outbox = new InMemoryOutbox(log);
   const cache = new InMemoryFollowingCache(log, outbox);
@@ -34,7 +34,7 @@ function setup(opts: { followingCap?: number } = {}) {
   const publisher = new ScriptedPublisher(log);
   const kicked: number[] = [];
   const drainer = {
-    admit: async () => undefined,
+    admit: opts.admit ?? (async () => undefined),
     kick: (a: number) => {
       log.push(`kick ${a}`);
       kicked.push(a);
@@ -157,6 +157,18 @@ describe("RelationWriter", () => {
       expect(s.log.filter((l) => l === `apply ${A}→${B} follow`).length).toBeGreaterThanOrEqual(3);
       expect(s.publisher.published.map((t) => t.action)).toEqual(["follow"]);
     });
+  });
+
+  it("a write refused for a full outbox marks, decides and publishes nothing", async () => {
+    const s = setup({
+      admit: async () => {
+        throw Object.assign(new Error("the outbox is full"), { code: status.UNAVAILABLE });
+      },
+    });
+    await expect(s.writer.follow(A, B, 1)).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    expect(s.log).toEqual([]);
+    expect(s.cache.isFollowing(A, B)).toBe(false);
+    expect(s.publisher.published).toEqual([]);
   });
 
   it("every decision is preceded by a mark of its user", async () => {
