@@ -18,7 +18,8 @@
  * (hot accounts); the relation process inherits the environment, so e.g.
  * PROFILE_HOT_CACHE_SIZE=0 turns the relation's and the user service's hot profiles off. Prints a table and writes bench/results/relation-bench.json
  * (BENCH_RESULT=<name>: bench/results/<name>.json), ghz's HTML reports under bench/results/ghz/. BENCH_NODE_ARGS
- * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process.
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) are passed to the relation process, BENCH_USER_NODE_ARGS to the
+ * user service's.
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -198,7 +199,7 @@ try {
   const userPort = await freePort();
   user = await spawnReady(
     "user",
-    nodeArgs("services/user/src/main.ts"),
+    nodeArgs("services/user/src/main.ts", process.env.BENCH_USER_NODE_ARGS?.split(" ").filter(Boolean)),
     {
       ...common,
       GRPC_PORT: String(userPort),
@@ -214,7 +215,7 @@ try {
   const relationPort = await freePort();
   relation = await spawnReady(
     "relation",
-    // BENCH_NODE_ARGS (e.g. --cpu-prof) go to the relation process only
+    // BENCH_NODE_ARGS (e.g. --cpu-prof) go to the relation process (BENCH_USER_NODE_ARGS to the user service)
     nodeArgs("services/relation/src/main.ts", process.env.BENCH_NODE_ARGS?.split(" ").filter(Boolean)),
     {
       ...common,
