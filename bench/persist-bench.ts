@@ -24,6 +24,9 @@
  *
  *   node --import tsx bench/persist-bench.ts [edgesPerSize=20000] [lagSeconds=20] [ratePerSecond=5000]
  *
+ * COUNT_CHANGED_BATCHES=false publishes count.changed one record per change
+ * (the form before count.v1.CountChangedBatch), for an A/B run.
+ *
  * Each throughput run also reports the CPU µs per edge of this process (the
  * persister's code, mysql2, ioredis, kafkajs) and of MariaDB, Redis and Kafka
  * (from /proc, when the local stack started them): on a shared 2-core machine
@@ -68,6 +71,8 @@ const PARTITIONS = 8;
 const POOL_SIZE = 10;
 /** Records per fetched batch handed to the handler (what ~512 KiB per partition holds, rounded down). */
 const FETCHED = 5_000;
+/** COUNT_CHANGED_BATCHES=false: count.changed as one record per change, as before the batch form (for an A/B run). */
+const countChangedBatches = process.env.COUNT_CHANGED_BATCHES !== "false";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const logger = createLogger("persist-bench", "warn");
@@ -221,7 +226,8 @@ try {
   await migrate(sharded, migrations, logger);
   await migrate(raw, migrations, logger);
   const cache = new RelationCache(redis, { keyPrefix: prefix });
-  const persister = new RelationPersister({ mysql: sharded, cache, fans: fansCache, counts: new CountChangedPublisher(producer, countsTopic), logger });
+  const counts = new CountChangedPublisher(producer, countsTopic, { batches: countChangedBatches });
+  const persister = new RelationPersister({ mysql: sharded, cache, fans: fansCache, counts, logger });
 
   // Warm-up: connections, statement paths, the buffer pool.
   await timed(freshEdges(2_000), 100, (b) => rawInsert(raw, b));
@@ -271,6 +277,7 @@ try {
       PERSISTER_GROUP: `bench-persister-${tag}`,
       RECONCILE_INTERVAL_MS: "0",
       ...(process.env.PERSIST_PARTITIONS_CONCURRENTLY ? { PERSIST_PARTITIONS_CONCURRENTLY: process.env.PERSIST_PARTITIONS_CONCURRENTLY } : {}),
+      COUNT_CHANGED_BATCHES: String(countChangedBatches),
     }),
     {
       logger,

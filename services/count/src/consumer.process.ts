@@ -31,8 +31,10 @@ export async function applyCountChangedBatch(
   const decoded: CounterChange[] = [];
   for (const m of batch.messages) {
     const d = decodeCountChanged(m);
-    if (d.ok) decoded.push(d.change);
-    else logger.error({ topic: batch.topic, partition: batch.partition, offset: d.offset, reason: d.reason }, "skipping an unreadable count.changed record");
+    decoded.push(...d.changes);
+    for (const { offset, reason } of d.refused) {
+      logger.error({ topic: batch.topic, partition: batch.partition, offset, reason }, "skipping an unreadable count.changed change");
+    }
   }
   await changes.apply(decoded);
 }

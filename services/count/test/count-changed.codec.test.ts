@@ -1,6 +1,6 @@
 /** Decoding count.changed records and keeping the newest version of each counter. */
 import { describe, expect, it } from "vitest";
-import { countV1 } from "@rs/idl";
+import { countChangedBatchHeaders, countV1 } from "@rs/idl";
 import { decodeCountChanged } from "../src/adapters/kafka/count-changed.codec.js";
 import { newestPerCounter } from "../src/domain/count-changes.service.js";
 import { assertCounterKey } from "../src/domain/counter-key.js";
@@ -10,19 +10,35 @@ const record = (c: countV1.CountChanged, offset = "0") => ({ value: Buffer.from(
 describe("count.changed codec", () => {
   it("decodes a user's count and refuses what cannot be one", () => {
     expect(decodeCountChanged(record({ userId: 42, name: "follower", value: 3, version: 99 }))).toEqual({
-      ok: true,
-      change: { key: { entityType: "user", entityId: 42, name: "follower" }, value: 3, version: 99 },
+      changes: [{ key: { entityType: "user", entityId: 42, name: "follower" }, value: 3, version: 99 }],
+      refused: [],
     });
-    expect(decodeCountChanged({ value: Buffer.from([0xff, 0xff]), offset: "5" })).toMatchObject({ ok: false, offset: "5" });
-    expect(decodeCountChanged({ value: null, offset: "6" })).toMatchObject({ ok: false });
-    expect(decodeCountChanged(record({ userId: 0, name: "follower", value: 3, version: 99 }))).toMatchObject({ ok: false });
-    expect(decodeCountChanged(record({ userId: 1, name: "Bad Name", value: 3, version: 99 }))).toMatchObject({ ok: false });
-    expect(decodeCountChanged(record({ userId: 1, name: "follower", value: 3, version: 0 }))).toMatchObject({ ok: false });
+    const refused = (m: { value: Buffer | null; offset: string }) => decodeCountChanged(m);
+    expect(refused({ value: Buffer.from([0xff, 0xff]), offset: "5" })).toMatchObject({ changes: [], refused: [{ offset: "5" }] });
+    expect(refused({ value: null, offset: "6" })).toMatchObject({ changes: [], refused: [{ offset: "6" }] });
+    expect(refused(record({ userId: 0, name: "follower", value: 3, version: 99 }))).toMatchObject({ changes: [], refused: [{}] });
+    expect(refused(record({ userId: 1, name: "Bad Name", value: 3, version: 99 }))).toMatchObject({ changes: [], refused: [{}] });
+    expect(refused(record({ userId: 1, name: "follower", value: 3, version: 0 }))).toMatchObject({ changes: [], refused: [{}] });
     // a count is never negative: refused (with its offset), as the user-consumer refuses it
-    expect(decodeCountChanged(record({ userId: 1, name: "follower", value: -1, version: 9 }, "7"))).toMatchObject({
-      ok: false,
-      offset: "7",
-      reason: /not a count/,
+    expect(refused(record({ userId: 1, name: "follower", value: -1, version: 9 }, "7"))).toMatchObject({
+      changes: [],
+      refused: [{ offset: "7", reason: expect.stringMatching(/not a count/) }],
+    });
+  });
+
+  it("decodes a batch record into the counter changes of its users", () => {
+    const changes = [
+      { userId: 42, name: "follower", value: 3, version: 99 },
+      { userId: 7, name: "likes", value: 1, version: 1 },
+      { userId: 8, name: "following", value: 0, version: 4 },
+    ];
+    const m = { value: Buffer.from(countV1.CountChangedBatch.encode({ changes }).finish()), offset: "9", headers: countChangedBatchHeaders() };
+    expect(decodeCountChanged(m)).toEqual({
+      changes: [
+        { key: { entityType: "user", entityId: 42, name: "follower" }, value: 3, version: 99 },
+        { key: { entityType: "user", entityId: 8, name: "following" }, value: 0, version: 4 },
+      ],
+      refused: [{ offset: "9", reason: 'change 1: unknown counter "likes"' }],
     });
   });
 

@@ -6,6 +6,7 @@
  * records are skipped without stalling the partition.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countChangedBatchHeaders, countV1 } from "@rs/idl";
 import { readConsumerLag } from "@rs/kafka";
 import type { RowDataPacket } from "@rs/mysql";
 import { waitForNoLag } from "../../../test/support/wait-for.js";
@@ -73,6 +74,32 @@ describe("count-consumer", () => {
     await waitForNoLag(() => readConsumerLag(w.kafka, w.env().COUNT_CONSUMER_GROUP!, [w.topic]));
     expect(await stored(u, "follower")).toEqual({ value: 11, version: 1_001 });
     expect((await client.getCounts({ userId: u })).counts?.followerCount).toBe(11);
+  });
+
+  it("applies count.v1.CountChangedBatch records (the persister's form) beside single ones, checking each change on its own", async () => {
+    const [u, v] = [randomId(), randomId()];
+    const batch = (changes: countV1.CountChanged[]) => ({
+      key: String(changes[0]!.userId),
+      value: Buffer.from(countV1.CountChangedBatch.encode({ changes }).finish()),
+      headers: countChangedBatchHeaders(),
+    });
+    await w.producer.send(w.topic, [
+      batch([
+        { userId: u, name: "follower", value: 7, version: 70 },
+        { userId: v, name: "following", value: 3, version: 30 },
+        { userId: v, name: "likes", value: 1, version: 99 }, // not a counter of ours: refused alone
+        { userId: u, name: "follower", value: 6, version: 60 }, // older: ignored
+      ]),
+      // the header names a batch, the value is not one: skipped, the partition goes on
+      { key: String(u), value: Buffer.from([0xff, 0xff, 0xff]), headers: countChangedBatchHeaders() },
+    ]);
+    await w.publish([{ userId: v, name: "follower", value: 1, version: 5 }]);
+    expect(await eventually(() => stored(v, "follower"), { value: 1, version: 5 })).toEqual({ value: 1, version: 5 });
+    await waitForNoLag(() => readConsumerLag(w.kafka, w.env().COUNT_CONSUMER_GROUP!, [w.topic]));
+    expect(await stored(u, "follower")).toEqual({ value: 7, version: 70 });
+    expect(await stored(v, "following")).toEqual({ value: 3, version: 30 });
+    expect(await stored(v, "likes")).toBeUndefined();
+    expect((await client.getCounts({ userId: v })).counts).toEqual({ userId: v, followingCount: 3, followerCount: 1 });
   });
 
   it("skips an unreadable record and goes on with the partition", async () => {

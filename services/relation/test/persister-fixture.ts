@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RedisClient } from "@rs/redis";
-import { countV1 } from "@rs/idl";
+import { decodeCountChangedMessage, type CountChangedRecord } from "@rs/idl";
 import { createIdempotentProducer, createKafka, runBatchConsumer, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { createLogger } from "@rs/logger";
 import { migrate, ShardedMysql, type RowDataPacket } from "@rs/mysql";
@@ -273,16 +273,16 @@ export async function waitForConvergence(sharded: ShardedMysql, model: GraphMode
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** A reader of the count.changed topic from its start: every record it got, in arrival order. */
+/** A reader of the count.changed topic from its start: every change it got, in arrival order. */
 export interface CountsReader {
-  readonly records: countV1.CountChanged[];
+  readonly records: CountChangedRecord[];
   /** Waits until it has read every record the topic holds now (each partition up to its high watermark). */
   caughtUp(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function readCounts(w: PipelineWorld): Promise<CountsReader> {
-  const records: countV1.CountChanged[] = [];
+  const records: CountChangedRecord[] = [];
   const readUpTo = new Map<number, number>();
   const consumer = await runBatchConsumer({
     kafka: w.kafka,
@@ -292,7 +292,10 @@ export async function readCounts(w: PipelineWorld): Promise<CountsReader> {
     logger,
     async handle(batch) {
       for (const m of batch.messages) {
-        records.push(countV1.CountChanged.decode(m.value!));
+        // as the consumers read them: a batch record's changes, or a single change
+        const d = decodeCountChangedMessage(m);
+        if (d.refused.length > 0) throw new Error(`unreadable count.changed record at offset ${m.offset}: ${d.refused.join("; ")}`);
+        records.push(...d.changes);
         readUpTo.set(batch.partition, Math.max(readUpTo.get(batch.partition) ?? 0, Number(m.offset) + 1));
       }
     },

@@ -38,12 +38,10 @@ export async function applyCountChangedBatch(
   const changes: CountChange[] = [];
   for (const message of batch.messages) {
     const decoded = decodeCountChanged(message);
-    if (decoded.ok) changes.push(decoded.change);
-    else
-      logger.error(
-        { topic: batch.topic, partition: batch.partition, offset: decoded.offset, reason: decoded.reason },
-        "skipping an unreadable count.changed record",
-      );
+    changes.push(...decoded.changes);
+    for (const { offset, reason } of decoded.refused) {
+      logger.error({ topic: batch.topic, partition: batch.partition, offset, reason }, "skipping an unreadable count.changed change");
+    }
   }
   const queue = newestPerCounter(changes);
   let next = 0;

@@ -1,4 +1,4 @@
-import { countV1 } from "@rs/idl";
+import { countChangedBatchHeaders, countV1 } from "@rs/idl";
 import type { KafkaMessage } from "@rs/kafka";
 import { describe, expect, it } from "vitest";
 import { decodeCountChanged, newestPerCounter } from "../src/adapters/kafka/count-changed.codec.js";
@@ -10,8 +10,21 @@ const encode = (e: countV1.CountChanged) => Buffer.from(countV1.CountChanged.enc
 describe("count.changed records", () => {
   it("decodes a CountChanged", () => {
     expect(decodeCountChanged(message(encode({ userId: 9, name: "follower", value: 4, version: 12 })))).toEqual({
-      ok: true,
-      change: { userId: 9, name: "follower", value: 4, version: 12 },
+      changes: [{ userId: 9, name: "follower", value: 4, version: 12 }],
+      refused: [],
+    });
+  });
+
+  it("decodes a CountChangedBatch, refusing its bad changes alone", () => {
+    const changes = [
+      { userId: 9, name: "follower", value: 4, version: 12 },
+      { userId: 0, name: "follower", value: 1, version: 1 },
+      { userId: 10, name: "following", value: 2, version: 3 },
+    ];
+    const m = { ...message(Buffer.from(countV1.CountChangedBatch.encode({ changes }).finish())), headers: countChangedBatchHeaders() };
+    expect(decodeCountChanged(m)).toEqual({
+      changes: [changes[0], changes[2]],
+      refused: [{ offset: "5", reason: "change 1: user_id is not a positive id" }],
     });
   });
 
@@ -24,7 +37,7 @@ describe("count.changed records", () => {
       message(encode({ userId: 9, name: "follower", value: -1, version: 1 })),
       message(encode({ userId: 9, name: "follower", value: 1, version: 0 })),
     ];
-    for (const m of bad) expect(decodeCountChanged(m)).toMatchObject({ ok: false, offset: "5" });
+    for (const m of bad) expect(decodeCountChanged(m)).toMatchObject({ changes: [], refused: [{ offset: "5" }] });
   });
 
   it("keeps only the newest version of each counter of each user", () => {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { RunningProcess } from "@rs/bootstrap";
-import { countV1 } from "@rs/idl";
+import { countChangedBatchHeaders, countV1 } from "@rs/idl";
 import { createIdempotentProducer, createKafka, type IdempotentProducer, type Kafka } from "@rs/kafka";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { infra } from "../../../test/infra.js";
@@ -80,6 +80,26 @@ describe("user-consumer", () => {
     // The partition goes on after the unreadable record.
     await producer.send(topic, [record(userId, "follower", 6, 101)]);
     await waitFor("later record applied", async () => (await client.getUser({ userId })).user?.followerCount === 6);
+  });
+
+  it("applies count.v1.CountChangedBatch records (the persister's form), checking each change on its own", async () => {
+    const client = fx.client();
+    const [a, b] = await Promise.all(["batch-a", "batch-b"].map((n) => client.register({ username: uniqueName(n), password: "consumer-pass" })));
+    const changes: countV1.CountChanged[] = [
+      { userId: a!.userId, name: "follower", value: 4, version: 40 },
+      { userId: b!.userId, name: "following", value: 9, version: 90 },
+      { userId: b!.userId, name: "likes", value: 1, version: 1_000 }, // not a counter of ours: refused alone
+      { userId: a!.userId, name: "follower", value: 2, version: 20 }, // older: ignored
+    ];
+    await producer.send(topic, [
+      { key: String(a!.userId), value: Buffer.from(countV1.CountChangedBatch.encode({ changes }).finish()), headers: countChangedBatchHeaders() },
+    ]);
+    await waitFor("batch applied", async () => {
+      const [ua, ub] = await Promise.all([client.getUser({ userId: a!.userId }), client.getUser({ userId: b!.userId })]);
+      return ua.user?.followerCount === 4 && ub.user?.followCount === 9;
+    });
+    const [row] = await fx.rows("users", "id = ?", [a!.userId]);
+    expect(Number(row!.follower_count_version)).toBe(40);
   });
 
   it("reports ready on its admin port", async () => {

@@ -68,7 +68,7 @@ export async function startPersister(
       };
       const cache = new RelationCache(redis, cacheOpts);
       const fans = new FansCache(redis, { ...cacheOpts, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
-      const counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC);
+      const counts = new CountChangedPublisher(producer, config.COUNT_CHANGED_TOPIC, { batches: config.COUNT_CHANGED_BATCHES });
       const metrics = persisterMetrics();
       const txn = { txnAttempts: config.PERSIST_TXN_ATTEMPTS, lockWaitTimeoutS: config.PERSIST_LOCK_WAIT_TIMEOUT_S };
       const persister = new RelationPersister({ mysql, cache, fans, counts, logger, metrics, ...txn });

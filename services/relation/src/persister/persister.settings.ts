@@ -34,6 +34,12 @@ export const PERSISTER_DEFAULTS = {
 
 export const persisterSettings = {
   COUNT_CHANGED_TOPIC: env.string().default(PERSISTER_DEFAULTS.COUNT_CHANGED_TOPIC).describe("Kafka topic the persister publishes count.v1.CountChanged on"),
+  COUNT_CHANGED_BATCHES: env
+    .bool()
+    .default(true)
+    .describe(
+      "count.changed as count.v1.CountChangedBatch records of up to 500 changes (header rs-schema); false: one count.v1.CountChanged per change, for consumers older than the batch form during a rolling upgrade",
+    ),
   PERSISTER_GROUP: env
     .string()
     .default(PERSISTER_DEFAULTS.PERSISTER_GROUP)

@@ -1,19 +1,23 @@
 /**
  * count.changed records as counter changes of users. The wire contract and
- * its checks are @rs/idl's (`decodeCountChanged`); this only names the
- * counter in the count store's terms. An unreadable record is reported and
- * skipped (it would fail forever).
+ * its checks are @rs/idl's (`decodeCountChangedMessage`: one change, or a
+ * batch of them); this only names the counter in the count store's terms. A
+ * change that cannot be read is reported and skipped (it would fail forever).
  */
-import { decodeCountChanged as decodeWire } from "@rs/idl";
+import { decodeCountChangedMessage } from "@rs/idl";
 import type { KafkaMessage } from "@rs/kafka";
 import { USER_ENTITY, type CounterChange } from "../../domain/counter-key.js";
 
-export type DecodedCountChanged =
-  { readonly ok: true; readonly change: CounterChange } | { readonly ok: false; readonly offset: string; readonly reason: string };
+/** What one record holds: its readable changes, and why each of the others was refused. */
+export interface DecodedCountChanged {
+  readonly changes: CounterChange[];
+  readonly refused: readonly { readonly offset: string; readonly reason: string }[];
+}
 
-export function decodeCountChanged(m: Pick<KafkaMessage, "value" | "offset">): DecodedCountChanged {
-  const d = decodeWire(m.value);
-  if (!d.ok) return { ok: false, offset: m.offset, reason: d.reason };
-  const { userId, name, value, version } = d.change;
-  return { ok: true, change: { key: { entityType: USER_ENTITY, entityId: userId, name }, value, version } };
+export function decodeCountChanged(m: Pick<KafkaMessage, "value" | "offset" | "headers">): DecodedCountChanged {
+  const d = decodeCountChangedMessage(m);
+  return {
+    changes: d.changes.map(({ userId, name, value, version }) => ({ key: { entityType: USER_ENTITY, entityId: userId, name }, value, version })),
+    refused: d.refused.map((reason) => ({ offset: m.offset, reason })),
+  };
 }
