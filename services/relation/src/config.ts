@@ -101,7 +101,7 @@ export const relationConfigSchema = z.object({
     .bool()
     .default(true)
     .describe(
-      "Kept hot profiles asked for in the second half of their TTL are reloaded in the background, in BatchGetUsers of up to 100; false: reloaded only when a page finds them expired",
+      "Kept hot profiles looked up since they were loaded are reloaded in the background at 70 % of their TTL, in BatchGetUsers of up to 100; false: reloaded only when a page finds them expired",
     ),
   FANS_HOT_PAGES: env
     .nonNegativeInt()
