@@ -146,7 +146,10 @@ export async function createUserFixture(users: number, bcryptCost: number, follo
       const address = `127.0.0.1:${port}`;
       const client = createServiceClient(userV1.UserServiceClient, { target: { address }, logger, deadlineMs: 10_000 });
       for (let i = 0; i < users; i += WARM_BATCH) {
-        await client.batchGetUsers({ userIds: Array.from({ length: Math.min(WARM_BATCH, users - i) }, (_, j) => FIRST_USER_ID + i + j) });
+        await client.batchGetUsers({
+          userIds: Array.from({ length: Math.min(WARM_BATCH, users - i) }, (_, j) => FIRST_USER_ID + i + j),
+          skipProcessCache: false,
+        });
       }
       await client.close();
       return { child, address };

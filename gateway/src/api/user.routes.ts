@@ -78,7 +78,7 @@ export function userRoutes(clients: GatewayClients): ApiRoute[] {
       body: z.strictObject({ userIds: z.array(userIdSchema()).min(1).max(BATCH_GET_USERS_MAX) }),
       response: z.object({ users: z.array(ApiUser), missingUserIds: z.array(z.int()) }).meta({ id: "UserBatch" }),
       handle: async ({ body }) => {
-        const r = await user.batchGetUsers({ userIds: body.userIds });
+        const r = await user.batchGetUsers({ userIds: body.userIds, skipProcessCache: false });
         return { users: r.users.map(apiUser), missingUserIds: r.missingUserIds };
       },
     }),

@@ -20,7 +20,7 @@ type GetUser = UserClient["getUser"];
 export function coalescedGetUser(client: Pick<UserClient, "getUser" | "batchGetUsers">): GetUser {
   const batches = new BatchCoalescer<number, userV1.User>(
     async (ids) => {
-      const { users } = await client.batchGetUsers({ userIds: ids });
+      const { users } = await client.batchGetUsers({ userIds: ids, skipProcessCache: false });
       return new Map(users.map((u) => [u.id, u]));
     },
     {

@@ -119,7 +119,7 @@ async function everywhere(a: number, b: number, following: 0 | 1, t0: number): P
     within(
       "profile counters",
       async () => {
-        const r = await w.users.batchGetUsers({ userIds: [a, b] });
+        const r = await w.users.batchGetUsers({ userIds: [a, b], skipProcessCache: false });
         return r.users[0]?.followCount === following && r.users[1]?.followerCount === following;
       },
       t0,

@@ -5,11 +5,11 @@
  */
 import { status } from "@grpc/grpc-js";
 import { hashPassword } from "@rs/auth";
-import type { ServiceClient } from "@rs/grpc";
-import type { userV1 } from "@rs/idl";
+import { createServiceClient, type ServiceClient } from "@rs/grpc";
+import { userV1 } from "@rs/idl";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningUserService } from "../src/user.process.js";
-import { codeOf, counterValue, shardQueryCount, uniqueName, userFixture, waitFor, type UserFixture } from "./user-fixture.js";
+import { codeOf, counterValue, logger, shardQueryCount, uniqueName, userFixture, waitFor, type UserFixture } from "./user-fixture.js";
 
 /** Enough work per bcrypt check (~10 ms here) that a skipped check would stand out from noise. */
 const TIMING_BCRYPT_COST = "8";
@@ -168,7 +168,7 @@ describe("accounts", () => {
     expect(await codeOf(client.getUser({ userId: 0 }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(client.getUser({ userId: -5 }))).toBe(status.INVALID_ARGUMENT);
     expect(await codeOf(client.userExists({ userId: 0 }))).toBe(status.INVALID_ARGUMENT);
-    expect(await codeOf(client.batchGetUsers({ userIds: [1, 0] }))).toBe(status.INVALID_ARGUMENT);
+    expect(await codeOf(client.batchGetUsers({ userIds: [1, 0], skipProcessCache: false }))).toBe(status.INVALID_ARGUMENT);
     expect(await shardQueryCount()).toBe(queriesBefore);
     expect((await fx.rows("users")).length).toBe(before.users);
     expect((await fx.rows("usernames")).length).toBe(before.names);
@@ -197,7 +197,7 @@ describe("profiles", () => {
     for (const id of ids) await fx.redis.del(svc.internals.cache.key(id)); // cold cache
 
     const before = await shardQueryCount("get_profiles");
-    const res = await client.batchGetUsers({ userIds: asked });
+    const res = await client.batchGetUsers({ userIds: asked, skipProcessCache: false });
     expect(res.users.map((u) => u.id)).toEqual(asked.filter((id) => id !== unknownA && id !== unknownB));
     expect(res.missingUserIds).toEqual([unknownA, unknownB]);
     expect((await shardQueryCount("get_profiles")) - before).toBeLessThanOrEqual(2); // one per physical shard at most
@@ -206,7 +206,7 @@ describe("profiles", () => {
     const cachedKeys = async () => (await Promise.all(asked.map((id) => fx.redis.exists(svc.internals.cache.key(id))))).reduce((a, b) => a + b, 0);
     await waitFor("write-back", async () => (await cachedKeys()) === asked.length);
     const cached = await shardQueryCount();
-    const again = await client.batchGetUsers({ userIds: asked });
+    const again = await client.batchGetUsers({ userIds: asked, skipProcessCache: false });
     expect(again).toEqual(res);
     expect(await shardQueryCount()).toBe(cached);
   });
@@ -214,12 +214,12 @@ describe("profiles", () => {
   it("BatchGetUsers takes up to 100 ids and refuses 101", async () => {
     const { userId } = await register(uniqueName("hundred"));
     const hundred = Array.from({ length: 100 }, (_, i) => (i === 42 ? userId : 777_000_000_000 + i));
-    const res = await client.batchGetUsers({ userIds: hundred });
+    const res = await client.batchGetUsers({ userIds: hundred, skipProcessCache: false });
     expect(res.users.map((u) => u.id)).toEqual([userId]);
     expect(res.missingUserIds).toHaveLength(99);
-    const err = await client.batchGetUsers({ userIds: [...hundred, 1] }).catch((e: { code: number; details: string }) => e);
+    const err = await client.batchGetUsers({ userIds: [...hundred, 1], skipProcessCache: false }).catch((e: { code: number; details: string }) => e);
     expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("at most 100") });
-    expect((await client.batchGetUsers({ userIds: [] })).users).toEqual([]);
+    expect((await client.batchGetUsers({ userIds: [], skipProcessCache: false })).users).toEqual([]);
   });
 
   it("UserExists refuses an unknown id on the bloom filter alone, without a shard query", async () => {
@@ -268,6 +268,33 @@ describe("profiles", () => {
     await svc.internals.counts.applyCountChanged({ userId, name: "follower", value: 42, version: 1 });
     await svc.internals.cache.fill([stale], []); // the slow reader arrives after the invalidation
     expect((await client.getUser({ userId })).user?.followerCount).toBe(42);
+  });
+
+  it("BatchGetUsers with skip_process_cache answers from the shared cache, not the instance's kept copy", async () => {
+    // a second instance under a name of its own, whose kept copies outlive the test
+    const hotName = `${fx.env.SERVICE_NAME}-hot`;
+    const hotSvc = await fx.start({ SERVICE_NAME: hotName, HOT_KEY_TTL_MS: "600000", HOT_KEY_MIN_HITS: "1" });
+    const hotClient = createServiceClient(userV1.UserServiceClient, { target: { address: `127.0.0.1:${hotSvc.grpcPort}` }, logger, deadlineMs: 10_000 });
+    try {
+      const { userId } = await register(uniqueName("kept"));
+      const followers = async (skipProcessCache: boolean) =>
+        (await hotClient.batchGetUsers({ userIds: [userId], skipProcessCache })).users.map((u) => u.followerCount);
+      // hot and kept: a second read is not a Redis read
+      expect(await followers(false)).toEqual([0]);
+      expect(await followers(false)).toEqual([0]);
+      const hotLookups = () => counterValue("cache_lookups_total", { cache: "hot_profile", result: "hit" });
+      const hitsBefore = await hotLookups();
+      expect(await followers(false)).toEqual([0]);
+      expect(await hotLookups()).toBe(hitsBefore + 1);
+
+      // another instance applies a count: it drops the shared cache's copy, not this instance's
+      await svc.internals.counts.applyCountChanged({ userId, name: "follower", value: 9, version: 1 });
+      expect(await followers(false)).toEqual([0]); // the kept copy, within its TTL
+      expect(await followers(true)).toEqual([9]);
+      expect(await hotLookups()).toBe(hitsBefore + 2); // the skipping read did not look
+    } finally {
+      await hotClient.close();
+    }
   });
 
   it("reports ready with its shards, Redis and id worker lease", async () => {

@@ -55,10 +55,16 @@ export interface UserStore {
 /** A cached answer for one id: its profile, or "no such user". Absent = not cached. */
 export type CachedProfile = { readonly kind: "profile"; readonly stored: StoredProfile } | { readonly kind: "missing" };
 
-/** The profile cache (Redis). */
+/** How a read may be answered. */
+export interface ProfileReadOptions {
+  /** Not from the process's own short-lived copies (the caller keeps the profiles itself): the shared cache or the shards. */
+  readonly skipProcessCache?: boolean;
+}
+
+/** The profile cache (Redis, with the hot profiles of the process in front). */
 export interface ProfileCache {
   /** Cached answers for `ids`, in one round trip; ids not cached are absent from the map. */
-  getMany(ids: readonly number[]): Promise<Map<number, CachedProfile>>;
+  getMany(ids: readonly number[], options?: ProfileReadOptions): Promise<Map<number, CachedProfile>>;
   /** Stores loaded profiles (unless a newer revision is cached) and "no such user" for `missing` (unless anything is cached). */
   fill(found: readonly StoredProfile[], missing: readonly number[]): Promise<void>;
   /** Drops the cached profile of `userId`, so a read older than `revision` cannot put it back. */

@@ -9,7 +9,7 @@
 import { Singleflight } from "@rs/cache";
 import { notFound } from "@rs/errors";
 import type { Logger } from "@rs/logger";
-import type { CachedProfile, ExistenceFilter, ProfileCache, UserStore } from "./ports.js";
+import type { CachedProfile, ExistenceFilter, ProfileCache, ProfileReadOptions, UserStore } from "./ports.js";
 import type { Profile, StoredProfile } from "./profile.js";
 import { checkUserId, checkUserIds } from "./user-input.js";
 import { throttledWarning } from "../throttled-warning.js";
@@ -54,9 +54,9 @@ export class ProfileService {
   }
 
   /** Up to 100 profiles in the order asked; unknown ids are listed, not an error. */
-  async batchGetUsers(userIds: readonly number[]): Promise<ProfileBatch> {
+  async batchGetUsers(userIds: readonly number[], options?: ProfileReadOptions): Promise<ProfileBatch> {
     checkUserIds(userIds);
-    const found = await this.lookup(userIds);
+    const found = await this.lookup(userIds, options);
     const users: Profile[] = [];
     const missingUserIds: number[] = [];
     for (const id of userIds) {
@@ -86,9 +86,9 @@ export class ProfileService {
   }
 
   /** Cache first, then the shards for what the cache lacks; each found id maps to its profile. */
-  private async lookup(ids: readonly number[]): Promise<Map<number, StoredProfile>> {
+  private async lookup(ids: readonly number[], options?: ProfileReadOptions): Promise<Map<number, StoredProfile>> {
     const unique = [...new Set(ids)];
-    const cached = await this.cachedOrNone(unique);
+    const cached = await this.cachedOrNone(unique, options);
     const found = new Map<number, StoredProfile>();
     const misses: number[] = [];
     for (const id of unique) {
@@ -104,9 +104,9 @@ export class ProfileService {
   }
 
   /** The cache's answers; an unreachable cache counts as empty, so reads go on from the shards. */
-  private async cachedOrNone(ids: readonly number[]): Promise<Map<number, CachedProfile>> {
+  private async cachedOrNone(ids: readonly number[], options?: ProfileReadOptions): Promise<Map<number, CachedProfile>> {
     try {
-      return await this.deps.cache.getMany(ids);
+      return await this.deps.cache.getMany(ids, options);
     } catch (err) {
       this.warnCacheDown(err);
       return new Map();

@@ -49,7 +49,7 @@ export function userServiceBinding(accounts: AccountService, profiles: ProfileSe
     }),
     getUser: handle(async (req: userV1.GetUserRequest) => ({ user: toUserMessage(await profiles.getUser(req.userId)) })),
     batchGetUsers: handle(async (req: userV1.BatchGetUsersRequest) => {
-      const batch = await profiles.batchGetUsers(req.userIds);
+      const batch = await profiles.batchGetUsers(req.userIds, { skipProcessCache: req.skipProcessCache });
       return { users: batch.users.map(toUserMessage), missingUserIds: [...batch.missingUserIds] };
     }),
     userExists: handle(async (req: userV1.UserExistsRequest) => ({ exists: await profiles.userExists(req.userId) })),

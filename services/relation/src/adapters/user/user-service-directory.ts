@@ -131,7 +131,8 @@ export class UserServiceDirectory implements UserDirectory {
   }
 
   private async fetch(ids: number[]): Promise<Map<number, UserProfile>> {
-    const { users } = await answered(this.client.batchGetUsers({ userIds: ids }));
+    // this process keeps the hot ones itself: the user service's own copies would only add their age to ours
+    const { users } = await answered(this.client.batchGetUsers({ userIds: ids, skipProcessCache: true }));
     const found = new Map<number, UserProfile>();
     for (const u of users) {
       this.known.set(u.id, true);

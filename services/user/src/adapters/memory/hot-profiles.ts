@@ -13,7 +13,7 @@
  */
 import { LRUCache } from "lru-cache";
 import { hotKeyCache, type HotKeyCache, type HotKeySettings } from "@rs/cache";
-import type { CachedProfile, ProfileCache } from "../../domain/ports.js";
+import type { CachedProfile, ProfileCache, ProfileReadOptions } from "../../domain/ports.js";
 import type { StoredProfile } from "../../domain/profile.js";
 
 export interface HotProfilesObserver {
@@ -40,9 +40,14 @@ export class HotProfiles implements ProfileCache {
     this.floors = this.hot && new LRUCache<number, number>({ max: settings.size, ttl: settings.ttlMs, ttlResolution: 0, perf: { now } });
   }
 
-  async getMany(ids: readonly number[]): Promise<Map<number, CachedProfile>> {
+  /**
+   * With `skipProcessCache` (a caller that keeps these profiles itself) the
+   * kept copies are neither read, counted nor offered the answer: it is the
+   * inner cache's alone.
+   */
+  async getMany(ids: readonly number[], options?: ProfileReadOptions): Promise<Map<number, CachedProfile>> {
     const hot = this.hot;
-    if (!hot) return this.inner.getMany(ids);
+    if (!hot || options?.skipProcessCache) return this.inner.getMany(ids);
     const out = new Map<number, CachedProfile>();
     const ask: number[] = [];
     for (const id of ids) {
