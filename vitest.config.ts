@@ -21,6 +21,7 @@ export const REDIS_CLUSTER_TESTS = [
   "services/relation/test/post-commit-steps.int.test.ts",
   "services/relation/test/pending-index.int.test.ts",
   "services/relation/test/backlog-gauges.int.test.ts",
+  "services/relation/test/profile-change-notices.int.test.ts",
   "services/count/test/count-service.int.test.ts",
   "services/count/test/count-consumer.int.test.ts",
   "services/user/test/user-service.int.test.ts",

@@ -263,6 +263,11 @@ export class HotKeyCache<V extends NonNullable<unknown>, K extends string | numb
     this.held.delete(key);
   }
 
+  /** Drops every held value (the process may have missed changes); what is hot stays counted. */
+  clear(): void {
+    this.held.clear();
+  }
+
   /** True when `key` is held in process right now. */
   holds(key: K): boolean {
     return this.fresh(key, false) !== undefined;

@@ -103,6 +103,21 @@ describe("HotKeyCache", () => {
     expect(cache.lookup("a")).toBeUndefined();
   });
 
+  it("clear drops every held value, and hot keys are kept again when next offered", () => {
+    const c = clock();
+    const cache = new HotKeyCache<string>(opts(c.now));
+    for (const k of ["a", "b"]) {
+      for (let i = 0; i < 3; i++) cache.lookup(k);
+      cache.offer(k, k.toUpperCase());
+    }
+    expect(cache.size).toBe(2);
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.lookup("a")).toBeUndefined();
+    cache.offer("a", "A2"); // still hot: kept again
+    expect(cache.lookup("a")).toBe("A2");
+  });
+
   it("refresh ahead: a value looked up since it was loaded is due at refreshAfterMs, still served, and reported once; the TTL stays the bound", () => {
     const c = clock();
     const cache = new HotKeyCache<string>({ ...opts(c.now), maxEntries: 10, refreshAfterMs: 300 });

@@ -59,6 +59,19 @@ export function hotKeysOf(config: { HOT_KEY_TTL_MS: number; HOT_KEY_MIN_HITS: nu
   return { size, ttlMs: config.HOT_KEY_TTL_MS, minHits: config.HOT_KEY_MIN_HITS, sampleEvery: config.HOT_KEY_SAMPLE_EVERY };
 }
 
+/**
+ * The Redis pub/sub channel on which the user service and the user-consumer
+ * announce each profile they change, and on which the relation service drops
+ * its kept copies (docs/adr/0028-profile-change-notices.md). Publishers and
+ * subscribers must name the same channel on the same Redis.
+ */
+export const profileChangeSettings = {
+  PROFILE_CHANGES_CHANNEL: f
+    .string()
+    .default("user:profile-changes")
+    .describe("Redis pub/sub channel of profile change notices (user id per message); the user processes publish, the relation subscribes"),
+};
+
 export const etcdSettings = {
   ETCD_ENDPOINTS: f.urlList(["http:", "https:"]).describe("Comma-separated etcd client URLs"),
 };

@@ -1,4 +1,16 @@
-import { env, etcdSettings, grpcServerSettings, hotKeySettings, kafkaSettings, loadConfig, mysqlSettings, processSettings, redisSettings, z } from "@rs/config";
+import {
+  env,
+  etcdSettings,
+  grpcServerSettings,
+  hotKeySettings,
+  kafkaSettings,
+  loadConfig,
+  mysqlSettings,
+  processSettings,
+  profileChangeSettings,
+  redisSettings,
+  z,
+} from "@rs/config";
 import { DEFAULT_CACHE_TTL_JITTER_MS, DEFAULT_CACHE_TTL_MS, DEFAULT_EMPTY_CACHE_TTL_MS } from "./adapters/redis/cache-ttl.js";
 import { DEFAULT_FANS_TOMBSTONES, DEFAULT_FANS_WINDOW } from "./adapters/redis/fans-cache.js";
 import { BACKLOG_DEFAULTS } from "./adapters/redis/backlog-gauges.js";
@@ -44,6 +56,7 @@ export const RELATION_DEFAULTS = {
   USER_EXISTS_CACHE_SIZE: 100_000,
   USER_EXISTS_CACHE_TTL_MS: 10 * 60 * 1000,
   PROFILE_HOT_CACHE_SIZE: 10_000,
+  PROFILE_HOT_TTL_MS: 10_000,
   FANS_HOT_PAGES: 1_000,
   OUTBOX_RETRY_INTERVAL_MS: 1_000,
   OUTBOX_BATCH: 100,
@@ -75,6 +88,7 @@ export const relationConfigSchema = z.object({
   ...kafkaSettings,
   ...relationCacheSettings,
   ...hotKeySettings,
+  ...profileChangeSettings,
   SERVICE_NAME: env.string().default("relation").describe("Name this service registers under in etcd (/services/<name>/...)"),
   USER_SERVICE_NAME: env.string().default("user").describe("etcd name of the user service (UserExists, BatchGetUsers)"),
   USER_CALL_DEADLINE_MS: env
@@ -93,6 +107,18 @@ export const relationConfigSchema = z.object({
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.PROFILE_HOT_CACHE_SIZE)
     .describe("Profiles of hot users kept in process for list hydration (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
+  PROFILE_CHANGE_NOTICES: env
+    .bool()
+    .default(true)
+    .describe(
+      "Kept hot profiles are dropped on the user processes' change notices (PROFILE_CHANGES_CHANNEL, on the same Redis) and served for PROFILE_HOT_TTL_MS, kept only while subscribed; false: served for HOT_KEY_TTL_MS, no notices",
+    ),
+  PROFILE_HOT_TTL_MS: env
+    .positiveInt()
+    .default(RELATION_DEFAULTS.PROFILE_HOT_TTL_MS)
+    .describe(
+      "How long a kept profile is served while change notices are live: the staleness bound should a notice be lost (e.g. on a Redis Cluster failover)",
+    ),
   PROFILE_COALESCE: env
     .bool()
     .default(true)

@@ -18,6 +18,7 @@ import { FansCache } from "./adapters/redis/fans-cache.js";
 import { OutboxBounds } from "./adapters/redis/outbox-bounds.js";
 import { checkFollowingLayout, RelationCache } from "./adapters/redis/relation-cache.js";
 import { UserServiceDirectory } from "./adapters/user/user-service-directory.js";
+import { RedisProfileChangeNotices } from "./adapters/redis/profile-change-notices.js";
 import type { RelationConfig } from "./config.js";
 import { FansWindow } from "./domain/fans-window.js";
 import { FollowingLoader } from "./domain/following-loader.js";
@@ -38,6 +39,7 @@ export interface RelationServiceInternals {
   readonly fans: FansCache;
   readonly drainer: OutboxDrainer;
   readonly writer: RelationWriter;
+  readonly users: UserServiceDirectory;
   readonly logger: Logger;
 }
 
@@ -83,13 +85,21 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       await checkFollowingLayout(redis, config.FOLLOWING_CAP, logger);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);
+      let changes: RedisProfileChangeNotices | undefined;
+      if (config.PROFILE_CHANGE_NOTICES && config.PROFILE_HOT_CACHE_SIZE > 0) {
+        const notices = new RedisProfileChangeNotices(config.REDIS_URL, config.PROFILE_CHANGES_CHANNEL, logger, `${config.SERVICE_NAME}-profile-changes`);
+        lifecycle.add("close profile change notices", () => notices.close());
+        changes = notices;
+      }
       const users = new UserServiceDirectory(userClient, {
         existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,
-        hotProfiles: hotKeysOf(config, config.PROFILE_HOT_CACHE_SIZE),
+        // with change notices a kept profile is dropped when it changes, so it may be kept longer (ADR 28)
+        hotProfiles: { ...hotKeysOf(config, config.PROFILE_HOT_CACHE_SIZE), ...(changes ? { ttlMs: config.PROFILE_HOT_TTL_MS } : {}) },
         coalesce: config.PROFILE_COALESCE,
         refreshAhead: config.PROFILE_REFRESH_AHEAD,
         onRefreshError: (err) => logger.debug({ err }, "background reload of hot profiles failed; they expire at their TTL"),
+        changes,
       });
       const publisher = new RelationEventsPublisher(producer, config.RELATION_EVENTS_TOPIC);
 
@@ -153,7 +163,7 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
         services: [{ definition: withSafeDecoding(relationV1.RelationServiceService), implementation: relationHandlers({ writer, queries, lists }) }],
         reflectionProtoFiles: [protoFiles.relation],
         checks: [redisReadiness(redis), { name: "mysql", check: () => mysql.ping() }],
-        exposed: { cache, fans, drainer, writer, logger },
+        exposed: { cache, fans, drainer, writer, users, logger },
       };
     },
   });

@@ -53,6 +53,8 @@ export interface World {
   readonly kafkaAdmin: Admin;
   readonly topic: string;
   readonly userServiceName: string;
+  /** The world's user service, run in this process (its use cases change profiles as other processes would). */
+  readonly userService: RunningUserService;
   readonly users: ServiceClient<userV1.UserServiceClient>;
   /** Starts a relation instance; `env` overrides its settings. */
   relation(env?: Record<string, string>): Promise<RelationInstance>;
@@ -68,6 +70,8 @@ export function baseEnv(w: { dbs: ThrowawayDatabases; prefix: string }): Record<
   return {
     MYSQL_SHARD_DSNS: w.dbs.dsns.join(","),
     REDIS_URL: i.redisUrl,
+    // the world's user service announces its profile changes to its relation instances only
+    PROFILE_CHANGES_CHANNEL: `${w.prefix}profile-changes`,
     ETCD_ENDPOINTS: i.etcdEndpoints.join(","),
     KAFKA_BROKERS: i.kafkaBrokers.join(","),
     GRPC_PORT: "0",
@@ -126,6 +130,7 @@ export async function createWorld(label: string, userEnv: Record<string, string>
     kafkaAdmin,
     topic,
     userServiceName,
+    userService,
     users,
     async relation(overrides = {}) {
       const running = await startRelationService(

@@ -167,3 +167,91 @@ describe("profile loads shared by pages", () => {
     expect(svc.asked(2)).toBe(2);
   });
 });
+
+/** Change notices as a test drives them (the Redis subscriber is tested against Redis in profile-change-notices.int.test.ts). */
+function notices() {
+  let changed: (id: number) => void = () => undefined;
+  let reset: () => void = () => undefined;
+  const n = {
+    live: true,
+    onChange: (fn: (id: number) => void) => void (changed = fn),
+    onReset: (fn: () => void) => void (reset = fn),
+    change: (id: number) => changed(id),
+    reset: () => reset(),
+  };
+  return n;
+}
+
+describe("hot profiles with change notices", () => {
+  const hotOptions = (changes: ReturnType<typeof notices>) => ({
+    existsCacheSize: 10,
+    existsCacheTtlMs: 1_000,
+    hotProfiles: { size: 100, ttlMs: 60_000, minHits: 1 },
+    refreshAhead: false,
+    changes,
+  });
+
+  it("a notice drops the kept profile, which the next page loads again", async () => {
+    const svc = countingUserService();
+    const changes = notices();
+    const d = new UserServiceDirectory(svc.client, hotOptions(changes));
+    await d.profiles([1]);
+    await d.profiles([1]);
+    expect(svc.asked(1)).toBe(1); // kept
+    svc.setFollowers(3);
+    changes.change(1);
+    expect((await d.profiles([1])).get(1)?.followerCount).toBe(3);
+    expect((await d.profiles([1])).get(1)?.followerCount).toBe(3);
+    expect(svc.asked(1)).toBe(2);
+  });
+
+  it("an answer to a load that started before a notice or a reset is served to its page, not kept", async () => {
+    const changes = notices();
+    let release: () => void = () => undefined;
+    let hold = true;
+    let loads = 0;
+    const client = {
+      batchGetUsers: async ({ userIds }: { userIds: number[] }) => {
+        loads++;
+        const answer = { users: userIds.map((id) => ({ id, name: `u${id}`, followCount: 0, followerCount: loads })) };
+        if (hold) await new Promise<void>((r) => (release = r));
+        return answer;
+      },
+    } as unknown as ServiceClient<userV1.UserServiceClient>;
+    const d = new UserServiceDirectory(client, hotOptions(changes));
+    for (const interrupt of [() => changes.change(1), () => changes.reset()]) {
+      hold = true;
+      const page = d.profiles([1]);
+      await vi.waitFor(() => expect(loads).toBeGreaterThan(0));
+      const before = loads;
+      interrupt(); // the change lands while the load is under way
+      release();
+      expect((await page).get(1)?.followerCount).toBe(before);
+      hold = false;
+      await d.profiles([1]); // not kept: asked again
+      expect(loads).toBe(before + 1);
+      await d.profiles([1]); // this one was kept
+      expect(loads).toBe(before + 1);
+      loads = 0;
+      changes.change(1);
+    }
+  });
+
+  it("a reset drops everything kept, and nothing is kept while the notices are not live", async () => {
+    const svc = countingUserService();
+    const changes = notices();
+    const d = new UserServiceDirectory(svc.client, hotOptions(changes));
+    await d.profiles([1, 2]);
+    await d.profiles([1, 2]);
+    expect([svc.asked(1), svc.asked(2)]).toEqual([1, 1]);
+    changes.live = false;
+    changes.reset();
+    await d.profiles([1, 2]);
+    await d.profiles([1, 2]);
+    expect([svc.asked(1), svc.asked(2)]).toEqual([3, 3]);
+    changes.live = true;
+    await d.profiles([1, 2]);
+    await d.profiles([1, 2]);
+    expect([svc.asked(1), svc.asked(2)]).toEqual([4, 4]);
+  });
+});

@@ -8,6 +8,7 @@ import {
   loadConfig,
   mysqlSettings,
   processSettings,
+  profileChangeSettings,
   redisSettings,
   withJwtKeyRules,
   z,
@@ -36,6 +37,7 @@ const ratio = () => z.coerce.number({ error: "must be a number" }).gt(0, "must b
 const userStoreSettings = {
   ...mysqlSettings,
   ...redisSettings,
+  ...profileChangeSettings,
   REDIS_KEY_PREFIX: env.string().default("user:").describe("Prefix of every Redis key of the user service (profile cache, bloom filter)"),
   PROFILE_CACHE_TTL_SECONDS: env.positiveInt().default(PROFILE_CACHE_TTL_SECONDS_DEFAULT).describe("Base lifetime of a cached profile"),
   PROFILE_CACHE_TTL_JITTER: z.coerce

@@ -67,6 +67,7 @@ export async function userFixture(extraEnv: Record<string, string> = {}): Promis
     SERVICE_NAME: serviceName,
     REDIS_KEY_PREFIX: `rs:test:user:${tag}:`,
     TOKEN_REVOCATION_PREFIX: `rs:test:user:${tag}:revoked:`,
+    PROFILE_CHANGES_CHANNEL: `rs:test:user:${tag}:profile-changes`,
     ID_WORKER_PREFIX: workerPrefix,
     BCRYPT_COST: "4",
     USER_BLOOM_EXPECTED_USERS: "10000",

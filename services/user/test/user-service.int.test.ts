@@ -7,6 +7,7 @@ import { status } from "@grpc/grpc-js";
 import { hashPassword } from "@rs/auth";
 import { createServiceClient, type ServiceClient } from "@rs/grpc";
 import { userV1 } from "@rs/idl";
+import { redisFromUrl } from "@rs/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningUserService } from "../src/user.process.js";
 import { codeOf, counterValue, logger, shardQueryCount, uniqueName, userFixture, waitFor, type UserFixture } from "./user-fixture.js";
@@ -260,6 +261,28 @@ describe("profiles", () => {
 
     // An unknown user is not an error (the event may be for a user of another deployment).
     expect(await counts.applyCountChanged({ userId: 123_456_789, name: "follower", value: 1, version: 1 })).toEqual({ applied: false });
+  });
+
+  it("announces every profile change on PROFILE_CHANGES_CHANNEL, in the script that invalidates the cache entry", async () => {
+    const sub = redisFromUrl(fx.env.REDIS_URL!);
+    const heard: string[] = [];
+    sub.on("message", (channel: string, message: string) => {
+      if (channel === fx.env.PROFILE_CHANGES_CHANNEL) heard.push(message);
+    });
+    try {
+      await sub.subscribe(fx.env.PROFILE_CHANGES_CHANNEL!);
+      const { userId } = await register(uniqueName("announced"));
+      const other = (await register(uniqueName("announced"))).userId;
+      await waitFor("the registers' notices", async () => heard.includes(String(userId)) && heard.includes(String(other)));
+      heard.length = 0; // a register announces its user too: it drops any "no such user" entry
+      expect(await svc.internals.counts.applyCountChanged({ userId, name: "follower", value: 5, version: 5 })).toEqual({ applied: true });
+      await svc.internals.counts.applyCountChanged({ userId: other, name: "following", value: 1, version: 1 });
+      // on a Redis Cluster with replicas a notice published by a script may arrive twice: harmless, a second drop
+      await waitFor("both notices", async () => heard.includes(String(userId)) && heard.includes(String(other)));
+      expect(new Set(heard)).toEqual(new Set([String(userId), String(other)]));
+    } finally {
+      sub.disconnect();
+    }
   });
 
   it("a profile read that raced a change cannot put the older copy back in the cache", async () => {

@@ -299,6 +299,17 @@ export interface UserDirectory {
   forget?(ids: readonly number[]): void;
 }
 
+/**
+ * Notices of profile changes made elsewhere (the user processes), for a
+ * process that keeps profiles: `live` while every notice reaches it; a reset
+ * says notices may have been missed (drop everything kept).
+ */
+export interface ProfileChangeNotices {
+  readonly live: boolean;
+  onChange(fn: (userId: number) => void): void;
+  onReset(fn: () => void): void;
+}
+
 /** The event bus: publishes transitions, resolving only once the broker acknowledged all of them. */
 export interface TransitionPublisher {
   publish(transitions: readonly RelationTransition[]): Promise<void>;

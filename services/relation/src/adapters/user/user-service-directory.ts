@@ -21,6 +21,13 @@
  * profiles in use do not expire under the pages that list them: those pages
  * never wait on the user service, and the reloads cost a few full calls a
  * second instead of a small call for nearly every page.
+ *
+ * With change notices (docs/adr/0028) a kept profile is dropped as soon as
+ * the user processes announce a change to it, so it may be kept longer
+ * (`PROFILE_HOT_TTL_MS`) and reloaded far less often. Profiles are kept only
+ * while the notices are live; when they stop everything kept is dropped, and
+ * an answer to a load that started before a notice (or a reset) is served to
+ * its page but not kept.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { status } from "@grpc/grpc-js";
@@ -30,7 +37,7 @@ import { isStatusError, unavailable } from "@rs/errors";
 import type { ServiceClient } from "@rs/grpc";
 import { BATCH_GET_USERS_MAX, type userV1 } from "@rs/idl";
 import { callDeadline } from "@rs/logger";
-import type { UserDirectory, UserProfile } from "../../domain/ports.js";
+import type { ProfileChangeNotices, UserDirectory, UserProfile } from "../../domain/ports.js";
 import { profileOf } from "../../domain/user-profile.js";
 import { relationMetrics } from "../../relation.metrics.js";
 
@@ -55,6 +62,8 @@ export interface UserDirectoryOptions {
   readonly refreshAhead?: boolean;
   /** A background reload failed (it is not retried: the profiles leave when their TTL ends). */
   readonly onRefreshError?: (err: unknown) => void;
+  /** Changes made elsewhere: kept profiles are dropped on each, and kept only while they are live. */
+  readonly changes?: ProfileChangeNotices;
 }
 
 /**
@@ -80,6 +89,11 @@ export class UserServiceDirectory implements UserDirectory {
   private readonly detached = AsyncLocalStorage.snapshot();
   /** A background reload is under way (one at a time; ids due meanwhile wait for the next). */
   private refreshing = false;
+  /** Counts changes and resets, so a load can tell whether one came after it started. */
+  private changeSeq = 0;
+  private resetSeq = 0;
+  /** The changeSeq of each recent change, as many as profiles are kept (forgetting one early only lets a load that started before it be kept, which the TTL still bounds). */
+  private readonly changedSeq: LRUCache<number, number>;
 
   constructor(
     private readonly client: ServiceClient<userV1.UserServiceClient>,
@@ -88,6 +102,12 @@ export class UserServiceDirectory implements UserDirectory {
     this.known = new LRUCache<number, true>({ max: opts.existsCacheSize, ttl: opts.existsCacheTtlMs });
     const refreshAfterMs = opts.refreshAhead === false ? undefined : Math.max(1, Math.floor(opts.hotProfiles.ttlMs * REFRESH_AT_TTL_SHARE));
     this.hot = hotKeyCache<UserProfile, number>({ ...opts.hotProfiles, refreshAfterMs });
+    this.changedSeq = new LRUCache<number, number>({ max: Math.max(1, opts.hotProfiles.size) });
+    opts.changes?.onChange((id) => this.forget([id]));
+    opts.changes?.onReset(() => {
+      this.resetSeq = ++this.changeSeq;
+      this.hot?.clear();
+    });
     this.batches = new BatchCoalescer((ids) => this.fetch(ids), {
       // one key per load when off: every page is a call of its own
       maxKeys: opts.coalesce === false ? 1 : BATCH_GET_USERS_MAX,
@@ -131,14 +151,17 @@ export class UserServiceDirectory implements UserDirectory {
   }
 
   private async fetch(ids: number[]): Promise<Map<number, UserProfile>> {
+    const startedAt = this.changeSeq;
     // this process keeps the hot ones itself: the user service's own copies would only add their age to ours
     const { users } = await answered(this.client.batchGetUsers({ userIds: ids, skipProcessCache: true }));
+    const keep = this.hot !== undefined && (this.opts.changes?.live ?? true) && startedAt >= this.resetSeq;
     const found = new Map<number, UserProfile>();
     for (const u of users) {
       this.known.set(u.id, true);
       const p = profileOf(u);
       found.set(u.id, p);
-      this.hot?.offer(u.id, p);
+      // an answer that may predate a change announced since the load started is served, not kept
+      if (keep && (this.changedSeq.get(u.id) ?? 0) <= startedAt) this.hot?.offer(u.id, p);
     }
     return found;
   }
@@ -163,6 +186,9 @@ export class UserServiceDirectory implements UserDirectory {
   }
 
   forget(ids: readonly number[]): void {
-    for (const id of ids) this.hot?.invalidate(id);
+    for (const id of ids) {
+      this.changedSeq.set(id, ++this.changeSeq);
+      this.hot?.invalidate(id);
+    }
   }
 }

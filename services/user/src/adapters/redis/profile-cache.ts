@@ -24,6 +24,8 @@ export const INVALIDATION_MARK_TTL_SECONDS = 60;
 
 export interface ProfileCacheOptions {
   readonly keyPrefix: string;
+  /** Pub/sub channel on which each invalidation is announced (the user id), so processes keeping copies drop them (ADR 28). */
+  readonly changesChannel?: string;
   readonly ttlSeconds: number;
   /** Fraction of the TTL each entry's lifetime moves at random either way. */
   readonly ttlJitter: number;
@@ -43,10 +45,17 @@ export class RedisProfileCache implements ProfileCache {
   /** From the service's settings (the user service and the user-consumer share them). */
   static fromSettings(
     redis: RedisClient,
-    s: { REDIS_KEY_PREFIX: string; PROFILE_CACHE_TTL_SECONDS: number; PROFILE_CACHE_TTL_JITTER: number; PROFILE_NEGATIVE_TTL_SECONDS: number },
+    s: {
+      REDIS_KEY_PREFIX: string;
+      PROFILE_CACHE_TTL_SECONDS: number;
+      PROFILE_CACHE_TTL_JITTER: number;
+      PROFILE_NEGATIVE_TTL_SECONDS: number;
+      PROFILE_CHANGES_CHANNEL: string;
+    },
   ): RedisProfileCache {
     return new RedisProfileCache(redis, {
       keyPrefix: s.REDIS_KEY_PREFIX,
+      changesChannel: s.PROFILE_CHANGES_CHANNEL,
       ttlSeconds: s.PROFILE_CACHE_TTL_SECONDS,
       ttlJitter: s.PROFILE_CACHE_TTL_JITTER,
       negativeTtlSeconds: s.PROFILE_NEGATIVE_TTL_SECONDS,
@@ -87,7 +96,9 @@ export class RedisProfileCache implements ProfileCache {
     if (failed) throw failed[0];
   }
 
+  /** Marks the entry invalid at `revision` and, in the same script, announces the change on the changes channel. */
   async invalidate(userId: number, revision: number): Promise<void> {
-    await this.put([this.key(userId)], [INVALIDATED_TAG, revision, encodeInvalidated(revision), INVALIDATION_MARK_TTL_SECONDS]);
+    const announce = this.options.changesChannel === undefined ? [] : [this.options.changesChannel, userId];
+    await this.put([this.key(userId)], [INVALIDATED_TAG, revision, encodeInvalidated(revision), INVALIDATION_MARK_TTL_SECONDS, ...announce]);
   }
 }
