@@ -4,7 +4,7 @@
  * registry refuses a second metric of one name.
  */
 import { Counter } from "prom-client";
-import { cacheLookups, metricsRegistry } from "@rs/runtime";
+import { cacheLookups, gaugeMetric, metricsRegistry } from "@rs/runtime";
 
 function counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
   return (
@@ -27,4 +27,13 @@ export const relationMetrics = {
   pendingSwept: counter("relation_pending_swept_total", "Pending transitions republished by the pending sweeper", [] as const),
   /** Sweeper looks at a user, by outcome: published, young (checked again later), empty (dropped from the index), failed. */
   pendingChecks: counter("relation_pending_checks_total", "Users the pending sweeper looked at, by outcome", ["outcome"] as const),
+  /** Profile change notices (event=change: one user's kept profile dropped) and losses of their subscription (event=reset: all dropped); ADR 28. */
+  profileNotices: counter("relation_profile_change_notices_total", "Profile change notices received (change) and losses of their subscription (reset)", [
+    "event",
+  ] as const),
+  /** 1 while subscribed to the profile change notices (hot profiles are kept only then), else 0. */
+  profileNoticesLive: gaugeMetric({
+    name: "relation_profile_change_notices_live",
+    help: "1 while the process is subscribed to profile change notices and keeps hot profiles, else 0",
+  }),
 };

@@ -6,9 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "@rs/logger";
+import { metricsRegistry } from "@rs/runtime";
 import { Cluster } from "ioredis";
 import { type RedisClient } from "@rs/redis";
 import { infra } from "../../../test/infra.js";
+import { registrySamples, sampleSum } from "../../../test/support/prometheus-text.js";
 import { waitFor } from "../../../test/support/wait-for.js";
 import { RedisProfileChangeNotices } from "../src/adapters/redis/profile-change-notices.js";
 import { redisFixture, type RedisFixture } from "./redis-fixture.js";
@@ -43,6 +45,8 @@ afterAll(async () => {
   await fx?.cleanup();
 });
 
+const metric = async (name: string, labels: Record<string, string> = {}) => sampleSum(await registrySamples(metricsRegistry), name, labels);
+
 /** Kills this test's subscriber connection on every node it may be on, as a network fault or a Redis restart would. */
 async function killSubscriber(): Promise<number> {
   let killed = 0;
@@ -68,10 +72,14 @@ describe("profile change notices", () => {
 
   it("report a lost connection as a reset, are not live until subscribed again, and then pass notices on again", async () => {
     const before = resets;
+    const resetsCounted = await metric("relation_profile_change_notices_total", { event: "reset" });
+    expect(await metric("relation_profile_change_notices_live")).toBe(1);
     expect(await killSubscriber()).toBeGreaterThan(0);
     await waitFor("the reset", () => resets > before);
     expect(liveAtReset.at(-1)).toBe(false);
+    expect(await metric("relation_profile_change_notices_total", { event: "reset" })).toBeGreaterThan(resetsCounted);
     await waitFor("subscribed again", () => notices.live);
+    expect(await metric("relation_profile_change_notices_live")).toBe(1);
     changed.length = 0;
     await publisher.publish(channel, "4444444444");
     await waitFor("a notice after the reconnect", () => changed.includes(4444444444));

@@ -20,6 +20,7 @@
 import { closeRedis, createRedis, parseRedisClusterUrl, type RedisClient } from "@rs/redis";
 import type { Logger } from "@rs/logger";
 import { isUserId } from "../../domain/relation-transition.js";
+import { relationMetrics } from "../../relation.metrics.js";
 import type { ProfileChangeNotices } from "../../domain/ports.js";
 
 export class RedisProfileChangeNotices implements ProfileChangeNotices {
@@ -38,8 +39,10 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
     this.sub.on("message", (channel: string, message: string) => {
       if (channel !== this.channel) return;
       const id = Number(message);
-      if (isUserId(id)) this.changed(id);
-      else this.logger.warn({ channel, message }, "profile change notice is not a user id; ignored");
+      if (isUserId(id)) {
+        relationMetrics.profileNotices.inc({ event: "change" });
+        this.changed(id);
+      } else this.logger.warn({ channel, message }, "profile change notice is not a user id; ignored");
     });
     this.sub.on("ready", () => void this.subscribe());
     this.sub.on("close", () => this.lost());
@@ -59,6 +62,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
 
   async close(): Promise<void> {
     this.subscribed = false;
+    relationMetrics.profileNoticesLive.set(0);
     await closeRedis(this.sub);
   }
 
@@ -67,6 +71,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
       await this.sub.subscribe(this.channel);
       if (this.sub.status !== "ready") return;
       this.subscribed = true;
+      relationMetrics.profileNoticesLive.set(1);
       this.logger.info({ channel: this.channel }, "subscribed to profile change notices");
     } catch (err) {
       // the connection is going down: "close" follows and the next "ready" subscribes again
@@ -77,6 +82,8 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
   private lost(): void {
     const was = this.subscribed;
     this.subscribed = false;
+    relationMetrics.profileNoticesLive.set(0);
+    relationMetrics.profileNotices.inc({ event: "reset" });
     if (was) this.logger.warn({ channel: this.channel }, "profile change notices lost; kept profiles dropped until subscribed again");
     this.reset();
   }
