@@ -3,12 +3,14 @@
 -- ARGV[2] revision of the row the value comes from, ARGV[3] value, ARGV[4] TTL seconds.
 -- ARGV[5], ARGV[6] (optional): a pub/sub channel and message announcing the change,
 -- published whether or not the entry is written (the change happened either way).
+-- A PUBLISH that fails (an ACL user without the channel) does not fail the write:
+-- the relation processes then cannot subscribe either, and keep no profiles.
 -- Returns 1 if written, 0 if the current entry was kept.
 --
 --   M never replaces anything: a "no such user" read may predate the insert.
 --   P replaces M, older P, and I marks at or below its revision.
 --   I replaces M and older P or I (never lowers a mark, never drops a profile as new as itself).
-if ARGV[5] then redis.call('PUBLISH', ARGV[5], ARGV[6]) end
+if ARGV[5] then redis.pcall('PUBLISH', ARGV[5], ARGV[6]) end
 local current = redis.call('GET', KEYS[1])
 local tag = ARGV[1]
 if current then
