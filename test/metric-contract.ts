@@ -34,6 +34,7 @@ export const METRIC_CONTRACT: Readonly<Record<string, { type: MetricType; source
   relation_persister_events_total: { type: "counter", source: "suite" },
   gateway_rate_limit_decisions_total: { type: "counter", source: "suite" },
   relation_outbox_entries: { type: "gauge", source: "suite" },
+  relation_profile_change_notices_live: { type: "gauge", source: "suite" },
   relation_pending_transitions: { type: "gauge", source: "suite" },
   process_cpu_seconds_total: { type: "counter", source: "node" },
   nodejs_eventloop_lag_seconds: { type: "gauge", source: "node" },

@@ -31,9 +31,13 @@ export const relationMetrics = {
   profileNotices: counter("relation_profile_change_notices_total", "Profile change notices received (change) and losses of their subscription (reset)", [
     "event",
   ] as const),
-  /** 1 while subscribed to the profile change notices (hot profiles are kept only then), else 0. */
-  profileNoticesLive: gaugeMetric({
-    name: "relation_profile_change_notices_live",
-    help: "1 while the process is subscribed to profile change notices and keeps hot profiles, else 0",
-  }),
+  /**
+   * 1 while subscribed to the profile change notices (hot profiles are kept only then), else 0. Made by the
+   * subscriber, so a process without one (notices off, the persister) exports no such series to alert on.
+   */
+  profileNoticesLive: () =>
+    gaugeMetric({
+      name: "relation_profile_change_notices_live",
+      help: "1 while the process is subscribed to profile change notices and keeps hot profiles, else 0",
+    }),
 };

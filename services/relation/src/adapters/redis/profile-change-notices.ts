@@ -26,6 +26,7 @@ import type { ProfileChangeNotices } from "../../domain/ports.js";
 export class RedisProfileChangeNotices implements ProfileChangeNotices {
   private readonly sub: RedisClient;
   private subscribed = false;
+  private readonly liveGauge = relationMetrics.profileNoticesLive();
   private changed: (userId: number) => void = () => undefined;
   private reset: () => void = () => undefined;
 
@@ -62,7 +63,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
 
   async close(): Promise<void> {
     this.subscribed = false;
-    relationMetrics.profileNoticesLive.set(0);
+    this.liveGauge.set(0);
     await closeRedis(this.sub);
   }
 
@@ -71,7 +72,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
       await this.sub.subscribe(this.channel);
       if (this.sub.status !== "ready") return;
       this.subscribed = true;
-      relationMetrics.profileNoticesLive.set(1);
+      this.liveGauge.set(1);
       this.logger.info({ channel: this.channel }, "subscribed to profile change notices");
     } catch (err) {
       // the connection is going down: "close" follows and the next "ready" subscribes again
@@ -82,7 +83,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
   private lost(): void {
     const was = this.subscribed;
     this.subscribed = false;
-    relationMetrics.profileNoticesLive.set(0);
+    this.liveGauge.set(0);
     relationMetrics.profileNotices.inc({ event: "reset" });
     if (was) this.logger.warn({ channel: this.channel }, "profile change notices lost; kept profiles dropped until subscribed again");
     this.reset();
