@@ -106,7 +106,9 @@ export const relationConfigSchema = z.object({
   PROFILE_HOT_CACHE_SIZE: env
     .nonNegativeInt()
     .default(RELATION_DEFAULTS.PROFILE_HOT_CACHE_SIZE)
-    .describe("Profiles of hot users kept in process for list hydration (HOT_KEY_TTL_MS, HOT_KEY_MIN_HITS); 0 turns it off"),
+    .describe(
+      "Profiles of hot users kept in process for list hydration (PROFILE_HOT_TTL_MS with change notices, else HOT_KEY_TTL_MS; HOT_KEY_MIN_HITS); 0 turns it off",
+    ),
   PROFILE_CHANGE_NOTICES: env
     .bool()
     .default(true)

@@ -34,7 +34,7 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
     url: string,
     private readonly channel: string,
     private readonly logger: Logger,
-    name = "profile-change-notices",
+    name: string,
   ) {
     this.sub = createRedis(subscriberUrl(url), { logger, name, autoPipelining: false });
     this.sub.on("message", (channel: string, message: string) => {
@@ -80,12 +80,13 @@ export class RedisProfileChangeNotices implements ProfileChangeNotices {
     }
   }
 
+  /** A close while subscribed; the failed reconnects after it, and the close at shutdown, keep nothing to drop. */
   private lost(): void {
-    const was = this.subscribed;
+    if (!this.subscribed) return;
     this.subscribed = false;
     this.liveGauge.set(0);
     relationMetrics.profileNotices.inc({ event: "reset" });
-    if (was) this.logger.warn({ channel: this.channel }, "profile change notices lost; kept profiles dropped until subscribed again");
+    this.logger.warn({ channel: this.channel }, "profile change notices lost; kept profiles dropped until subscribed again");
     this.reset();
   }
 }

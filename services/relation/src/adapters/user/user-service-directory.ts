@@ -161,7 +161,7 @@ export class UserServiceDirectory implements UserDirectory {
       const p = profileOf(u);
       found.set(u.id, p);
       // an answer that may predate a change announced since the load started is served, not kept
-      if (keep && (this.changedSeq.get(u.id) ?? 0) <= startedAt) this.hot?.offer(u.id, p);
+      if (keep && (this.changedSeq.peek(u.id) ?? 0) <= startedAt) this.hot?.offer(u.id, p);
     }
     return found;
   }
