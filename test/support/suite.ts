@@ -116,7 +116,8 @@ export async function startSuite(options: SuiteOptions): Promise<Suite> {
     const logger = createLogger(label, "error");
     const redis = createRedis(i.redisUrl, { logger, name: `${label}-${tag}` });
     cleanup.push(async () => {
-      await deleteKeysMatching(redis, `${keyPrefix}*`);
+      // `*…*`: the user service's bloom keys begin with their hash tag, `{<prefix>user:bloom}:0`
+      await deleteKeysMatching(redis, `*${keyPrefix}*`);
       await closeRedis(redis);
     });
 

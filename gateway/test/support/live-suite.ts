@@ -15,6 +15,7 @@ import { loadUserConfig, startUserService, type RunningUserService } from "@rs/u
 import { migrateAll } from "../../../deploy/stack/migrate.js";
 import { createThrowawayDatabases } from "../../../pkg/mysql/test/throwaway-databases.js";
 import { infra } from "../../../test/infra.js";
+import { deleteKeysMatching } from "../../../test/support/redis-keys.js";
 import { loadGatewayConfig, startGateway, type RunningGateway } from "../../src/index.js";
 
 export interface LiveSuite {
@@ -51,14 +52,8 @@ export async function startLiveSuite(gatewayEnv: Record<string, string> = {}): P
     // First in, last out: the keys go once every process that writes them has stopped.
     const redis = new Redis(i.redisUrl);
     cleanup.push(async () => {
-      const keys: string[] = [];
-      let cursor = "0";
-      do {
-        const [next, batch] = await redis.scan(cursor, "MATCH", `${keyPrefix}*`, "COUNT", 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== "0");
-      if (keys.length > 0) await redis.del(...keys);
+      // `*…*`: the user service's bloom keys begin with their hash tag, `{<prefix>user:bloom}:0`
+      await deleteKeysMatching(redis, `*${keyPrefix}*`);
       await redis.quit();
     });
 

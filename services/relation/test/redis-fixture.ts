@@ -30,7 +30,8 @@ export function redisFixture(url = infra().redisUrl): RedisFixture {
     async cleanup() {
       const admin = redisFromUrl(url);
       try {
-        await deleteKeysMatching(admin, `${prefix}*`);
+        // `*…*`: a user service under the prefix keeps its bloom under a hash tag, `{<prefix>user:bloom}:0`
+        await deleteKeysMatching(admin, `*${prefix}*`);
       } finally {
         admin.disconnect();
         for (const c of clients) c.disconnect();
