@@ -14,7 +14,8 @@
  * Lua script per call (the floor of a read answered from Redis), the user service and the relation service
  * as separate processes the way the stack does (with the telemetry preload unless
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
- * everything afterwards. BENCH_ZIPF=<s> makes the list owners Zipf-distributed
+ * everything afterwards. The reads' requests are fixed random messages drawn once
+ * (BENCH_REQUESTS=template: ghz renders random ids for every call). BENCH_ZIPF=<s> makes the list owners Zipf-distributed
  * (hot accounts); the relation process inherits the environment, so e.g.
  * PROFILE_HOT_CACHE_SIZE=0 turns the relation's and the user service's hot profiles off. Prints a table and writes bench/results/relation-bench.json
  * (BENCH_RESULT=<name>: bench/results/<name>.json), ghz's HTML reports under bench/results/ghz/. BENCH_NODE_ARGS
@@ -23,6 +24,7 @@
  */
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createEtcd } from "@rs/discovery";
@@ -41,7 +43,7 @@ import { spawnEchoServer, spawnReady, stopProcess } from "./lib/bench-processes.
 import { cpuSeconds } from "./lib/cpu-time.js";
 import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
 import { ECHO_ROW, REDIS_FLOOR_ROW } from "./lib/summary.js";
-import { ghz, type GhzResult } from "./lib/ghz.js";
+import { ghz, type GhzData, type GhzResult } from "./lib/ghz.js";
 import { writeResult } from "./lib/results.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -57,6 +59,8 @@ const INSERT_CHUNK = 2_000;
 const PRELOAD_CONCURRENCY = 32;
 const PARTITIONS = 8;
 const ZIPF_MESSAGES = 1_200;
+/** Fixed request messages per read: a run of 10 s sends each a few times. */
+const FIXED_MESSAGES = { isFollowing: 20_000, batch: 2_000, list: 20_000 } as const;
 const logger = createLogger("relation-bench", "warn");
 
 interface Result extends GhzResult {
@@ -65,6 +69,8 @@ interface Result extends GhzResult {
   userCpuMicrosPerCall?: number;
   redisCpuMicrosPerCall?: number;
   redisCommandsPerCall?: number;
+  /** ghz's own CPU per call: building the request, decoding the reply, its half of the connection. */
+  clientCpuMicrosPerCall?: number;
 }
 
 const MICROS_PER_SECOND = 1e6;
@@ -179,6 +185,7 @@ let echo: ChildProcess | undefined;
 let floor: ChildProcess | undefined;
 let user: ChildProcess | undefined;
 let relation: ChildProcess | undefined;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), "relation-bench-"));
 try {
   await seed(dbs.dsns);
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }] });
@@ -260,24 +267,50 @@ try {
       : JSON.stringify(
           zipfSample(zipf, users, ZIPF_MESSAGES, lcg(99)).map((rank) => ({ user_id: String(FIRST_ID + rank), limit: PAGE, viewer_id: randomId.slice(1, -1) })),
         );
+  // The reads' random ids are drawn here once (seeded, uniform as ghz's randomInt) and ghz sends them as fixed
+  // messages round-robin, built once as the echo's is. BENCH_REQUESTS=template has ghz render a template of
+  // random ids for every call instead, which costs ghz more CPU than the relation spends on a BatchIsFollowing(100)
+  // (the ghz µs column)
+  const fixedRequests = process.env.BENCH_REQUESTS !== "template";
+  const fixed = (name: keyof typeof FIXED_MESSAGES, message: (id: () => string) => object): GhzData => {
+    const rnd = lcg(FIXED_MESSAGES[name] + name.length);
+    const id = () => String(FIRST_ID + Math.floor(rnd() * users));
+    const file = path.join(dataDir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(Array.from({ length: FIXED_MESSAGES[name] }, () => message(id))));
+    return { file };
+  };
+  const reads = fixedRequests
+    ? {
+        isFollowing: fixed("isFollowing", (id) => ({ from_user_id: id(), to_user_id: id() })),
+        batch: fixed("batch", (id) => ({ from_user_id: id(), to_user_ids: Array.from({ length: BATCH }, id) })),
+        list: zipf === undefined ? fixed("list", (id) => ({ user_id: id(), limit: PAGE, viewer_id: id() })) : listData,
+      }
+    : {
+        isFollowing: `{"from_user_id":${randomId},"to_user_id":${randomId}}`,
+        batch: `{"from_user_id":${randomId},"to_user_ids":[${Array(BATCH).fill(randomId).join(",")}]}`,
+        list: listData,
+      };
   const runs = {
     echo: [echoAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
     floor: [floorAddr, "echo.v1.EchoService.Echo", JSON.stringify({ message: "hi" })],
-    isFollowing: [relAddr, "relation.v1.RelationService.IsFollowing", `{"from_user_id":${randomId},"to_user_id":${randomId}}`],
-    batch: [relAddr, "relation.v1.RelationService.BatchIsFollowing", `{"from_user_id":${randomId},"to_user_ids":[${Array(BATCH).fill(randomId).join(",")}]}`],
-    list: [relAddr, "relation.v1.RelationService.ListFollowing", listData],
-    // a random follower and followee among warm users: almost every call is a real transition (published, acked)
+    isFollowing: [relAddr, "relation.v1.RelationService.IsFollowing", reads.isFollowing],
+    batch: [relAddr, "relation.v1.RelationService.BatchIsFollowing", reads.batch],
+    list: [relAddr, "relation.v1.RelationService.ListFollowing", reads.list],
+    // a random follower and followee among warm users: almost every call is a real transition (published, acked);
+    // a template, so that no pair repeats
     follow: [relAddr, "relation.v1.RelationService.Follow", `{"from_user_id":${follower},"to_user_id":${followee},"source":1}`],
   } as const;
   const redisPid = await redisProcessId(infra.REDIS_URL!);
-  const measure = async (name: string, [addr, call, data]: readonly [string, string, string]) => {
+  const measure = async (name: string, [addr, call, data]: readonly [string, string, GhzData]) => {
     ghz(`${name} (warm-up)`, addr, call, data, { seconds: WARMUP_SECONDS, concurrency, reportErrors: true });
     const server = addr === echoAddr ? echo : addr === floorAddr ? floor : relation;
     const pids = [server?.pid, user?.pid, redisPid];
     const before = pids.map((pid) => cpuSeconds(pid));
+    const clientBefore = cpuSeconds("self", true);
     const commandsBefore = await redisCommandsProcessed(infra.REDIS_URL!);
     const result: Result = ghz(name, addr, call, data, { seconds, concurrency, reportErrors: true });
     const after = pids.map((pid) => cpuSeconds(pid));
+    const clientAfter = cpuSeconds("self", true);
     const calls = result.rps * seconds;
     // every Redis command of the relation and user processes (and the two INFO calls) per call
     result.redisCommandsPerCall = calls === 0 ? undefined : Number((((await redisCommandsProcessed(infra.REDIS_URL!)) - commandsBefore) / calls).toFixed(2));
@@ -286,6 +319,8 @@ try {
       return b === undefined || a === undefined || calls === 0 ? undefined : Math.round(((a - b) * MICROS_PER_SECOND) / calls);
     };
     result.serverCpuMicrosPerCall = perCall(0);
+    if (clientBefore !== undefined && clientAfter !== undefined && calls > 0)
+      result.clientCpuMicrosPerCall = Math.round(((clientAfter - clientBefore) * MICROS_PER_SECOND) / calls);
     if (addr !== echoAddr) result.redisCpuMicrosPerCall = perCall(2);
     if (addr === relAddr) result.userCpuMicrosPerCall = perCall(1);
     return result;
@@ -311,15 +346,25 @@ try {
     `\nrelation-bench: ${seconds}s per run, concurrency ${concurrency}, ${users} users × ${followsPerUser} follows, telemetry ${withTelemetry ? "on" : "off"}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})\n`,
   );
   process.stdout.write(
-    `${"call".padEnd(34)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("srv µs/call", 13)}${pad("user µs", 9)}${pad("redis µs", 10)}${pad("cmds", 7)}${pad("errors", 8)}\n`,
+    `${"call".padEnd(34)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("× echo", 9)}${pad("srv µs/call", 13)}${pad("user µs", 9)}${pad("redis µs", 10)}${pad("cmds", 7)}${pad("ghz µs", 9)}${pad("errors", 8)}\n`,
   );
   for (const r of rows) {
     process.stdout.write(
-      `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.redisCommandsPerCall ?? "-", 7)}${pad(r.errors, 8)}\n`,
+      `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.redisCommandsPerCall ?? "-", 7)}${pad(r.clientCpuMicrosPerCall ?? "-", 9)}${pad(r.errors, 8)}\n`,
     );
   }
   process.stdout.write(`events published on ${topic}: ${events}\n`);
-  writeResult({ seconds, concurrency, users, followsPerUser, telemetry: withTelemetry, zipf, events, results: rows });
+  writeResult({
+    seconds,
+    concurrency,
+    users,
+    followsPerUser,
+    telemetry: withTelemetry,
+    zipf,
+    requests: fixedRequests ? "fixed" : "template",
+    events,
+    results: rows,
+  });
 } finally {
   await stopProcess(relation);
   await stopProcess(user);
@@ -335,4 +380,5 @@ try {
   await etcd.delete().prefix(`/rs-test/relation-bench-${tag}/`);
   etcd.close();
   await dbs.drop();
+  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -69,12 +69,18 @@ export interface GhzOptions {
   reportErrors?: boolean;
 }
 
-const ghzArgs = (address: string, call: string, data: string, opts: GhzOptions) => [
+/**
+ * A call's data: ghz's JSON (with template actions, rendered for every call),
+ * or a file of it (`--data-file`: no 128 KiB argument limit, e.g. a long array
+ * of fixed messages, which ghz builds once and sends round-robin).
+ */
+export type GhzData = string | { file: string };
+
+const ghzArgs = (address: string, call: string, data: GhzData, opts: GhzOptions) => [
   "--insecure",
   "--call",
   call,
-  "--data",
-  data,
+  ...(typeof data === "string" ? ["--data", data] : ["--data-file", data.file]),
   "-c",
   String(opts.concurrency),
   "-z",
@@ -94,7 +100,7 @@ function serverErrors(name: string, r: GhzReport, opts: GhzOptions): number {
 }
 
 /** Calls `call` (e.g. `user.v1.UserService.GetUser`) on `address` with `data` for `opts.seconds`. */
-export function ghz(name: string, address: string, call: string, data: string, opts: GhzOptions): GhzResult {
+export function ghz(name: string, address: string, call: string, data: GhzData, opts: GhzOptions): GhzResult {
   const out = execFileSync(ghzPath(), ghzArgs(address, call, data, opts), { maxBuffer: MAX_REPORT_BYTES }).toString();
   const r = JSON.parse(out) as GhzReport;
   keepHtmlReport(name, r);
@@ -107,7 +113,7 @@ export function ghz(name: string, address: string, call: string, data: string, o
  * them: the load several processes of one service take together. req/s is the
  * sum; p50/p99 are of every call of every run.
  */
-export async function ghzSpread(name: string, addresses: readonly string[], call: string, data: string, opts: GhzOptions): Promise<GhzResult> {
+export async function ghzSpread(name: string, addresses: readonly string[], call: string, data: GhzData, opts: GhzOptions): Promise<GhzResult> {
   const each = { ...opts, concurrency: Math.max(1, Math.round(opts.concurrency / addresses.length)) };
   const reports = await Promise.all(
     addresses.map(
