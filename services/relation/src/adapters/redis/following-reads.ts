@@ -33,20 +33,21 @@ export async function batchIsFollowing(
   targets: readonly number[],
 ): Promise<{ readonly status: "ok"; readonly following: boolean[] } | NotLoaded> {
   if (!isUserId(a)) throw new RangeError(`user id must be a positive safe integer, got ${a}`);
+  if (targets.length === 0) throw new RangeError("at least one target");
   if (targets.length > BATCH_IS_FOLLOWING_MAX) throw new RangeError(`at most ${BATCH_IS_FOLLOWING_MAX} targets, got ${targets.length}`);
   if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
-  // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index.
-  const r = replyArray("isFollowing", await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], targets));
-  if (!present(r[0])) return { status: "not_loaded" };
-  if (r.length !== targets.length + 1) throw new UnexpectedReplyError("isFollowing", r);
-  return { status: "ok", following: r.slice(1).map(present) };
+  // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index:
+  // the ids as one argument, the answer one string of flags (ioredis's cost grows with the number of each)
+  const r = await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], [targets.join(",")]);
+  if (r === null) return { status: "not_loaded" };
+  if (typeof r !== "string" || r.length !== targets.length) throw new UnexpectedReplyError("isFollowing", r);
+  const following = new Array<boolean>(r.length);
+  for (let i = 0; i < r.length; i++) following[i] = r.charCodeAt(i) === ONE;
+  return { status: "ok", following };
 }
 
-/**
- * An entry of is-following.lua's reply: 1 present, 0 absent; the first entry
- * says loaded (1) or not (null), then one per target.
- */
-const present = (v: unknown) => v !== null && v !== undefined && v !== 0;
+/** A flag of is-following.lua's reply: "1" followed, "0" not. */
+const ONE = "1".charCodeAt(0);
 
 export async function followingPage(
   scripts: RelationScripts,
@@ -175,9 +176,9 @@ export async function followsTarget<T extends CursorPosition>(
     const [pendingErr, pending] = replies[2 * i + 1] ?? [new UnexpectedReplyError("followsTarget", null), null];
     if (flagsErr) throw flagsErr;
     if (pendingErr) throw pendingErr;
-    const f = replyArray("isFollowing", flags);
-    if (present(f[0])) {
-      if (present(f[1])) found.push(b);
+    if (flags !== null && flags !== "0" && flags !== "1") throw new UnexpectedReplyError("isFollowing", flags);
+    if (flags !== null) {
+      if (flags === "1") found.push(b);
     } else {
       unresolved.push({ ...b, pending: pending === null || pending === undefined ? undefined : decodePending(target, pending as string) });
     }
