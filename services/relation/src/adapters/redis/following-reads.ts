@@ -8,6 +8,7 @@ import type { CursorPosition } from "../../domain/cursor.js";
 import type { FollowsTargetResult, FriendsResult, NotLoaded, PageResult } from "../../domain/ports.js";
 import { decodePending, isUserId, type PendingEntry } from "../../domain/relation-transition.js";
 import { commandName, type RelationScripts } from "./relation-scripts.js";
+import { joinIds } from "./id-list.js";
 import type { RelationKeys } from "./relation-keys.js";
 import { replyArray, replyEntries, replyInt, replyString, UnexpectedReplyError } from "./script-replies.js";
 
@@ -38,7 +39,7 @@ export async function batchIsFollowing(
   if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
   // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index:
   // the ids as one argument, the answer one string of flags (ioredis's cost grows with the number of each)
-  const r = await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], [targets.join(",")]);
+  const r = await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], [joinIds(targets)]);
   if (r === null) return { status: "not_loaded" };
   if (typeof r !== "string" || r.length !== targets.length) throw new UnexpectedReplyError("isFollowing", r);
   const following = new Array<boolean>(r.length);
