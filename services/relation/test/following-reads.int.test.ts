@@ -94,9 +94,10 @@ describe("batchIsFollowing", () => {
     }
   });
 
-  it("reports a cold key and refuses more than 1000 targets", async () => {
+  it("reports a cold key and refuses no targets or more than 1000", async () => {
     const a = freshUser();
     expect(await cache.batchIsFollowing(a, [1, 2, 3])).toEqual({ status: "not_loaded" });
+    await expect(cache.batchIsFollowing(a, [])).rejects.toThrow(RangeError);
     await expect(
       cache.batchIsFollowing(
         a,

@@ -37,13 +37,20 @@ export async function batchIsFollowing(
   if (targets.length === 0) throw new RangeError("at least one target");
   if (targets.length > BATCH_IS_FOLLOWING_MAX) throw new RangeError(`at most ${BATCH_IS_FOLLOWING_MAX} targets, got ${targets.length}`);
   if (!targets.every(isUserId)) throw new RangeError("targets must be positive safe integers");
-  // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index:
-  // the ids as one argument, the answer one string of flags (ioredis's cost grows with the number of each)
-  const r = await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], [joinIds(targets)]);
+  // One script answers "loaded?" and every membership, from following:{A} or, for a big list, its index. The ids
+  // go as one argument (ioredis's cost grows with their number); a small list comes back whole and is looked up
+  // here, else the answer is one string of flags.
+  const r = await scripts.run("isFollowing", [keys.following(a), keys.followingIndex(a)], [joinIds(targets), targets.length]);
   if (r === null) return { status: "not_loaded" };
-  if (typeof r !== "string" || r.length !== targets.length) throw new UnexpectedReplyError("isFollowing", r);
-  const following = new Array<boolean>(r.length);
-  for (let i = 0; i < r.length; i++) following[i] = r.charCodeAt(i) === ONE;
+  const following = new Array<boolean>(targets.length);
+  if (Array.isArray(r)) {
+    const members = new Set<number>();
+    for (const m of r) members.add(Number(m)); // the sentinel is NaN, which no target is
+    for (let i = 0; i < targets.length; i++) following[i] = members.has(targets[i]!);
+  } else {
+    if (typeof r !== "string" || r.length !== targets.length) throw new UnexpectedReplyError("isFollowing", r);
+    for (let i = 0; i < r.length; i++) following[i] = r.charCodeAt(i) === ONE;
+  }
   return { status: "ok", following };
 }
 
@@ -168,7 +175,7 @@ export async function followsTarget<T extends CursorPosition>(
     const run = (pipe as unknown as Record<string, (...args: string[]) => unknown>)[isFollowing];
     if (typeof run !== "function") throw new Error(`script ${isFollowing} is not defined on this client`);
     for (const b of candidates) {
-      run.call(pipe, keys.following(b.id), keys.followingIndex(b.id), me);
+      run.call(pipe, keys.following(b.id), keys.followingIndex(b.id), me, "1");
       pipe.hget(keys.pending(b.id), me);
     }
   });

@@ -170,19 +170,29 @@ local function following_state(following, ix)
   return nil
 end
 
--- Which of `ids` (decimal strings) the list following:{V} holds, as a table of
--- booleans in their order; nil when the list is not loaded (or its index is
--- gone). An indexed list asks its intset (SMISMEMBER: a binary search per id).
--- A plain list is a listpack whose ZMSCORE scans it once per id and formats
--- every score found, so from WHOLE_READ_MIN_IDS ids on a list of at most
--- WHOLE_READ_RATIO follows per id (and at most BIG_LIST entries: past that a
--- list without index is a skiplist under Redis's default limits) the list is
--- read once into a Lua set instead: 22 against 75 µs of Redis for 100 ids on
+-- Whether the plain list following:{V} (sentinel score `s`) is better read
+-- whole than probed for `n` ids. A plain list is a listpack whose ZMSCORE scans
+-- it once per id and formats every score found, so from WHOLE_READ_MIN_IDS ids
+-- on a list of at most WHOLE_READ_RATIO follows per id (and at most BIG_LIST
+-- entries: past that a list without index is a skiplist under Redis's default
+-- limits) it is read once instead: 22 against 75 µs of Redis for 100 ids on
 -- 20 follows.
 local WHOLE_READ_MIN_IDS = 4
 local WHOLE_READ_RATIO = 5
-local function follows_of(following, ix, ids)
-  local s = redis.call('ZSCORE', following, SENTINEL)
+local function read_whole(following, s, n)
+  if n < WHOLE_READ_MIN_IDS or tonumber(s) == INDEXED then return false end
+  local entries = redis.call('ZCARD', following)
+  return entries <= BIG_LIST and entries - 1 <= n * WHOLE_READ_RATIO
+end
+
+-- Which of `ids` (decimal strings) the list following:{V} holds, as a table of
+-- booleans in their order; nil when the list is not loaded (or its index is
+-- gone). An indexed list asks its intset (SMISMEMBER: a binary search per id);
+-- a small plain list is read into a Lua set (read_whole); else ZMSCORE.
+-- `s`: the sentinel's score when the caller has read it; `probe`: the caller
+-- found read_whole false.
+local function follows_of(following, ix, ids, s, probe)
+  s = s or redis.call('ZSCORE', following, SENTINEL)
   if not s then return nil end
   local n = #ids
   local out = {}
@@ -192,15 +202,12 @@ local function follows_of(following, ix, ids)
     for i = 1, n do out[i] = r[i + 1] == 1 end
     return out
   end
-  if n >= WHOLE_READ_MIN_IDS then
-    local entries = redis.call('ZCARD', following)
-    if entries <= BIG_LIST and entries - 1 <= n * WHOLE_READ_RATIO then
-      local members = redis.call('ZRANGE', following, 0, -1)
-      local set = {}
-      for i = 1, #members do set[members[i]] = true end
-      for i = 1, n do out[i] = set[ids[i]] == true end
-      return out
-    end
+  if not probe and read_whole(following, s, n) then
+    local members = redis.call('ZRANGE', following, 0, -1)
+    local set = {}
+    for i = 1, #members do set[members[i]] = true end
+    for i = 1, n do out[i] = set[ids[i]] == true end
+    return out
   end
   local scores = redis.call('ZMSCORE', following, unpack(ids))
   for i = 1, n do out[i] = scores[i] ~= false end
