@@ -76,6 +76,20 @@ describe("summary against the targets", () => {
     for (const t of ["IsFollowing", "BatchIsFollowing", "ListFollowing"]) expect(floorOf(t)).toBe("echo + 1 Redis script 0.62 × echo, echo p99 8 ms");
     expect(floorOf("big account")).toBe("echo p99 3.1 ms at c=10, 24.5 ms at c=50");
     // the echo rows are the floor, not a page: the worst page p99 is still the pages'
+    // and, where the run measured it, what ghz spent per call of that row against per echo call
+    const withGhz = {
+      ...withFloor,
+      results: withFloor.results.map((x) =>
+        x.name.startsWith("echo (bare")
+          ? { ...x, clientCpuMicrosPerCall: 71 }
+          : x.name.startsWith("BatchIsFollowing")
+            ? { ...x, clientCpuMicrosPerCall: 100 }
+            : x,
+      ),
+    };
+    const ghzOf = (start: string) => summaryRows({ "relation-bench": withGhz }).find((r) => r.target.startsWith(start))!.measured;
+    expect(ghzOf("BatchIsFollowing")).toContain("echo p99 8 ms, ghz 100 µs of CPU per call (71 per echo call)");
+    expect(ghzOf("IsFollowing")).not.toContain("ghz");
     expect(got.find((r) => r.target.startsWith("big account"))!.status).toBe(
       "not met: worst page p99 60 ms (+200 % of ≤ 20 ms); worst count p99 26 ms (+30 % of ≤ 20 ms)",
     );
