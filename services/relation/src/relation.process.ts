@@ -85,12 +85,11 @@ export function startRelationService(config: RelationConfig): Promise<RunningPro
       await checkFollowingLayout(redis, config.FOLLOWING_CAP, logger);
       const fans = new FansCache(redis, { ...ttl, windowSize: config.FANS_WINDOW, tombstoneLimit: config.FANS_TOMBSTONES });
       const store = new RelationReadsRepository(mysql);
-      let changes: RedisProfileChangeNotices | undefined;
-      if (config.PROFILE_CHANGE_NOTICES && config.PROFILE_HOT_CACHE_SIZE > 0) {
-        const notices = new RedisProfileChangeNotices(config.REDIS_URL, config.PROFILE_CHANGES_CHANNEL, logger, `${config.SERVICE_NAME}-profile-changes`);
-        lifecycle.add("close profile change notices", () => notices.close());
-        changes = notices;
-      }
+      const changes =
+        config.PROFILE_CHANGE_NOTICES && config.PROFILE_HOT_CACHE_SIZE > 0
+          ? new RedisProfileChangeNotices(config.REDIS_URL, config.PROFILE_CHANGES_CHANNEL, logger, `${config.SERVICE_NAME}-profile-changes`)
+          : undefined;
+      if (changes) lifecycle.add("close profile change notices", () => changes.close());
       const users = new UserServiceDirectory(userClient, {
         existsCacheSize: config.USER_EXISTS_CACHE_SIZE,
         existsCacheTtlMs: config.USER_EXISTS_CACHE_TTL_MS,

@@ -185,15 +185,11 @@ local function read_whole(following, s, n)
   return entries <= BIG_LIST and entries - 1 <= n * WHOLE_READ_RATIO
 end
 
--- Which of `ids` (decimal strings) the list following:{V} holds, as a table of
--- booleans in their order; nil when the list is not loaded (or its index is
--- gone). An indexed list asks its intset (SMISMEMBER: a binary search per id);
--- a small plain list is read into a Lua set (read_whole); else ZMSCORE.
--- `s`: the sentinel's score when the caller has read it; `probe`: the caller
--- found read_whole false.
-local function follows_of(following, ix, ids, s, probe)
-  s = s or redis.call('ZSCORE', following, SENTINEL)
-  if not s then return nil end
+-- Which of `ids` (decimal strings) the list following:{V}, sentinel score `s`,
+-- holds, asked per id: an indexed list asks its intset (SMISMEMBER: a binary
+-- search per id; nil when the index is gone), a plain one ZMSCORE. A table of
+-- booleans in the ids' order.
+local function probe_follows(following, ix, ids, s)
   local n = #ids
   local out = {}
   if tonumber(s) == INDEXED then
@@ -202,15 +198,23 @@ local function follows_of(following, ix, ids, s, probe)
     for i = 1, n do out[i] = r[i + 1] == 1 end
     return out
   end
-  if not probe and read_whole(following, s, n) then
-    local members = redis.call('ZRANGE', following, 0, -1)
-    local set = {}
-    for i = 1, #members do set[members[i]] = true end
-    for i = 1, n do out[i] = set[ids[i]] == true end
-    return out
-  end
   local scores = redis.call('ZMSCORE', following, unpack(ids))
   for i = 1, n do out[i] = scores[i] ~= false end
+  return out
+end
+
+-- Which of `ids` the list following:{V} holds, as a table of booleans in their
+-- order; nil when the list is not loaded (or its index is gone). A small plain
+-- list is read into a Lua set (read_whole), any other asked per id.
+local function follows_of(following, ix, ids)
+  local s = redis.call('ZSCORE', following, SENTINEL)
+  if not s then return nil end
+  if not read_whole(following, s, #ids) then return probe_follows(following, ix, ids, s) end
+  local members = redis.call('ZRANGE', following, 0, -1)
+  local set = {}
+  for i = 1, #members do set[members[i]] = true end
+  local out = {}
+  for i = 1, #ids do out[i] = set[ids[i]] == true end
   return out
 end
 

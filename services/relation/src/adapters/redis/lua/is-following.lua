@@ -6,13 +6,13 @@
 -- (common.lua, read_whole), every member of the list, the sentinel among them:
 -- the caller looks the ids up itself, and Redis neither splits nor answers
 -- them one by one. Else a string of one flag per id, '1' when A follows it,
--- '0' when not (common.lua, follows_of).
+-- '0' when not (common.lua, probe_follows).
 local s = redis.call('ZSCORE', KEYS[1], SENTINEL)
 if not s then return false end
 if read_whole(KEYS[1], s, tonumber(ARGV[2])) then return redis.call('ZRANGE', KEYS[1], 0, -1) end
 local ids = {}
 for id in string.gmatch(ARGV[1], '[^,]+') do ids[#ids + 1] = id end
-local follows = follows_of(KEYS[1], KEYS[2], ids, s, true)
+local follows = probe_follows(KEYS[1], KEYS[2], ids, s)
 if not follows then return false end
 local out = {}
 for i = 1, #follows do
