@@ -42,6 +42,8 @@ describe("request validation", () => {
     expect(targetIds(Array.from({ length: 1000 }, (_, i) => i + 1))).toHaveLength(1000);
     expect(codeOf(() => targetIds(Array.from({ length: 1001 }, (_, i) => i + 1)))).toBe(status.INVALID_ARGUMENT);
     expect(() => targetIds([1, 0])).toThrow(/to_user_ids\[1\]/);
+    // the first refused id is named, whatever follows it
+    expect(() => targetIds([7, 2 ** 53, 0, "x"])).toThrow(/^to_user_ids\[1\] must be a positive integer below 2\^53$/);
   });
 
   it("checks every field of a page request", () => {

@@ -8,9 +8,11 @@ import { BATCH_IS_FOLLOWING_MAX, LIST_LIMIT_MAX, LIST_LIMIT_MIN } from "@rs/idl"
 import { decodeOptionalCursor, InvalidCursorError, type CursorPosition } from "../domain/cursor.js";
 import { isUserId } from "../domain/relation-transition.js";
 
+const notAUserId = (field: string) => invalidArgument(`${field} must be a positive integer below 2^53`);
+
 /** A user id: a positive integer below 2^53. */
 export function userId(field: string, value: unknown): number {
-  if (!isUserId(value)) throw invalidArgument(`${field} must be a positive integer below 2^53`);
+  if (!isUserId(value)) throw notAUserId(field);
   return value;
 }
 
@@ -39,7 +41,10 @@ export function cursor(value: unknown): CursorPosition | undefined {
 export function targetIds(value: unknown): number[] {
   if (!Array.isArray(value)) throw invalidArgument("to_user_ids must be a list");
   if (value.length > BATCH_IS_FOLLOWING_MAX) throw invalidArgument(`to_user_ids may hold at most ${BATCH_IS_FOLLOWING_MAX} ids, got ${value.length}`);
-  return value.map((v, i) => userId(`to_user_ids[${i}]`, v));
+  // the field's name is built for the first refused id only, not for each of up to 1 000 ids
+  const bad = value.findIndex((v) => !isUserId(v));
+  if (bad >= 0) throw notAUserId(`to_user_ids[${bad}]`);
+  return value as number[];
 }
 
 /** Common checks of a list request. */
