@@ -14,7 +14,9 @@
  * Lua script per call (the floor of a read answered from Redis), the user service and the relation service
  * as separate processes the way the stack does (with the telemetry preload unless
  * BENCH_TELEMETRY=0), loads every following:{A} once, measures, and removes
- * everything afterwards. The reads' requests are fixed random messages drawn once
+ * everything afterwards. Each row's × echo is against an echo run measured right
+ * before it (BENCH_REPEAT=N: N such pairs per row, the median pair's ratio; the
+ * first echo row gives the echo's own latency and CPU). The reads' requests are fixed random messages drawn once
  * (BENCH_REQUESTS=template: ghz renders random ids for every call). BENCH_ZIPF=<s> makes the list owners Zipf-distributed
  * (hot accounts); the relation process inherits the environment, so e.g.
  * PROFILE_HOT_CACHE_SIZE=0 turns the relation's and the user service's hot profiles off. Prints a table and writes bench/results/relation-bench.json
@@ -44,6 +46,7 @@ import { cpuSeconds } from "./lib/cpu-time.js";
 import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
 import { ECHO_ROW, REDIS_FLOOR_ROW } from "./lib/summary.js";
 import { ghz, type GhzData, type GhzResult } from "./lib/ghz.js";
+import { pairedRatio } from "./lib/paired-ratio.js";
 import { writeResult } from "./lib/results.js";
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -52,6 +55,9 @@ const users = Number(process.argv[4] ?? 10_000);
 const followsPerUser = Number(process.argv[5] ?? 20);
 const withTelemetry = process.env.BENCH_TELEMETRY !== "0";
 const WARMUP_SECONDS = 2;
+/** Pairs (an echo run, then the row) measured per row: BENCH_REPEAT. */
+const repeat = Number(process.env.BENCH_REPEAT ?? 1);
+if (!Number.isSafeInteger(repeat) || repeat < 1) throw new Error(`BENCH_REPEAT must be a positive integer, got ${process.env.BENCH_REPEAT}`);
 const BATCH = 100;
 const PAGE = 20;
 const FIRST_ID = 1_000_000_000_000;
@@ -325,13 +331,21 @@ try {
     if (addr === relAddr) result.userCpuMicrosPerCall = perCall(1);
     return result;
   };
+  // Each row runs right after an echo run of its own, BENCH_REPEAT times (default 1): its × echo is the median
+  // pair's (bench/lib/paired-ratio.ts), as the machine's speed drifts within a run.
+  const paired = async (name: string, run: (typeof runs)[keyof typeof runs]) => {
+    const pairs = [];
+    for (let i = 0; i < repeat; i++) pairs.push({ echo: await measure(`${ECHO_ROW} before ${name}`, runs.echo), row: await measure(name, run) });
+    const p = pairedRatio(pairs);
+    return { ...p.median, ratioToEcho: p.ratio, pairedRatios: p.ratios, echoRps: p.echoRps };
+  };
   // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline and the Redis floor always run)
   const only = process.env.BENCH_ONLY?.split(",");
-  const pick = async (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [await measure(name, runs[key])]);
+  const pick = async (key: keyof typeof runs, name: string) => (only && !only.includes(key) ? [] : [await paired(name, runs[key])]);
   const echoResult = await measure(ECHO_ROW, runs.echo);
-  const results = [
-    echoResult,
-    await measure(REDIS_FLOOR_ROW, runs.floor),
+  const rows = [
+    { ...echoResult, ratioToEcho: 1 },
+    await paired(REDIS_FLOOR_ROW, runs.floor),
     ...(await pick("isFollowing", "IsFollowing (cached)")),
     ...(await pick("batch", `BatchIsFollowing(${BATCH}) (cached)`)),
     ...(await pick("list", `ListFollowing(${PAGE}) + profiles`)),
@@ -340,7 +354,6 @@ try {
   const offsets = await admin.fetchTopicOffsets(topic);
   const events = offsets.reduce((n, o) => n + Number(o.high), 0);
 
-  const rows = results.map((r) => ({ ...r, ratioToEcho: Number((r.rps / echoResult.rps).toFixed(2)) }));
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   process.stdout.write(
     `\nrelation-bench: ${seconds}s per run, concurrency ${concurrency}, ${users} users × ${followsPerUser} follows, telemetry ${withTelemetry ? "on" : "off"}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"})\n`,
@@ -353,6 +366,10 @@ try {
       `${r.name.padEnd(34)}${pad(r.rps, 9)}${pad(r.p50Ms, 9)}${pad(r.p99Ms, 9)}${pad(r.ratioToEcho, 9)}${pad(r.serverCpuMicrosPerCall ?? "-", 13)}${pad(r.userCpuMicrosPerCall ?? "-", 9)}${pad(r.redisCpuMicrosPerCall ?? "-", 10)}${pad(r.redisCommandsPerCall ?? "-", 7)}${pad(r.clientCpuMicrosPerCall ?? "-", 9)}${pad(r.errors, 8)}\n`,
     );
   }
+  for (const r of rows) {
+    if ("pairedRatios" in r && r.pairedRatios.length > 1)
+      process.stdout.write(`${r.name}: × its own echo run, per pair: ${r.pairedRatios.join(", ")} (median ${r.ratioToEcho})\n`);
+  }
   process.stdout.write(`events published on ${topic}: ${events}\n`);
   writeResult({
     seconds,
@@ -362,6 +379,7 @@ try {
     telemetry: withTelemetry,
     zipf,
     requests: fixedRequests ? "fixed" : "template",
+    repeat,
     events,
     results: rows,
   });
