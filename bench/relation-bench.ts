@@ -337,7 +337,9 @@ try {
     const pairs = [];
     for (let i = 0; i < repeat; i++) pairs.push({ echo: await measure(`${ECHO_ROW} before ${name}`, runs.echo), row: await measure(name, run) });
     const p = pairedRatio(pairs);
-    return { ...p.median, ratioToEcho: p.ratio, pairedRatios: p.ratios, echoRps: p.echoRps };
+    // the median pair's echo, whose moment the row shares (its p99 and ghz's CPU per call are the row's own floor)
+    const { rps, p99Ms, serverCpuMicrosPerCall, clientCpuMicrosPerCall } = p.echo;
+    return { ...p.median, ratioToEcho: p.ratio, pairedRatios: p.ratios, pairedEcho: { rps, p99Ms, serverCpuMicrosPerCall, clientCpuMicrosPerCall } };
   };
   // BENCH_ONLY=isFollowing,follow measures only those (the echo baseline and the Redis floor always run)
   const only = process.env.BENCH_ONLY?.split(",");

@@ -18,8 +18,8 @@ export interface PairedRatio<R> {
   readonly ratio: number;
   /** Every pair's ratio (2 decimals), in measured order. */
   readonly ratios: number[];
-  /** The median pair's echo rps. */
-  readonly echoRps: number;
+  /** The median pair's echo run. */
+  readonly echo: R;
 }
 
 const round2 = (n: number) => Number(n.toFixed(2));
@@ -30,5 +30,5 @@ export function pairedRatio<R extends { readonly rps: number }>(pairs: readonly 
   const ratioOf = (p: Pair<R>) => (p.echo.rps > 0 ? p.row.rps / p.echo.rps : 0);
   const sorted = [...pairs].sort((a, b) => ratioOf(a) - ratioOf(b));
   const mid = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return { median: mid.row, ratio: round2(ratioOf(mid)), ratios: pairs.map((p) => round2(ratioOf(p))), echoRps: mid.echo.rps };
+  return { median: mid.row, ratio: round2(ratioOf(mid)), ratios: pairs.map((p) => round2(ratioOf(p))), echo: mid.echo };
 }

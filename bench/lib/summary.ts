@@ -53,11 +53,14 @@ const all = (...checks: (Check | undefined)[]) => (checks.every((c) => c !== und
 /**
  * "echo + 1 Redis script 0.62 × echo, echo p99 25 ms, ghz 100 µs of CPU per call (71 per echo call)": what a call
  * answered from Redis can reach on this machine, in the same run, and what the load generator on the same cores
- * spent per call of the row (`prefix`) against per call of the echo, when the run measured it.
+ * spent per call of the row (`prefix`) against per call of the echo, when the run measured it. The echo is the run
+ * paired with the row where there is one.
  */
 const redisFloor = (prefix: string) => (r: Record<string, unknown>) => {
   const floor = num(byName(r, REDIS_FLOOR_ROW)?.ratioToEcho);
-  const echo = byName(r, ECHO_ROW);
+  // the echo run measured right before the row (relation-bench pairs them), else the run's echo row
+  const paired = byName(r, prefix)?.pairedEcho;
+  const echo = typeof paired === "object" && paired !== null ? (paired as Row) : byName(r, ECHO_ROW);
   const echoP99 = num(echo?.p99Ms);
   const [ghz, ghzEcho] = [num(byName(r, prefix)?.clientCpuMicrosPerCall), num(echo?.clientCpuMicrosPerCall)];
   const parts = [

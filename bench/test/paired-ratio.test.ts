@@ -6,7 +6,7 @@ const run = (rps: number, name = "row") => ({ name, rps });
 describe("pairedRatio", () => {
   it("is the one pair's ratio for one pair", () => {
     const r = pairedRatio([{ echo: run(10_000, "echo"), row: run(5_400) }]);
-    expect(r).toEqual({ median: run(5_400), ratio: 0.54, ratios: [0.54], echoRps: 10_000 });
+    expect(r).toEqual({ median: run(5_400), ratio: 0.54, ratios: [0.54], echo: run(10_000, "echo") });
   });
 
   it("takes each row against its own echo, not against one echo for all", () => {
@@ -29,7 +29,7 @@ describe("pairedRatio", () => {
     expect(r.ratios).toEqual([0.61, 0.4, 0.5]);
     expect(r.ratio).toBe(0.5);
     expect(r.median.name).toBe("mid");
-    expect(r.echoRps).toBe(11_000);
+    expect(r.echo.rps).toBe(11_000);
   });
 
   it("of an even count takes the lower middle pair", () => {

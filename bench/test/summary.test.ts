@@ -90,6 +90,16 @@ describe("summary against the targets", () => {
     const ghzOf = (start: string) => summaryRows({ "relation-bench": withGhz }).find((r) => r.target.startsWith(start))!.measured;
     expect(ghzOf("BatchIsFollowing")).toContain("echo p99 8 ms, ghz 100 µs of CPU per call (71 per echo call)");
     expect(ghzOf("IsFollowing")).not.toContain("ghz");
+    // a row measured right after an echo run of its own (relation-bench's pairs) is set against that echo
+    const withPairedEcho = {
+      ...withGhz,
+      results: withGhz.results.map((x) =>
+        x.name.startsWith("BatchIsFollowing") ? { ...x, pairedEcho: { rps: 12_000, p99Ms: 14, clientCpuMicrosPerCall: 90 } } : x,
+      ),
+    };
+    const pairedOf = (start: string) => summaryRows({ "relation-bench": withPairedEcho }).find((r) => r.target.startsWith(start))!.measured;
+    expect(pairedOf("BatchIsFollowing")).toContain("echo p99 14 ms, ghz 100 µs of CPU per call (90 per echo call)");
+    expect(pairedOf("ListFollowing")).toContain("echo p99 8 ms");
     expect(got.find((r) => r.target.startsWith("big account"))!.status).toBe(
       "not met: worst page p99 60 ms (+200 % of ≤ 20 ms); worst count p99 26 ms (+30 % of ≤ 20 ms)",
     );
