@@ -46,6 +46,7 @@ import { cpuSeconds } from "./lib/cpu-time.js";
 import { redisCommandsProcessed, redisProcessId } from "./lib/redis-info.js";
 import { ECHO_ROW, REDIS_FLOOR_ROW } from "./lib/summary.js";
 import { ghz, type GhzData, type GhzResult } from "./lib/ghz.js";
+import { lcg } from "./lib/lcg.js";
 import { pairedRatio } from "./lib/paired-ratio.js";
 import { writeResult } from "./lib/results.js";
 
@@ -80,12 +81,6 @@ interface Result extends GhzResult {
 }
 
 const MICROS_PER_SECOND = 1e6;
-
-/** A deterministic pseudo-random generator, so runs seed the same graph. */
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
-}
 
 /**
  * `n` draws from a Zipf distribution with exponent `s` over `users` ranks, each

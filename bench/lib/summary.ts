@@ -58,11 +58,11 @@ const all = (...checks: (Check | undefined)[]) => (checks.every((c) => c !== und
  */
 const redisFloor = (prefix: string) => (r: Record<string, unknown>) => {
   const floor = num(byName(r, REDIS_FLOOR_ROW)?.ratioToEcho);
+  const row = byName(r, prefix);
   // the echo run measured right before the row (relation-bench pairs them), else the run's echo row
-  const paired = byName(r, prefix)?.pairedEcho;
-  const echo = typeof paired === "object" && paired !== null ? (paired as Row) : byName(r, ECHO_ROW);
+  const echo = typeof row?.pairedEcho === "object" && row.pairedEcho !== null ? (row.pairedEcho as Row) : byName(r, ECHO_ROW);
   const echoP99 = num(echo?.p99Ms);
-  const [ghz, ghzEcho] = [num(byName(r, prefix)?.clientCpuMicrosPerCall), num(echo?.clientCpuMicrosPerCall)];
+  const [ghz, ghzEcho] = [num(row?.clientCpuMicrosPerCall), num(echo?.clientCpuMicrosPerCall)];
   const parts = [
     floor === undefined ? undefined : `echo + 1 Redis script ${fmt(floor)} × echo`,
     echoP99 === undefined ? undefined : `echo p99 ${fmt(echoP99)} ms`,
